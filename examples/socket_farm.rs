@@ -1,0 +1,190 @@
+//! socket_farm: holds N established TCP connections (2N sockets, both ends here) and M UDP sockets on
+//! loopback, spread over enough worker processes to stay under the open-file limit. A load fixture for
+//! benchmarks and manual tests of Sockscope; binds 127.0.0.1 / ::1 only and sends no traffic.
+//!
+//! ```text
+//! cargo run --release --example socket_farm -- --conns 10000 [--udp 100] [--family 4|6|both] [--hold-s 600]
+//! ```
+//! Prints `ready conns=N sockets=2N udp=M workers=K` when everything is open, then holds until it is
+//! killed or `--hold-s` runs out. Workers exit when the parent goes away (their stdin closes).
+//! Sockets close with SO_LINGER 0 (an RST), leaving no TIME_WAIT behind to skew the next measurement.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SLACK: usize = 64;
+
+struct Args {
+    conns: usize,
+    udp: usize,
+    family: String,
+    hold: Duration,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        conns: 1000,
+        udp: 0,
+        family: "4".into(),
+        hold: Duration::from_secs(600),
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--conns" | "-n" => a.conns = value()?.parse().map_err(|e| format!("--conns: {e}"))?,
+            "--udp" | "-u" => a.udp = value()?.parse().map_err(|e| format!("--udp: {e}"))?,
+            "--family" => a.family = value()?.clone(),
+            "--hold-s" => {
+                a.hold =
+                    Duration::from_secs_f64(value()?.parse().map_err(|e| format!("--hold-s: {e}"))?)
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if !matches!(a.family.as_str(), "4" | "6" | "both") {
+        return Err("--family is 4, 6 or both".into());
+    }
+    Ok(a)
+}
+
+fn open_files_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(1024)
+}
+
+fn linger_zero(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+}
+
+/// A worker: opens its share and holds it until stdin closes or the hold time ends.
+fn worker(conns: usize, udp: usize, family: &str, hold: Duration) -> std::io::Result<()> {
+    let addrs: Vec<&str> = match family {
+        "6" => vec!["::1"],
+        "both" => vec!["127.0.0.1", "::1"],
+        _ => vec!["127.0.0.1"],
+    };
+    let listeners: Vec<TcpListener> = addrs
+        .iter()
+        .map(|a| TcpListener::bind((*a, 0)))
+        .collect::<Result<_, _>>()?;
+    let mut held = Vec::with_capacity(conns * 2);
+    for i in 0..conns {
+        let l = &listeners[i % listeners.len()];
+        let client = TcpStream::connect(l.local_addr()?)?;
+        let (server, _) = l.accept()?;
+        linger_zero(&client);
+        linger_zero(&server);
+        held.push(client);
+        held.push(server);
+    }
+    let udps: Vec<UdpSocket> = (0..udp)
+        .map(|i| UdpSocket::bind((addrs[i % addrs.len()], 0)))
+        .collect::<Result<_, _>>()?;
+    println!("ready {} {}", held.len(), udps.len());
+    std::io::stdout().flush()?;
+    // Hold until the parent closes our stdin (or dies), or the time is up.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = std::io::stdin().read_to_end(&mut sink);
+        let _ = tx.send(());
+    });
+    let _ = rx.recv_timeout(hold);
+    drop((held, udps, listeners));
+    Ok(())
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("--worker") {
+        let parsed: Vec<usize> = argv[1..3].iter().filter_map(|s| s.parse().ok()).collect();
+        let hold =
+            Duration::from_secs_f64(argv.get(4).and_then(|s| s.parse().ok()).unwrap_or(600.0));
+        if let ([c, u], Some(family)) = (parsed.as_slice(), argv.get(3)) {
+            if let Err(e) = worker(*c, *u, family, hold) {
+                eprintln!("socket_farm worker: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    let args = match parse_args(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("socket_farm: {e}");
+            std::process::exit(2);
+        }
+    };
+    let per_worker = ((open_files_limit().saturating_sub(SLACK)) / 2).clamp(1, 20_000);
+    let workers = args.conns.div_ceil(per_worker).max(1);
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("socket_farm: {e}");
+            std::process::exit(1);
+        }
+    };
+    let started = Instant::now();
+    let mut children = Vec::new();
+    for i in 0..workers {
+        let conns = args.conns / workers + usize::from(i < args.conns % workers);
+        let udp = args.udp / workers + usize::from(i < args.udp % workers);
+        let child = Command::new(&exe)
+            .args([
+                "--worker",
+                &conns.to_string(),
+                &udp.to_string(),
+                &args.family,
+            ])
+            .arg(args.hold.as_secs_f64().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn();
+        match child {
+            Ok(c) => children.push(c),
+            Err(e) => {
+                eprintln!("socket_farm: cannot start worker: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    for c in &mut children {
+        let mut line = String::new();
+        if let Some(out) = c.stdout.take() {
+            let _ = BufReader::new(out).read_line(&mut line);
+        }
+        if !line.starts_with("ready") {
+            eprintln!("socket_farm: a worker failed to open its sockets");
+            for c in &mut children {
+                let _ = c.kill();
+            }
+            std::process::exit(1);
+        }
+    }
+    println!(
+        "ready conns={} sockets={} udp={} workers={} in {:.1}s",
+        args.conns,
+        args.conns * 2,
+        args.udp,
+        workers,
+        started.elapsed().as_secs_f64()
+    );
+    let _ = std::io::stdout().flush();
+    // Hold until killed or the time runs out. Killed, our end of each worker's stdin pipe closes and the
+    // workers exit on their own.
+    std::thread::sleep(args.hold);
+    for mut c in children {
+        drop(c.stdin.take());
+        let _ = c.wait();
+    }
+}

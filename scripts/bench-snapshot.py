@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Benchmark: one `sockscope snapshot` against `ss -tuanp`, on the same sockets, measured alternately.
+
+    python3 scripts/bench-snapshot.py [--conns 10000] [--rounds 15] [--udp 0]
+
+Builds the release binary and the socket_farm example, opens CONNS established loopback connections
+(2*CONNS sockets, both ends held by the farm), then runs, ROUNDS times in alternation,
+    ss -tuanp > /dev/null
+    sockscope snapshot --format json -o /dev/null
+and prints each command's median wall time and the ratio. The target (issue 2) is ratio <= 0.5 at
+--conns 10000 (20 000 sockets). Exits 0 whatever the numbers: it measures, it does not judge.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def timed(cmd):
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--conns", type=int, default=10000)
+    p.add_argument("--udp", type=int, default=0)
+    p.add_argument("--rounds", type=int, default=15)
+    p.add_argument("--profile", default="release")
+    a = p.parse_args()
+
+    subprocess.run(["cargo", "build", "--profile", a.profile, "--bin", "sockscope", "--example", "socket_farm"],
+                   cwd=ROOT, check=True)
+    target = os.path.join(ROOT, "target", a.profile)
+    farm = subprocess.Popen([os.path.join(target, "examples", "socket_farm"), "--conns", str(a.conns),
+                             "--udp", str(a.udp), "--hold-s", "900"], stdout=subprocess.PIPE, text=True)
+    try:
+        ready = farm.stdout.readline().strip()
+        if not ready.startswith("ready"):
+            sys.exit("socket_farm did not start")
+        print(ready)
+        total = int(subprocess.run(["ss", "-tuanH"], capture_output=True, text=True).stdout.count("\n"))
+        print(f"sockets on the machine: {total}")
+        sockscope = [os.path.join(target, "sockscope"), "snapshot", "--format", "json", "-o", "/dev/null"]
+        ss = ["ss", "-tuanp"]
+        timed(ss), timed(sockscope)  # warm caches for both
+        ss_times, our_times = [], []
+        for _ in range(a.rounds):
+            ss_times.append(timed(ss))
+            our_times.append(timed(sockscope))
+        ss_med, our_med = statistics.median(ss_times), statistics.median(our_times)
+        print(f"ss -tuanp                                    median {ss_med * 1000:8.1f} ms  (n={a.rounds})")
+        print(f"sockscope snapshot --format json -o /dev/null median {our_med * 1000:8.1f} ms  (n={a.rounds})")
+        print(f"ratio sockscope/ss: {our_med / ss_med:.2f}  (target <= 0.50)")
+    finally:
+        farm.terminate()
+        farm.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+//! The live [`SocketSource`]: the kernel's socket dump (netstat2 over netlink `SOCK_DIAG`), owners from
+//! `/proc/PID/fd`, process details from sysinfo.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, Uid, UpdateKind, Users};
+
+use super::owners::{InodeOwners, OwnerScan};
+use super::{CollectError, SocketSource};
+use crate::model::snapshot::{PortRange, ProcessInfo, Snapshot};
+use crate::model::socket::{OwnerNote, Protocol, SocketEntry, TcpState};
+
+/// How a [`SystemSource`] samples.
+#[derive(Clone, Debug)]
+pub struct SystemSourceOptions {
+    /// Record each owner's command line (off by default: command lines can hold secrets).
+    pub with_cmdline: bool,
+    /// How long an owner scan of `/proc` may be reused while no unknown socket appears. Zero rescans
+    /// every sample (what a one-shot snapshot wants).
+    pub owner_cache: Duration,
+}
+
+impl Default for SystemSourceOptions {
+    fn default() -> Self {
+        Self {
+            with_cmdline: false,
+            owner_cache: Duration::ZERO,
+        }
+    }
+}
+
+/// Samples this machine's TCP and UDP sockets, IPv4 and IPv6.
+pub struct SystemSource {
+    options: SystemSourceOptions,
+    owners: OwnerScan,
+    // One System kept between samples so exe paths and names are read once per process, not per sample.
+    system: Option<System>,
+    users: Option<Users>,
+    host: String,
+}
+
+impl SystemSource {
+    /// A source reading `/proc`. Never fails: a missing piece (sysinfo, user list) only loses details.
+    #[must_use]
+    pub fn new(options: SystemSourceOptions) -> Self {
+        let owners = OwnerScan::new("/proc", options.owner_cache);
+        Self {
+            options,
+            owners,
+            system: System::new().ok(),
+            users: Users::new_with_refreshed_list().ok(),
+            host: System::host_name().unwrap_or_else(|_| "unknown-host".to_owned()),
+        }
+    }
+}
+
+/// Maps netstat2's state. Linux reports half-open request sockets as `TCP_NEW_SYN_RECV` (12), which
+/// netstat2 does not name and turns into `Unknown`; `ss` prints them as SYN-RECV, and so do we.
+fn map_state(state: netstat2::TcpState) -> TcpState {
+    use netstat2::TcpState as N;
+    match state {
+        N::Listen => TcpState::Listen,
+        N::SynSent => TcpState::SynSent,
+        N::SynReceived | N::Unknown => TcpState::SynReceived,
+        N::Established => TcpState::Established,
+        N::FinWait1 => TcpState::FinWait1,
+        N::FinWait2 => TcpState::FinWait2,
+        N::CloseWait => TcpState::CloseWait,
+        N::Closing => TcpState::Closing,
+        N::LastAck => TcpState::LastAck,
+        N::TimeWait => TcpState::TimeWait,
+        N::Closed | N::DeleteTcb => TcpState::Closed,
+    }
+}
+
+/// Turns the kernel's dump into entries (owners not yet attached).
+fn dump_sockets() -> Result<Vec<SocketEntry>, CollectError> {
+    let families = AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6;
+    let protocols = ProtocolFlags::TCP | ProtocolFlags::UDP;
+    let iter = netstat2::iterate_sockets_info_without_pids(families, protocols)
+        .map_err(|e| CollectError::SocketDump(e.to_string()))?;
+    let mut sockets = Vec::new();
+    for item in iter {
+        let info = item.map_err(|e| CollectError::SocketDump(e.to_string()))?;
+        let inode = (info.inode != 0).then_some(info.inode);
+        let entry = match info.protocol_socket_info {
+            ProtocolSocketInfo::Tcp(t) => SocketEntry {
+                protocol: Protocol::Tcp,
+                local: SocketAddr::new(t.local_addr, t.local_port),
+                remote: Some(SocketAddr::new(t.remote_addr, t.remote_port)),
+                state: Some(map_state(t.state)),
+                inode,
+                uid: Some(info.uid),
+                pids: Vec::new(),
+                owner_note: None,
+            },
+            ProtocolSocketInfo::Udp(u) => SocketEntry {
+                protocol: Protocol::Udp,
+                local: SocketAddr::new(u.local_addr, u.local_port),
+                remote: None,
+                state: None,
+                inode,
+                uid: Some(info.uid),
+                pids: Vec::new(),
+                owner_note: None,
+            },
+        };
+        sockets.push(entry);
+    }
+    Ok(sockets)
+}
+
+/// Why a socket without a process has none.
+fn owner_note(socket: &SocketEntry, owners: &InodeOwners) -> OwnerNote {
+    match (socket.inode, socket.state) {
+        (_, Some(TcpState::TimeWait)) => OwnerNote::TimeWait,
+        (None, Some(TcpState::SynReceived)) => OwnerNote::NotAccepted,
+        (Some(_), _)
+            if socket
+                .uid
+                .is_some_and(|uid| owners.denied_uids.contains(&uid)) =>
+        {
+            OwnerNote::NotPermitted
+        }
+        _ => OwnerNote::NoProcess,
+    }
+}
+
+/// Reads the kernel's ephemeral port range (`net.ipv4.ip_local_port_range`, which IPv6 uses too).
+#[must_use]
+pub fn read_ephemeral_range(path: &Path) -> Option<PortRange> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut parts = text.split_whitespace().map(str::parse::<u16>);
+    let (Some(Ok(low)), Some(Ok(high))) = (parts.next(), parts.next()) else {
+        return None;
+    };
+    (low <= high).then_some(PortRange { low, high })
+}
+
+impl SystemSource {
+    fn process_details(&mut self, pids: &BTreeSet<u32>) -> BTreeMap<u32, ProcessInfo> {
+        let Some(system) = self.system.as_mut() else {
+            return BTreeMap::new();
+        };
+        let list: Vec<Pid> = pids.iter().map(|p| Pid::from_u32(*p)).collect();
+        let cmd = if self.options.with_cmdline {
+            UpdateKind::OnlyIfNotSet
+        } else {
+            UpdateKind::Never
+        };
+        let kind = ProcessRefreshKind::nothing()
+            .with_user(UpdateKind::OnlyIfNotSet)
+            .with_exe(UpdateKind::OnlyIfNotSet)
+            .with_cmd(cmd)
+            .without_tasks();
+        system.refresh_processes_specifics(ProcessesToUpdate::Some(&list), true, kind);
+        // refresh with a PID list only removes the listed dead ones; drop the rest when they pile up.
+        if system.processes().len() > 4 * list.len() + 256 {
+            if let Ok(fresh) = System::new() {
+                *system = fresh;
+                system.refresh_processes_specifics(ProcessesToUpdate::Some(&list), true, kind);
+            }
+        }
+        let users = self.users.as_ref();
+        let mut out = BTreeMap::new();
+        for pid in &list {
+            // A PID absent here exited after the owner scan; its sockets keep the PID, without details.
+            let Some(p) = system.process(*pid) else {
+                continue;
+            };
+            let user = p
+                .user_id()
+                .and_then(|uid| users.and_then(|u| u.get_user_by_id(uid)))
+                .map(|u| u.name().to_owned());
+            let info = ProcessInfo {
+                pid: pid.as_u32(),
+                name: p.name().to_string_lossy().into_owned(),
+                user,
+                exe: p.exe().map(|e| e.to_string_lossy().into_owned()),
+                cmdline: self.options.with_cmdline.then(|| {
+                    p.cmd()
+                        .iter()
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .collect()
+                }),
+            };
+            out.insert(info.pid, info);
+        }
+        out
+    }
+
+    fn user_names(&mut self, uids: &BTreeSet<u32>) -> BTreeMap<u32, String> {
+        let lookup = |users: &Users, uid: u32| {
+            let uid = Uid::try_from(uid as usize).ok()?;
+            users.get_user_by_id(&uid).map(|u| u.name().to_owned())
+        };
+        let Some(users) = self.users.as_mut() else {
+            return BTreeMap::new();
+        };
+        if uids.iter().any(|uid| lookup(users, *uid).is_none()) {
+            users.refresh();
+        }
+        uids.iter()
+            .filter_map(|uid| Some((*uid, lookup(users, *uid)?)))
+            .collect()
+    }
+}
+
+impl SocketSource for SystemSource {
+    fn sample(&mut self) -> Result<Snapshot, CollectError> {
+        let taken_at = Utc::now();
+        let mut sockets = dump_sockets()?;
+        let inodes: Vec<u32> = sockets.iter().filter_map(|s| s.inode).collect();
+        let owners = self
+            .owners
+            .owners_for(&inodes)
+            .map_err(|source| CollectError::Proc {
+                path: "/proc".to_owned(),
+                source,
+            })?;
+        let mut pids = BTreeSet::new();
+        let mut uids = BTreeSet::new();
+        for socket in &mut sockets {
+            if let Some(found) = socket.inode.and_then(|i| owners.by_inode.get(&i)) {
+                socket.pids.clone_from(found);
+                pids.extend(found.iter().copied());
+            } else {
+                socket.owner_note = Some(owner_note(socket, owners));
+            }
+            uids.extend(socket.uid);
+        }
+        let processes = self.process_details(&pids);
+        let users = self.user_names(&uids);
+        Ok(Snapshot {
+            taken_at,
+            host: self.host.clone(),
+            ephemeral_range: read_ephemeral_range(Path::new(
+                "/proc/sys/net/ipv4/ip_local_port_range",
+            )),
+            sockets,
+            processes,
+            users,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_machines_ephemeral_range() {
+        let range =
+            read_ephemeral_range(Path::new("/proc/sys/net/ipv4/ip_local_port_range")).unwrap();
+        assert!(range.low <= range.high);
+        assert!(read_ephemeral_range(Path::new("/nonexistent")).is_none());
+    }
+}

@@ -1,0 +1,10 @@
+//! Sockscope: every socket on this machine next to the port it uses, explained.
+//!
+//! Layers, arrows pointing down only: `ui` → `model`, `services`, `export`; `collector` → `model`;
+//! `export` → `model`, `services`. Only `collector` touches the OS.
+
+pub mod cli;
+pub mod collector;
+pub mod export;
+pub mod model;
+pub mod services;

@@ -1,0 +1,9 @@
+//! Plain data: sockets, snapshots, diffs and the store. No egui, no OS calls.
+
+pub mod diff;
+pub mod history;
+pub mod port_class;
+pub mod ports;
+pub mod snapshot;
+pub mod socket;
+pub mod store;

@@ -1,0 +1,252 @@
+//! The store: turns a stream of snapshots into what the window shows.
+//!
+//! It keeps the current snapshot, which sockets are new, changed or just closed (for highlighting), when
+//! each socket was first seen (for its age), and a bounded history of aggregates for charts. The UI only
+//! reads it; whoever receives samples (the app, a test, a benchmark) calls [`Store::ingest`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::diff::SnapshotDiff;
+use super::history::{History, SampleStats};
+use super::snapshot::Snapshot;
+use super::socket::{SocketEntry, SocketKey};
+
+/// How a socket changed at the latest sample, for TCPView-style highlighting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChangeMark {
+    /// Appeared since the previous sample.
+    Opened,
+    /// TCP state differs from the previous sample.
+    StateChanged,
+    /// Gone since the previous sample; shown for one interval, then removed.
+    Closed,
+}
+
+/// Current snapshot, change marks, ages and history.
+#[derive(Debug, Default)]
+pub struct Store {
+    current: Option<Arc<Snapshot>>,
+    closed: Arc<Vec<SocketEntry>>,
+    marks: HashMap<SocketKey, ChangeMark>,
+    first_seen: HashMap<SocketKey, DateTime<Utc>>,
+    history: History,
+    generation: u64,
+    last_took: Option<Duration>,
+    last_error: Option<String>,
+}
+
+impl Store {
+    /// An empty store whose history keeps `capacity` samples.
+    #[must_use]
+    pub fn with_history_capacity(capacity: usize) -> Self {
+        Self {
+            history: History::with_capacity(capacity),
+            ..Self::default()
+        }
+    }
+
+    /// Takes in a new sample: diffs it against the current one, updates marks, ages and history, and makes
+    /// it current. Returns the diff (empty for the first sample, which has nothing to compare with).
+    pub fn ingest(&mut self, snapshot: Snapshot, took: Option<Duration>) -> SnapshotDiff {
+        let diff = self
+            .current
+            .as_deref()
+            .map(|old| SnapshotDiff::between(old, &snapshot));
+        self.history.push(SampleStats::of(&snapshot, diff.as_ref()));
+
+        let mut first_seen = HashMap::with_capacity(snapshot.sockets.len());
+        for s in &snapshot.sockets {
+            let key = s.key();
+            let seen = self
+                .first_seen
+                .get(&key)
+                .copied()
+                .unwrap_or(snapshot.taken_at);
+            first_seen.insert(key, seen);
+        }
+        self.first_seen = first_seen;
+
+        self.marks.clear();
+        let diff = diff.unwrap_or_default();
+        for s in &diff.opened {
+            self.marks.insert(s.key(), ChangeMark::Opened);
+        }
+        for c in &diff.changed {
+            self.marks.insert(c.socket.key(), ChangeMark::StateChanged);
+        }
+        for s in &diff.closed {
+            self.marks.insert(s.key(), ChangeMark::Closed);
+        }
+        self.closed = Arc::new(diff.closed.clone());
+        self.current = Some(Arc::new(snapshot));
+        self.generation += 1;
+        self.last_took = took;
+        self.last_error = None;
+        diff
+    }
+
+    /// Records a failed sample; the current snapshot stays.
+    pub fn record_error(&mut self, message: String) {
+        self.last_error = Some(message);
+        self.generation += 1;
+    }
+
+    /// Clears the last error (the user dismissed it).
+    pub fn dismiss_error(&mut self) {
+        if self.last_error.take().is_some() {
+            self.generation += 1;
+        }
+    }
+
+    /// The newest snapshot, if any sample arrived yet.
+    #[must_use]
+    pub fn current(&self) -> Option<&Arc<Snapshot>> {
+        self.current.as_ref()
+    }
+
+    /// Sockets that closed at the latest sample (shown in red for one interval).
+    #[must_use]
+    pub fn recently_closed(&self) -> &Arc<Vec<SocketEntry>> {
+        &self.closed
+    }
+
+    /// How a socket changed at the latest sample.
+    #[must_use]
+    pub fn mark(&self, key: &SocketKey) -> Option<ChangeMark> {
+        self.marks.get(key).copied()
+    }
+
+    /// When a socket in the current snapshot was first seen by this store.
+    #[must_use]
+    pub fn first_seen(&self, key: &SocketKey) -> Option<DateTime<Utc>> {
+        self.first_seen.get(key).copied()
+    }
+
+    /// Aggregates of past samples.
+    #[must_use]
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Bumps on every change; views recompute only when it differs from what they last saw.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// How long the latest sample took to collect.
+    #[must_use]
+    pub fn last_took(&self) -> Option<Duration> {
+        self.last_took
+    }
+
+    /// The latest collector error, until the next good sample or dismissal.
+    #[must_use]
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::socket::{Protocol, TcpState};
+    use chrono::TimeZone;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn tcp(lport: u16, rport: u16, state: TcpState) -> SocketEntry {
+        SocketEntry {
+            protocol: Protocol::Tcp,
+            local: format!("127.0.0.1:{lport}").parse().unwrap(),
+            remote: Some(format!("127.0.0.1:{rport}").parse().unwrap()),
+            state: Some(state),
+            inode: Some(u32::from(lport)),
+            uid: Some(1000),
+            pids: vec![1],
+            owner_note: None,
+        }
+    }
+
+    fn snap(secs: i64, sockets: Vec<SocketEntry>) -> Snapshot {
+        Snapshot {
+            sockets,
+            ..Snapshot::empty("h", at(secs))
+        }
+    }
+
+    #[test]
+    fn marks_ages_and_closed_follow_the_samples() {
+        let mut store = Store::default();
+        let a = tcp(5432, 40000, TcpState::Established);
+        let b = tcp(5432, 40001, TcpState::Established);
+        store.ingest(snap(0, vec![a.clone(), b.clone()]), None);
+        assert_eq!(
+            store.mark(&a.key()),
+            None,
+            "first sample marks nothing as new"
+        );
+
+        let mut a2 = a.clone();
+        a2.state = Some(TcpState::CloseWait);
+        let c = tcp(5432, 40002, TcpState::Established);
+        store.ingest(snap(1, vec![a2.clone(), c.clone()]), None);
+        assert_eq!(store.mark(&a2.key()), Some(ChangeMark::StateChanged));
+        assert_eq!(store.mark(&c.key()), Some(ChangeMark::Opened));
+        assert_eq!(store.mark(&b.key()), Some(ChangeMark::Closed));
+        assert_eq!(store.recently_closed().as_slice(), std::slice::from_ref(&b));
+        assert_eq!(store.first_seen(&a2.key()), Some(at(0)));
+        assert_eq!(store.first_seen(&c.key()), Some(at(1)));
+
+        store.ingest(snap(2, vec![a2.clone(), c.clone()]), None);
+        assert!(
+            store.recently_closed().is_empty(),
+            "closed sockets stay one interval only"
+        );
+        assert_eq!(store.mark(&b.key()), None);
+        assert_eq!(store.history().len(), 3);
+        let latest = store.history().latest().unwrap();
+        assert_eq!(latest.by_state[TcpState::CloseWait.index()], 1);
+        assert_eq!(latest.total(), 2);
+    }
+
+    #[test]
+    fn history_is_bounded() {
+        let mut store = Store::with_history_capacity(10);
+        for i in 0..1000 {
+            store.ingest(snap(i, vec![tcp(1, 2, TcpState::Listen)]), None);
+        }
+        assert_eq!(store.history().len(), 10);
+        assert_eq!(store.history().latest().unwrap().taken_at, at(999));
+    }
+
+    #[test]
+    fn aggregates_count_state_class_family_and_churn() {
+        let mut store = Store::default();
+        let mut listen = tcp(22, 0, TcpState::Listen);
+        listen.remote = Some("0.0.0.0:0".parse().unwrap());
+        let udp = SocketEntry {
+            protocol: Protocol::Udp,
+            remote: None,
+            state: None,
+            ..tcp(53, 0, TcpState::Listen)
+        };
+        let mut v6 = tcp(50000, 443, TcpState::Established);
+        v6.local = "[::1]:50000".parse().unwrap();
+        store.ingest(snap(0, vec![listen.clone()]), None);
+        store.ingest(snap(1, vec![listen, udp, v6]), None);
+        let s = store.history().latest().unwrap();
+        assert_eq!(s.by_state[TcpState::Listen.index()], 1);
+        assert_eq!(s.by_state[TcpState::Established.index()], 1);
+        assert_eq!((s.udp, s.tcp(), s.ipv4, s.ipv6), (1, 2, 2, 1));
+        assert_eq!(s.by_class, [2, 0, 1]);
+        assert_eq!(s.in_ephemeral_range, 1, "50000 lies in 32768-60999");
+        assert_eq!((s.listening_ports, s.opened, s.closed), (1, 2, 0));
+    }
+}

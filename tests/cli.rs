@@ -1,0 +1,219 @@
+//! The command line as a user runs it: the built binary, its exit codes, stdout and files.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn sockscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sockscope-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn help_and_version() {
+    let help = sockscope(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("snapshot"), "{text}");
+    let v = sockscope(&["--version"]);
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout).trim(),
+        format!("sockscope {}", env!("CARGO_PKG_VERSION"))
+    );
+    let sub = sockscope(&["snapshot", "--help"]);
+    assert!(String::from_utf8_lossy(&sub.stdout).contains("--with-cmdline"));
+}
+
+#[test]
+fn json_snapshot_on_stdout_lists_a_listener_we_hold() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let out = sockscope(&["snapshot", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format"], "sockscope-snapshot");
+    assert_eq!(v["version"], 1);
+    assert!(
+        v["taken_at"].as_str().unwrap().ends_with('Z'),
+        "RFC 3339 UTC"
+    );
+    let sockets = v["sockets"].as_array().unwrap();
+    let ours = sockets
+        .iter()
+        .find(|s| s["local_port"] == port && s["protocol"] == "tcp")
+        .expect("our listener is in the snapshot");
+    assert_eq!(ours["state"], "LISTEN");
+    assert_eq!(ours["local_address"], "127.0.0.1");
+    assert_eq!(ours["family"], "ipv4");
+    assert_eq!(ours["pids"], serde_json::json!([std::process::id()]));
+    assert_eq!(ours["service"]["port"], port);
+    assert!(ours["service"]["class"].is_string());
+    let me = v["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pid"] == std::process::id())
+        .unwrap();
+    assert!(
+        me["cmdline"].is_null(),
+        "command lines are left out by default"
+    );
+    drop(listener);
+}
+
+#[test]
+fn with_cmdline_includes_command_lines() {
+    let _listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = sockscope(&["snapshot", "--with-cmdline"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let me = v["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pid"] == std::process::id())
+        .unwrap();
+    assert!(
+        me["cmdline"].as_array().is_some_and(|a| !a.is_empty()),
+        "{me}"
+    );
+}
+
+#[test]
+fn csv_to_file_has_header_and_rows() {
+    let _listener = TcpListener::bind("[::1]:0").unwrap();
+    let d = temp_dir("csv");
+    let path = d.join("out.csv");
+    let out = sockscope(&["snapshot", "--format", "csv", "-o", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout with -o");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header = text.lines().next().unwrap();
+    for col in [
+        "protocol",
+        "family",
+        "local_address",
+        "local_port",
+        "remote_address",
+        "remote_port",
+        "state",
+        "pids",
+        "process",
+        "user",
+        "service",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "missing column {col}: {header}"
+        );
+    }
+    assert!(
+        text.lines().any(|l| l.starts_with("tcp,ipv6,::1,")),
+        "{text}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn unwritable_path_is_one_line_naming_it_with_exit_1() {
+    let out = sockscope(&["snapshot", "-o", "/nonexistent-dir/snap.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent-dir/snap.json"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn writing_to_dev_null_keeps_the_device() {
+    let out = sockscope(&["snapshot", "-o", "/dev/null"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[test]
+fn bad_arguments_fail_with_usage() {
+    let out = sockscope(&["snapshot", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2), "clap's usage error code");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("xml"));
+}
+
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[test]
+fn without_root_other_users_sockets_get_a_note_and_exit_is_0() {
+    if effective_uid() != Some(0) {
+        eprintln!("skipped: needs root to drop to an unprivileged user (CI runs as root)");
+        return;
+    }
+    // A socket owned by root (this test), seen by an unprivileged user.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["snapshot", "--format", "json"])
+        .output()
+        .expect("setpriv (util-linux) runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no error spam: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = v["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["local_port"] == port)
+        .unwrap();
+    assert_eq!(ours["pids"], serde_json::json!([]));
+    assert_eq!(ours["owner_note"], "not_permitted");
+    assert_eq!(
+        ours["user"], "root",
+        "the kernel still tells the socket's user"
+    );
+}
