@@ -265,6 +265,86 @@ mod tests {
         drop(listener);
     }
 
+    /// A fake `/proc` with `pid/fd/N -> target` links.
+    fn fake_proc(tag: &str, links: &[(u32, u32, &str)]) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("sockscope-fakeproc-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        add_links(&root, links);
+        fs::create_dir_all(root.join("self")).unwrap();
+        root
+    }
+
+    fn add_links(root: &Path, links: &[(u32, u32, &str)]) {
+        for (pid, fd, target) in links {
+            let dir = root.join(pid.to_string()).join("fd");
+            fs::create_dir_all(&dir).unwrap();
+            std::os::unix::fs::symlink(target, dir.join(fd.to_string())).unwrap();
+        }
+    }
+
+    #[test]
+    fn maps_inodes_to_all_holders_and_ignores_other_fds() {
+        let root = fake_proc(
+            "map",
+            &[
+                (10, 3, "socket:[555]"),
+                (10, 4, "/dev/null"),
+                (11, 7, "socket:[555]"),
+                (12, 0, "pipe:[9]"),
+            ],
+        );
+        let owners = InodeOwners::scan(&root).unwrap();
+        assert_eq!(
+            owners.by_inode.get(&555),
+            Some(&vec![10, 11]),
+            "a forked socket has both holders"
+        );
+        assert_eq!(owners.by_inode.len(), 1);
+        assert_eq!(owners.denied_processes, 0);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn cached_scan_is_reused_until_an_unknown_inode_appears() {
+        let root = fake_proc("cache", &[(10, 3, "socket:[555]")]);
+        let mut scan = OwnerScan::new(&root, Duration::from_secs(3600));
+        assert_eq!(
+            scan.owners_for(&[555]).unwrap().by_inode.get(&555),
+            Some(&vec![10])
+        );
+        add_links(&root, &[(20, 5, "socket:[777]"), (21, 5, "socket:[555]")]);
+        let cached = scan.owners_for(&[555, 0]).unwrap();
+        assert_eq!(
+            cached.by_inode.get(&555),
+            Some(&vec![10]),
+            "known inodes reuse the cache"
+        );
+        let fresh = scan.owners_for(&[555, 777]).unwrap();
+        assert_eq!(
+            fresh.by_inode.get(&777),
+            Some(&vec![20]),
+            "an unknown inode triggers a rescan"
+        );
+        assert_eq!(fresh.by_inode.get(&555), Some(&vec![10, 21]));
+        let mut no_cache = OwnerScan::new(&root, Duration::ZERO);
+        add_links(&root, &[(30, 1, "socket:[555]")]);
+        assert_eq!(
+            no_cache.owners_for(&[555]).unwrap().by_inode.get(&555),
+            Some(&vec![10, 21, 30])
+        );
+        assert_eq!(
+            no_cache
+                .owners_for(&[555])
+                .unwrap()
+                .by_inode
+                .get(&555)
+                .map(Vec::len),
+            Some(3)
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+
     #[test]
     fn missing_proc_root_is_an_error_not_a_panic() {
         assert!(InodeOwners::scan(Path::new("/nonexistent-proc")).is_err());
