@@ -8,3 +8,4 @@ pub mod collector;
 pub mod export;
 pub mod model;
 pub mod services;
+pub mod ui;

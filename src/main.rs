@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sockscope::cli::{Cli, Command, run_snapshot};
+use sockscope::ui::SockscopeApp;
+
+/// The window icon, also installed by the packages.
+const ICON_PNG: &[u8] = include_bytes!("../assets/icon-256.png");
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,9 +26,23 @@ fn main() -> ExitCode {
 }
 
 fn open_window() -> anyhow::Result<()> {
-    let options = eframe::NativeOptions::default();
-    eframe::run_ui_native("Sockscope", options, |ui, _frame| {
-        ui.label("Sockscope: the window arrives with the main-window issue. Use `sockscope snapshot` for now.");
-    })
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Sockscope")
+        .with_app_id("sockscope")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([640.0, 400.0]);
+    // A broken icon is not worth refusing to start over.
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
+        viewport = viewport.with_icon(icon);
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Sockscope",
+        options,
+        Box::new(|cc| Ok(Box::new(SockscopeApp::new(cc)))),
+    )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

@@ -31,8 +31,8 @@ pub enum ChangeMark {
 pub struct Store {
     current: Option<Arc<Snapshot>>,
     closed: Arc<Vec<SocketEntry>>,
-    marks: HashMap<SocketKey, ChangeMark>,
-    first_seen: HashMap<SocketKey, DateTime<Utc>>,
+    marks: Arc<HashMap<SocketKey, ChangeMark>>,
+    first_seen: Arc<HashMap<SocketKey, DateTime<Utc>>>,
     history: History,
     generation: u64,
     last_took: Option<Duration>,
@@ -68,19 +68,21 @@ impl Store {
                 .unwrap_or(snapshot.taken_at);
             first_seen.insert(key, seen);
         }
-        self.first_seen = first_seen;
+        self.first_seen = Arc::new(first_seen);
 
-        self.marks.clear();
         let diff = diff.unwrap_or_default();
+        let mut marks =
+            HashMap::with_capacity(diff.opened.len() + diff.changed.len() + diff.closed.len());
         for s in &diff.opened {
-            self.marks.insert(s.key(), ChangeMark::Opened);
+            marks.insert(s.key(), ChangeMark::Opened);
         }
         for c in &diff.changed {
-            self.marks.insert(c.socket.key(), ChangeMark::StateChanged);
+            marks.insert(c.socket.key(), ChangeMark::StateChanged);
         }
         for s in &diff.closed {
-            self.marks.insert(s.key(), ChangeMark::Closed);
+            marks.insert(s.key(), ChangeMark::Closed);
         }
+        self.marks = Arc::new(marks);
         self.closed = Arc::new(diff.closed.clone());
         self.current = Some(Arc::new(snapshot));
         self.generation += 1;
@@ -118,6 +120,18 @@ impl Store {
     #[must_use]
     pub fn mark(&self, key: &SocketKey) -> Option<ChangeMark> {
         self.marks.get(key).copied()
+    }
+
+    /// All change marks of the latest sample, shared.
+    #[must_use]
+    pub fn marks(&self) -> Arc<HashMap<SocketKey, ChangeMark>> {
+        Arc::clone(&self.marks)
+    }
+
+    /// First-seen times of all current sockets, shared.
+    #[must_use]
+    pub fn first_seen_all(&self) -> Arc<HashMap<SocketKey, DateTime<Utc>>> {
+        Arc::clone(&self.first_seen)
     }
 
     /// When a socket in the current snapshot was first seen by this store.

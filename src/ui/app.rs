@@ -1,0 +1,425 @@
+//! The Sockscope window: drains the collector into the store, lays out the panels, applies their commands.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use crate::collector::{
+    Collector, CollectorEvent, SocketSource, SystemSource, SystemSourceOptions,
+};
+use crate::model::snapshot::Snapshot;
+use crate::model::socket::{Protocol, SocketEntry, SocketKey};
+use crate::model::store::Store;
+
+use super::command::Command;
+use super::filter::Filter;
+use super::inspector::Inspector;
+use super::ports_table::PortsTable;
+use super::rows::{RowRef, SortSpec, ViewInput};
+use super::settings::{STORAGE_KEY, Settings, View};
+use super::sockets_table::SocketsTable;
+use super::status_bar::StatusBar;
+use super::toolbar::{Toolbar, filter_id};
+use super::view_worker::{ComputedView, ViewWorker};
+
+/// How an owner scan of `/proc` may be reused by the 1 Hz sampler while no unknown socket appears.
+const OWNER_CACHE: Duration = Duration::from_secs(10);
+
+/// Where samples come from.
+enum Feed {
+    /// The collector thread, sending events through a channel.
+    Thread {
+        collector: Collector,
+        events: Receiver<CollectorEvent>,
+    },
+    /// A source sampled on demand on the UI thread: tests and replays.
+    Manual { source: Box<dyn SocketSource> },
+}
+
+/// The app: store, feed, view cache, panels and selection.
+pub struct SockscopeApp {
+    store: Store,
+    feed: Feed,
+    settings: Settings,
+    filter: Filter,
+    worker: ViewWorker,
+    shown: Option<ComputedView>,
+    shown_key: Option<(u64, String, SortSpec)>,
+    frozen: Option<ViewInput>,
+    selected: Option<SocketKey>,
+    selected_entry: Option<(SocketEntry, bool)>,
+    selected_port: Option<(Protocol, u16)>,
+    scroll_to: Option<usize>,
+    message: Option<String>,
+    toolbar: Toolbar,
+    sockets_table: SocketsTable,
+    ports_table: PortsTable,
+    inspector: Inspector,
+    status_bar: StatusBar,
+}
+
+impl SockscopeApp {
+    /// The real app: settings from eframe storage, live sampling on the collector thread.
+    #[must_use]
+    pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default();
+        let source = SystemSource::new(SystemSourceOptions {
+            with_cmdline: false,
+            owner_cache: OWNER_CACHE,
+        });
+        let (tx, rx) = channel();
+        let ctx = cc.egui_ctx.clone();
+        let interval = Duration::from_millis(settings.interval_ms);
+        let feed = match Collector::spawn(Box::new(source), interval, move |event| {
+            // The window may be gone at shutdown; nothing to do then.
+            let _ = tx.send(event);
+            ctx.request_repaint();
+        }) {
+            Ok(collector) => Feed::Thread {
+                collector,
+                events: rx,
+            },
+            Err(e) => {
+                let mut app = Self::build(
+                    &cc.egui_ctx,
+                    Feed::Manual {
+                        source: Box::new(crate::collector::ReplaySource::default()),
+                    },
+                    settings,
+                );
+                app.store
+                    .record_error(format!("cannot start the collector thread: {e}"));
+                return app;
+            }
+        };
+        Self::build(&cc.egui_ctx, feed, settings)
+    }
+
+    /// An app fed by `source` only when [`SockscopeApp::sample_now`] is called: for tests and replays,
+    /// with no thread and no sleeps.
+    #[must_use]
+    pub fn with_source(
+        ctx: &egui::Context,
+        source: Box<dyn SocketSource>,
+        settings: Settings,
+    ) -> Self {
+        Self::build(ctx, Feed::Manual { source }, settings)
+    }
+
+    fn build(ctx: &egui::Context, feed: Feed, settings: Settings) -> Self {
+        let ctx = ctx.clone();
+        let filter = Filter::parse(&settings.filter);
+        Self {
+            store: Store::default(),
+            feed,
+            filter,
+            settings,
+            worker: ViewWorker::new(Arc::new(move || ctx.request_repaint())),
+            shown: None,
+            shown_key: None,
+            frozen: None,
+            selected: None,
+            selected_entry: None,
+            selected_port: None,
+            scroll_to: None,
+            message: None,
+            toolbar: Toolbar::default(),
+            sockets_table: SocketsTable,
+            ports_table: PortsTable,
+            inspector: Inspector,
+            status_bar: StatusBar,
+        }
+    }
+
+    /// Takes a sample now: synchronously for a manual source, by waking the thread otherwise.
+    pub fn sample_now(&mut self) {
+        match &mut self.feed {
+            Feed::Manual { source } => match source.sample() {
+                Ok(snapshot) => {
+                    self.store.ingest(snapshot, None);
+                }
+                Err(e) => self.store.record_error(e.to_string()),
+            },
+            Feed::Thread { collector, .. } => collector.sample_now(),
+        }
+    }
+
+    /// Feeds a snapshot directly, as if sampled.
+    pub fn ingest(&mut self, snapshot: Snapshot) {
+        self.store.ingest(snapshot, None);
+    }
+
+    /// The store the window reads.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The current settings.
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The selected socket, if any.
+    #[must_use]
+    pub fn selected(&self) -> Option<SocketKey> {
+        self.selected
+    }
+
+    /// What the tables show now.
+    #[must_use]
+    pub fn shown(&self) -> Option<&ComputedView> {
+        self.shown.as_ref()
+    }
+
+    /// True while the view is frozen.
+    #[must_use]
+    pub fn is_paused(&self) -> bool {
+        self.frozen.is_some()
+    }
+
+    fn drain_events(&mut self) {
+        let Feed::Thread { events, .. } = &self.feed else {
+            return;
+        };
+        while let Ok(event) = events.try_recv() {
+            match event {
+                CollectorEvent::Sample { snapshot, took, .. } => {
+                    self.store.ingest(snapshot, Some(took));
+                }
+                CollectorEvent::Error { message, .. } => self.store.record_error(message),
+            }
+        }
+    }
+
+    /// Recomputes rows when the data, filter or sort changed; picks up worker results.
+    fn refresh_view(&mut self) {
+        if let Some(done) = self.worker.poll() {
+            self.shown = Some(done);
+            self.resolve_selection();
+        }
+        let input = match &self.frozen {
+            Some(frozen) => Some(frozen.clone()),
+            None => ViewInput::from_store(&self.store),
+        };
+        let Some(input) = input else { return };
+        let key = (
+            input.generation,
+            self.settings.filter.clone(),
+            self.settings.sort,
+        );
+        if self.shown_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.shown_key = Some(key);
+        if let Some(done) = self.worker.request(input, &self.filter, self.settings.sort) {
+            self.shown = Some(done);
+            self.resolve_selection();
+        }
+    }
+
+    /// Finds the selected socket in what is shown (once per change, not per frame).
+    fn resolve_selection(&mut self) {
+        let (Some(key), Some(view)) = (self.selected, &self.shown) else {
+            return;
+        };
+        let live = view.input.snapshot.sockets.iter().find(|s| s.key() == key);
+        self.selected_entry = match live {
+            Some(s) => Some((s.clone(), false)),
+            // Gone: keep showing it as last seen, marked closed.
+            None => self.selected_entry.take().map(|(s, _)| (s, true)),
+        };
+    }
+
+    fn row_index(&self, key: SocketKey) -> Option<usize> {
+        let view = self.shown.as_ref()?;
+        view.rows.iter().position(|r| {
+            view.input
+                .socket(*r)
+                .is_some_and(|s| s.key() == key && !matches!(r, RowRef::Closed(_)))
+        })
+    }
+
+    fn handle_keys(&mut self, ctx: &egui::Context) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let typing = ctx.memory(|m| m.focused().is_some());
+        let (ctrl_f, esc, space, down, up) = ctx.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::F),
+                i.key_pressed(egui::Key::Escape),
+                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::Space),
+                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+            )
+        });
+        if ctrl_f {
+            self.toolbar.focus_filter = true;
+        }
+        if esc {
+            if ctx.memory(|m| m.has_focus(filter_id())) {
+                ctx.memory_mut(|m| m.surrender_focus(filter_id()));
+            } else {
+                commands.push(Command::SelectSocket(None));
+            }
+        }
+        if space {
+            commands.push(Command::TogglePause);
+        }
+        if (down || up) && self.settings.view == View::Sockets {
+            if let Some(view) = &self.shown {
+                let len = view.rows.len();
+                let current = self.selected.and_then(|k| self.row_index(k));
+                let next = match (current, down) {
+                    (None, true) => Some(0),
+                    (None, false) => len.checked_sub(1),
+                    (Some(i), true) => Some((i + 1).min(len.saturating_sub(1))),
+                    (Some(i), false) => Some(i.saturating_sub(1)),
+                };
+                if let Some(next) = next.filter(|n| *n < len) {
+                    if let Some(s) = view.rows.get(next).and_then(|r| view.input.socket(*r)) {
+                        commands.push(Command::SelectSocket(Some(s.key())));
+                        self.scroll_to = Some(next);
+                    }
+                }
+            }
+        }
+        commands
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::SelectSocket(key) => {
+                if self.selected != key {
+                    self.selected = key;
+                    self.selected_entry = None;
+                    self.resolve_selection();
+                }
+            }
+            Command::SelectPort(port) => self.selected_port = port,
+            Command::SetFilter(text) => {
+                self.filter = Filter::parse(&text);
+                self.settings.filter = text;
+            }
+            Command::SetSort(sort) => self.settings.sort = sort,
+            Command::SetView(view) => self.settings.view = view,
+            Command::TogglePause => {
+                self.frozen = match self.frozen.take() {
+                    Some(_) => None,
+                    None => ViewInput::from_store(&self.store),
+                };
+            }
+            Command::SetInterval(interval) => {
+                self.settings.interval_ms = u64::try_from(interval.as_millis()).unwrap_or(1000);
+                if let Feed::Thread { collector, .. } = &self.feed {
+                    collector.set_interval(interval);
+                }
+            }
+            Command::DismissError => {
+                self.store.dismiss_error();
+                self.message = None;
+            }
+            Command::Copy(text) => {
+                ctx.copy_text(text);
+                self.message = Some("Copied to the clipboard.".to_owned());
+            }
+        }
+    }
+
+    /// Draws one frame into `ui` (the whole window).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.drain_events();
+        let mut commands = self.handle_keys(&ctx);
+        self.refresh_view();
+
+        let interval = Duration::from_millis(self.settings.interval_ms);
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.add_space(2.0);
+            commands.extend(self.toolbar.ui(
+                ui,
+                self.settings.view,
+                self.frozen.is_some(),
+                interval,
+                &self.settings.filter,
+                &self.filter,
+            ));
+            ui.add_space(2.0);
+        });
+        let message = self
+            .store
+            .last_error()
+            .map(str::to_owned)
+            .or_else(|| self.message.clone());
+        egui::Panel::bottom("status").show(ui, |ui| {
+            commands.extend(self.status_bar.ui(
+                ui,
+                self.shown.as_ref(),
+                &self.store,
+                self.frozen.is_some(),
+                message.as_deref(),
+            ));
+        });
+        if let (Some((socket, closed)), Some(view), true) = (
+            &self.selected_entry,
+            &self.shown,
+            self.settings.view != View::Charts,
+        ) {
+            let height = ui.available_height();
+            egui::Panel::bottom("inspector")
+                .resizable(true)
+                .default_size(height * 0.5)
+                .min_size(120.0)
+                .show(ui, |ui| {
+                    commands.extend(self.inspector.ui(ui, socket, *closed, view));
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| match (&self.shown, self.settings.view) {
+            (None, _) => {
+                ui.centered_and_justified(|ui| ui.label("Waiting for the first sample…"));
+            }
+            (Some(view), View::Sockets) => {
+                let scroll_to = self.scroll_to.take();
+                commands.extend(self.sockets_table.ui(
+                    ui,
+                    view,
+                    self.selected,
+                    self.settings.sort,
+                    scroll_to,
+                ));
+            }
+            (Some(view), View::Ports) => {
+                commands.extend(
+                    self.ports_table
+                        .ui(ui, view, self.selected_port, self.selected),
+                );
+            }
+            (Some(_), View::Charts) => {
+                ui.centered_and_justified(|ui| {
+                    ui.label("Charts of the history arrive with the charts issue.")
+                });
+            }
+        });
+        for command in commands {
+            self.apply(&ctx, command);
+        }
+    }
+}
+
+impl eframe::App for SockscopeApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // Also runs while the window is hidden, so the history has no gaps.
+        self.drain_events();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.settings);
+    }
+}

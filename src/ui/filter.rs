@@ -1,0 +1,420 @@
+//! The filter language of the tables: field terms, free text and negation, all of which must match.
+//!
+//! `port:443 proc:nginx !state:time_wait 10.0.` keeps nginx's sockets on port 443 (local or remote) that are
+//! not in TIME_WAIT and mention `10.0.` anywhere. Pure logic, no egui: the same filter runs on the UI thread
+//! for small tables and on the view worker for large ones.
+
+use std::net::IpAddr;
+
+use crate::model::port_class::PortClass;
+use crate::model::snapshot::Snapshot;
+use crate::model::socket::{Protocol, SocketEntry, TcpState};
+use crate::services::registry::Registry;
+
+/// The field names understood, for hints and the help tooltip.
+pub const FIELDS: &[(&str, &str)] = &[
+    (
+        "port",
+        "local or remote port, a number or range: port:443, port:8000-8100",
+    ),
+    ("lport", "local port"),
+    ("rport", "remote port"),
+    ("proc", "process name contains: proc:firefox"),
+    ("pid", "process id: pid:1234"),
+    (
+        "state",
+        "TCP state, prefix allowed: state:listen, state:estab, state:time_wait",
+    ),
+    ("proto", "tcp or udp"),
+    (
+        "addr",
+        "local or remote address; a full IP matches exactly, anything else as a prefix: addr:10.0.",
+    ),
+    (
+        "svc",
+        "service name of the local or remote port contains: svc:https",
+    ),
+    (
+        "class",
+        "RFC 6335 class of the local port: system, user, dynamic",
+    ),
+    ("user", "user name contains"),
+];
+
+#[derive(Clone, Debug, PartialEq)]
+enum Field {
+    Port(u16, u16),
+    LPort(u16, u16),
+    RPort(u16, u16),
+    Proc(String),
+    Pid(u32),
+    State(Vec<TcpState>),
+    Proto(Protocol),
+    AddrExact(IpAddr),
+    AddrPrefix(String),
+    Svc(String),
+    Class(PortClass),
+    User(String),
+    Text(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Term {
+    negate: bool,
+    field: Field,
+}
+
+/// A parsed filter. Terms that could not be parsed are left out and explained in [`Filter::hint`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    terms: Vec<Term>,
+    hint: Option<String>,
+}
+
+fn parse_ports(value: &str) -> Option<(u16, u16)> {
+    match value.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            (a <= b).then_some((a, b))
+        }
+        None => value.parse().ok().map(|p| (p, p)),
+    }
+}
+
+fn parse_states(value: &str) -> Vec<TcpState> {
+    if let Some(exact) = TcpState::parse(value) {
+        return vec![exact];
+    }
+    let norm = value.to_ascii_uppercase().replace('-', "_");
+    TcpState::ALL
+        .into_iter()
+        .filter(|s| s.as_str().starts_with(&norm))
+        .collect()
+}
+
+impl Filter {
+    /// Parses filter text. Never fails: what it does not understand becomes a hint.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        let mut filter = Self::default();
+        let mut problems = Vec::new();
+        for raw in text.split_whitespace() {
+            let (negate, word) = match raw.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, raw),
+            };
+            if word.is_empty() {
+                continue;
+            }
+            let field = match word.split_once(':') {
+                // An IPv6 address or `host:port` is free text, not a field.
+                Some((name, value))
+                    if name.chars().all(|c| c.is_ascii_alphabetic()) && !name.is_empty() =>
+                {
+                    match Self::parse_field(&name.to_ascii_lowercase(), value) {
+                        Ok(f) => f,
+                        Err(p) => {
+                            problems.push(p);
+                            continue;
+                        }
+                    }
+                }
+                _ => Field::Text(word.to_lowercase()),
+            };
+            filter.terms.push(Term { negate, field });
+        }
+        if !problems.is_empty() {
+            filter.hint = Some(problems.join("; "));
+        }
+        filter
+    }
+
+    fn parse_field(name: &str, value: &str) -> Result<Field, String> {
+        let bad_port =
+            || format!("{name}:{value} — expected a port 0-65535 or a range like 8000-8100");
+        let field = match name {
+            "port" => parse_ports(value)
+                .map(|(a, b)| Field::Port(a, b))
+                .ok_or_else(bad_port)?,
+            "lport" => parse_ports(value)
+                .map(|(a, b)| Field::LPort(a, b))
+                .ok_or_else(bad_port)?,
+            "rport" => parse_ports(value)
+                .map(|(a, b)| Field::RPort(a, b))
+                .ok_or_else(bad_port)?,
+            "proc" | "process" => Field::Proc(value.to_lowercase()),
+            "pid" => Field::Pid(
+                value
+                    .parse()
+                    .map_err(|_| format!("pid:{value} — expected a number"))?,
+            ),
+            "state" => {
+                let states = parse_states(value);
+                if states.is_empty() {
+                    return Err(format!(
+                        "state:{value} — no TCP state starts with that (listen, estab, time_wait…)"
+                    ));
+                }
+                Field::State(states)
+            }
+            "proto" => match value.to_ascii_lowercase().as_str() {
+                "tcp" => Field::Proto(Protocol::Tcp),
+                "udp" => Field::Proto(Protocol::Udp),
+                _ => return Err(format!("proto:{value} — expected tcp or udp")),
+            },
+            "addr" => match value.trim_matches(['[', ']']).parse::<IpAddr>() {
+                Ok(ip) => Field::AddrExact(ip),
+                Err(_) => Field::AddrPrefix(value.to_ascii_lowercase()),
+            },
+            "svc" | "service" => Field::Svc(value.to_lowercase()),
+            "class" => Field::Class(
+                PortClass::parse(value)
+                    .ok_or_else(|| format!("class:{value} — expected system, user or dynamic"))?,
+            ),
+            "user" => Field::User(value.to_lowercase()),
+            other => {
+                let known: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "unknown field \"{other}\" — try {}",
+                    known.join(", ")
+                ));
+            }
+        };
+        Ok(field)
+    }
+
+    /// What could not be understood, if anything, for a hint under the filter box.
+    #[must_use]
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// True when the filter keeps everything.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// True when `socket` passes every term.
+    #[must_use]
+    pub fn matches(&self, socket: &SocketEntry, snapshot: &Snapshot, registry: &Registry) -> bool {
+        self.terms
+            .iter()
+            .all(|t| Self::term_matches(&t.field, socket, snapshot, registry) != t.negate)
+    }
+
+    fn term_matches(field: &Field, s: &SocketEntry, snap: &Snapshot, registry: &Registry) -> bool {
+        let lport = s.local.port();
+        let rport = s.peer().map(|r| r.port());
+        let in_range = |p: u16, a: u16, b: u16| (a..=b).contains(&p);
+        let names = || {
+            s.pids
+                .iter()
+                .filter_map(|p| snap.processes.get(p))
+                .map(|p| p.name.to_lowercase())
+        };
+        match field {
+            Field::Port(a, b) => {
+                in_range(lport, *a, *b) || rport.is_some_and(|p| in_range(p, *a, *b))
+            }
+            Field::LPort(a, b) => in_range(lport, *a, *b),
+            Field::RPort(a, b) => rport.is_some_and(|p| in_range(p, *a, *b)),
+            Field::Proc(name) => names().any(|n| n.contains(name.as_str())),
+            Field::Pid(pid) => s.pids.contains(pid),
+            Field::State(states) => s.state.is_some_and(|st| states.contains(&st)),
+            Field::Proto(p) => s.protocol == *p,
+            Field::AddrExact(ip) => s.local.ip() == *ip || s.remote.is_some_and(|r| r.ip() == *ip),
+            Field::AddrPrefix(prefix) => {
+                s.local.ip().to_string().starts_with(prefix.as_str())
+                    || s.remote
+                        .is_some_and(|r| r.ip().to_string().starts_with(prefix.as_str()))
+            }
+            Field::Svc(name) => {
+                registry
+                    .name(lport, s.protocol)
+                    .to_lowercase()
+                    .contains(name.as_str())
+                    || rport.is_some_and(|p| {
+                        registry
+                            .name(p, s.protocol)
+                            .to_lowercase()
+                            .contains(name.as_str())
+                    })
+            }
+            Field::Class(class) => PortClass::of(lport) == *class,
+            Field::User(user) => snap
+                .user_of(s)
+                .is_some_and(|u| u.to_lowercase().contains(user.as_str())),
+            Field::Text(text) => haystack(s, snap, registry).contains(text.as_str()),
+        }
+    }
+}
+
+/// Everything a row shows, lowercased, for free-text search.
+fn haystack(s: &SocketEntry, snap: &Snapshot, registry: &Registry) -> String {
+    use std::fmt::Write as _;
+    let mut h = String::with_capacity(96);
+    let _ = write!(h, "{} {} {}", s.protocol, s.local.ip(), s.local.port());
+    if let Some(r) = s.remote {
+        let _ = write!(
+            h,
+            " {} {} {}",
+            r.ip(),
+            r.port(),
+            registry.name(r.port(), s.protocol)
+        );
+    }
+    if let Some(st) = s.state {
+        let _ = write!(h, " {st}");
+    }
+    for pid in &s.pids {
+        let _ = write!(h, " {pid}");
+    }
+    let _ = write!(
+        h,
+        " {} {} {}",
+        snap.process_names(s),
+        snap.user_of(s).unwrap_or(""),
+        registry.name(s.local.port(), s.protocol)
+    );
+    h.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use std::collections::BTreeMap;
+
+    fn snap() -> Snapshot {
+        let mut s = Snapshot::empty("h", Utc::now());
+        let mk = |proto, l: &str, r: Option<&str>, st, pid: u32| SocketEntry {
+            protocol: proto,
+            local: l.parse().unwrap(),
+            remote: r.map(|r| r.parse().unwrap()),
+            state: st,
+            inode: Some(pid),
+            uid: Some(0),
+            pids: vec![pid],
+            owner_note: None,
+        };
+        s.sockets = vec![
+            mk(
+                Protocol::Tcp,
+                "0.0.0.0:5432",
+                Some("0.0.0.0:0"),
+                Some(TcpState::Listen),
+                1,
+            ),
+            mk(
+                Protocol::Tcp,
+                "127.0.0.1:5432",
+                Some("127.0.0.1:40112"),
+                Some(TcpState::Established),
+                1,
+            ),
+            mk(
+                Protocol::Tcp,
+                "127.0.0.1:40112",
+                Some("127.0.0.1:5432"),
+                Some(TcpState::Established),
+                2,
+            ),
+            mk(
+                Protocol::Tcp,
+                "10.0.0.2:51000",
+                Some("10.0.0.10:443"),
+                Some(TcpState::TimeWait),
+                3,
+            ),
+            mk(Protocol::Udp, "[::]:53", None, None, 4),
+        ];
+        let mut processes = BTreeMap::new();
+        for (pid, name) in [(1, "postgres"), (2, "psql"), (3, "firefox"), (4, "dnsmasq")] {
+            processes.insert(
+                pid,
+                crate::model::snapshot::ProcessInfo {
+                    pid,
+                    name: name.into(),
+                    user: None,
+                    exe: None,
+                    cmdline: None,
+                },
+            );
+        }
+        s.processes = processes;
+        s
+    }
+
+    fn kept(text: &str) -> Vec<usize> {
+        let s = snap();
+        let f = Filter::parse(text);
+        let r = Registry::from_iana_tsv(crate::services::registry::IANA_TSV).unwrap();
+        (0..s.sockets.len())
+            .filter(|i| f.matches(&s.sockets[*i], &s, &r))
+            .collect()
+    }
+
+    #[test]
+    fn field_terms() {
+        assert_eq!(kept("port:5432"), vec![0, 1, 2]);
+        assert_eq!(kept("lport:5432"), vec![0, 1]);
+        assert_eq!(kept("rport:5432"), vec![2]);
+        assert_eq!(kept("proc:POST"), vec![0, 1]);
+        assert_eq!(kept("pid:3"), vec![3]);
+        assert_eq!(kept("state:listen"), vec![0]);
+        assert_eq!(kept("state:estab"), vec![1, 2]);
+        assert_eq!(kept("state:time-wait"), vec![3]);
+        assert_eq!(kept("proto:udp"), vec![4]);
+        assert_eq!(kept("addr:10.0.0.10"), vec![3]);
+        assert_eq!(kept("addr:10.0."), vec![3]);
+        assert_eq!(kept("addr:::"), vec![4]);
+        assert_eq!(kept("svc:https"), vec![3]);
+        assert_eq!(kept("class:dynamic"), vec![3]);
+        assert_eq!(kept("port:400-50000"), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn negation_combination_and_free_text() {
+        assert_eq!(kept("port:5432 !state:listen"), vec![1, 2]);
+        assert_eq!(kept("!proto:tcp"), vec![4]);
+        assert_eq!(kept("firefox"), vec![3]);
+        assert_eq!(
+            kept("postgresql"),
+            vec![0, 1, 2],
+            "service names are searchable"
+        );
+        assert_eq!(kept(""), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_give_hints_and_are_ignored() {
+        let f = Filter::parse("colour:red port:99999 state:zzz");
+        let hint = f.hint().unwrap();
+        assert!(hint.contains("unknown field \"colour\""), "{hint}");
+        assert!(hint.contains("port:99999"), "{hint}");
+        assert!(hint.contains("state:zzz"), "{hint}");
+        assert!(f.is_empty());
+        assert_eq!(kept("colour:red"), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in [
+            "!",
+            "!!",
+            ":",
+            "port:",
+            "port:-",
+            "port:5-",
+            "addr:[",
+            "::1",
+            "é:ü",
+            "pid:-1",
+            "\u{0}",
+            "port:65535-0",
+        ] {
+            let _ = kept(text);
+        }
+    }
+}

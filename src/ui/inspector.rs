@@ -1,0 +1,146 @@
+//! The inspector: the selected socket explained on the left, its port on the right, and beneath both the
+//! socket-versus-port comparison filled with this socket's values. All text comes from
+//! [`crate::services::explain`].
+
+use chrono::Local;
+use egui::{RichText, ScrollArea};
+
+use super::command::Command;
+use super::theme::format_age;
+use super::view_worker::ComputedView;
+use crate::model::socket::SocketEntry;
+use crate::services::explain::{Explainer, Line};
+use crate::services::registry::Registry;
+
+/// The inspector panel.
+#[derive(Debug, Default)]
+pub struct Inspector;
+
+fn lines_grid(ui: &mut egui::Ui, id: &str, lines: &[Line]) {
+    egui::Grid::new(id)
+        .num_columns(3)
+        .striped(true)
+        .spacing([10.0, 6.0])
+        .show(ui, |ui| {
+            for line in lines {
+                ui.label(RichText::new(format!("{}:", line.label)).strong());
+                ui.label(RichText::new(&line.value).monospace());
+                ui.add(egui::Label::new(&line.meaning).wrap());
+                ui.end_row();
+            }
+        });
+}
+
+impl Inspector {
+    /// Draws the inspector for `socket`; `closed` says it is no longer in the live snapshot.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        socket: &SocketEntry,
+        closed: bool,
+        view: &ComputedView,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let snap = &view.input.snapshot;
+        let explainer = Explainer::new(snap, &view.ports, Registry::global());
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new(socket.to_string()).monospace());
+            if closed {
+                ui.label(
+                    RichText::new("closed")
+                        .color(ui.visuals().error_fg_color)
+                        .strong(),
+                )
+                .on_hover_text(
+                    "This socket is gone from the latest sample; shown as it was last seen.",
+                );
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Close inspector").on_hover_text("Esc").clicked() {
+                    commands.push(Command::SelectSocket(None));
+                }
+            });
+        });
+        ui.separator();
+        ScrollArea::vertical()
+            .id_salt("inspector-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.columns(2, |cols| {
+                    let left = &mut cols[0];
+                    left.label(RichText::new("The socket: an endpoint a process opened").heading());
+                    lines_grid(left, "inspector-tuple", &explainer.tuple(socket));
+                    lines_grid(left, "inspector-state", &[explainer.state(socket)]);
+                    left.add_space(4.0);
+                    left.label(RichText::new("Owner").strong());
+                    for line in explainer.owner(socket) {
+                        left.add(egui::Label::new(line).wrap());
+                    }
+                    if let Some(seen) = view.input.first_seen.get(&socket.key()) {
+                        let age = view
+                            .input
+                            .age_secs(socket)
+                            .map(format_age)
+                            .unwrap_or_default();
+                        left.label(format!(
+                            "First seen {} (age {age})",
+                            seen.with_timezone(&Local).format("%H:%M:%S")
+                        ));
+                    }
+
+                    let right = &mut cols[1];
+                    right.label(
+                        RichText::new(format!(
+                            "Its port: {}/{}",
+                            socket.local.port(),
+                            socket.protocol
+                        ))
+                        .heading(),
+                    );
+                    lines_grid(right, "inspector-port", &explainer.port(socket));
+                    if right
+                        .link(format!("Show every socket on port {}", socket.local.port()))
+                        .clicked()
+                    {
+                        commands.push(Command::SetFilter(format!(
+                            "lport:{} proto:{}",
+                            socket.local.port(),
+                            socket.protocol
+                        )));
+                    }
+                });
+                ui.add_space(8.0);
+                egui::CollapsingHeader::new(
+                    RichText::new("Socket vs port, for this very socket").strong(),
+                )
+                .id_salt("socket-vs-port")
+                .default_open(true)
+                .show(ui, |ui| {
+                    egui::Grid::new("socket-vs-port-grid")
+                        .num_columns(3)
+                        .striped(true)
+                        .spacing([12.0, 6.0])
+                        .show(ui, |ui| {
+                            ui.label(RichText::new("Aspect").strong());
+                            ui.label(
+                                RichText::new(format!(
+                                    "Port {}/{}",
+                                    socket.local.port(),
+                                    socket.protocol
+                                ))
+                                .strong(),
+                            );
+                            ui.label(RichText::new("This socket").strong());
+                            ui.end_row();
+                            for a in explainer.socket_vs_port(socket) {
+                                ui.label(RichText::new(a.aspect).strong());
+                                ui.add(egui::Label::new(a.port).wrap());
+                                ui.add(egui::Label::new(a.socket).wrap());
+                                ui.end_row();
+                            }
+                        });
+                });
+            });
+        commands
+    }
+}

@@ -1,0 +1,187 @@
+//! The ports table: one row per local (protocol, port) in use, and the sockets of the selected port —
+//! where a person sees that one port carries many sockets.
+
+use egui::{Label, RichText, Sense};
+use egui_extras::{Column, TableBuilder};
+
+use super::command::Command;
+use super::view_worker::ComputedView;
+use crate::model::ports::PortUsage;
+use crate::model::socket::{Protocol, SocketKey};
+use crate::services::registry::Registry;
+
+const HEADERS: [(&str, &str, f32); 9] = [
+    ("Port", "Local port number", 56.0),
+    ("Proto", "Number space: tcp or udp", 48.0),
+    (
+        "Service name",
+        "Registered service (IANA, local /etc/services)",
+        100.0,
+    ),
+    ("Description", "IANA's description of the service", 170.0),
+    (
+        "Class",
+        "RFC 6335: system 0–1023, user 1024–49151, dynamic 49152–65535",
+        64.0,
+    ),
+    (
+        "Ephemeral",
+        "Whether the port lies in this OS's ephemeral range (ports the kernel picks for outgoing connections)",
+        72.0,
+    ),
+    (
+        "Bound to",
+        "Local addresses of the sockets on this port, and who can reach them",
+        190.0,
+    ),
+    ("Sockets", "Sockets on this port by state", 170.0),
+    ("Processes", "Processes owning sockets on this port", 120.0),
+];
+
+/// The ports panel.
+#[derive(Debug, Default)]
+pub struct PortsTable;
+
+fn process_names(usage: &PortUsage, view: &ComputedView) -> String {
+    let snap = &view.input.snapshot;
+    let mut names: Vec<String> = usage
+        .pids
+        .iter()
+        .map(|pid| {
+            snap.processes
+                .get(pid)
+                .map_or_else(|| pid.to_string(), |p| format!("{}[{pid}]", p.name))
+        })
+        .collect();
+    names.dedup();
+    names.join(", ")
+}
+
+impl PortsTable {
+    /// Draws the table, and under it the sockets of `selected` port.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &ComputedView,
+        selected: Option<(Protocol, u16)>,
+        selected_socket: Option<SocketKey>,
+    ) -> Vec<Command> {
+        let registry = Registry::global();
+        let mut commands = Vec::new();
+        let range = view.input.snapshot.ephemeral_range_or_default();
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        ui.style_mut().interaction.selectable_labels = false;
+        let ports = view.ports.ports();
+        let table_height = if selected.is_some() {
+            ui.available_height() * 0.55
+        } else {
+            ui.available_height()
+        };
+        ui.allocate_ui(egui::vec2(ui.available_width(), table_height), |ui| {
+            let mut table = TableBuilder::new(ui)
+                .id_salt("ports-table")
+                .striped(true)
+                .resizable(true)
+                .sense(Sense::click());
+            for (i, (_, _, w)) in HEADERS.iter().enumerate() {
+                table = table.column(if i + 1 == HEADERS.len() {
+                    Column::remainder().at_least(*w)
+                } else {
+                    Column::initial(*w).at_least(30.0).clip(true)
+                });
+            }
+            table
+                .header(row_height + 2.0, |mut header| {
+                    for (title, tip, _) in HEADERS {
+                        header.col(|ui| {
+                            ui.label(RichText::new(title).strong()).on_hover_text(tip);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, view.visible_ports.len(), |mut row| {
+                        let Some(usage) = view
+                            .visible_ports
+                            .get(row.index())
+                            .and_then(|i| ports.get(*i))
+                        else {
+                            return;
+                        };
+                        let key = (usage.protocol, usage.port);
+                        row.set_selected(selected == Some(key));
+                        let service = registry.service(usage.port, usage.protocol);
+                        let exposure = usage.exposure();
+                        let addrs: Vec<String> =
+                            usage.addresses.iter().map(ToString::to_string).collect();
+                        let cells = [
+                            usage.port.to_string(),
+                            usage.protocol.to_string(),
+                            service.map(|s| s.name.clone()).unwrap_or_default(),
+                            service.map(|s| s.description.clone()).unwrap_or_default(),
+                            usage.class().to_string(),
+                            if range.contains(usage.port) {
+                                "yes".to_owned()
+                            } else {
+                                "no".to_owned()
+                            },
+                        ];
+                        for text in cells {
+                            row.col(|ui| {
+                                ui.add(Label::new(text).truncate());
+                            });
+                        }
+                        row.col(|ui| {
+                            ui.label(RichText::new(exposure.badge()).small().strong())
+                                .on_hover_text(exposure.meaning());
+                            ui.add(Label::new(addrs.join(", ")).truncate());
+                        });
+                        row.col(|ui| {
+                            ui.add(Label::new(usage.state_summary()).truncate());
+                        });
+                        row.col(|ui| {
+                            ui.add(Label::new(process_names(usage, view)).truncate());
+                        });
+                        if row.response().clicked() {
+                            commands.push(Command::SelectPort(if selected == Some(key) {
+                                None
+                            } else {
+                                Some(key)
+                            }));
+                        }
+                    });
+                });
+        });
+        if let Some(usage) = selected.and_then(|(p, n)| view.ports.get(p, n)) {
+            ui.separator();
+            ui.label(
+                RichText::new(format!(
+                    "{}/{}: {} socket{} on one port — {}",
+                    usage.port,
+                    usage.protocol,
+                    usage.sockets.len(),
+                    if usage.sockets.len() == 1 { "" } else { "s" },
+                    usage.state_summary()
+                ))
+                .strong(),
+            );
+            egui::ScrollArea::vertical()
+                .id_salt("port-sockets")
+                .show(ui, |ui| {
+                    for i in &usage.sockets {
+                        let Some(s) = view.input.snapshot.sockets.get(*i) else {
+                            continue;
+                        };
+                        let owner = view.input.snapshot.process_name(s).unwrap_or("—");
+                        let text = format!("{s}   {owner}");
+                        if ui
+                            .selectable_label(selected_socket == Some(s.key()), text)
+                            .clicked()
+                        {
+                            commands.push(Command::SelectSocket(Some(s.key())));
+                        }
+                    }
+                });
+        }
+        commands
+    }
+}

@@ -1,0 +1,60 @@
+//! What the window remembers between runs (through eframe's storage).
+
+use serde::{Deserialize, Serialize};
+
+use super::rows::SortSpec;
+
+/// The central view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum View {
+    /// One row per socket.
+    #[default]
+    Sockets,
+    /// One row per local (protocol, port).
+    Ports,
+    /// History charts.
+    Charts,
+}
+
+impl View {
+    /// Every view, in toolbar order.
+    pub const ALL: [Self; 3] = [Self::Sockets, Self::Ports, Self::Charts];
+
+    /// Its toolbar label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sockets => "Sockets",
+            Self::Ports => "Ports",
+            Self::Charts => "Charts",
+        }
+    }
+}
+
+/// Settings persisted between runs. Window size and column widths are kept by eframe and egui themselves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The central view.
+    pub view: View,
+    /// Filter text.
+    pub filter: String,
+    /// Sort of the sockets table.
+    pub sort: SortSpec,
+    /// Sampling interval in milliseconds.
+    pub interval_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            view: View::Sockets,
+            filter: String::new(),
+            sort: SortSpec::default(),
+            interval_ms: 1000,
+        }
+    }
+}
+
+/// The key under which settings are stored.
+pub const STORAGE_KEY: &str = "sockscope-settings";

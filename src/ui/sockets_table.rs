@@ -1,0 +1,285 @@
+//! The sockets table: one virtualised row per socket, sortable by header, highlighted by change.
+
+use egui::{Label, RichText, Sense};
+use egui_extras::{Column, TableBuilder};
+
+use super::command::Command;
+use super::rows::{RowRef, SortColumn, SortSpec};
+use super::theme::{format_age, mark_fill};
+use super::view_worker::ComputedView;
+use crate::model::socket::{SocketEntry, SocketKey};
+use crate::services::registry::Registry;
+
+/// Columns in display order: sort key, header text, tooltip, initial width.
+const COLUMNS: [(SortColumn, &str, &str, f32); 11] = [
+    (
+        SortColumn::Protocol,
+        "Protocol",
+        "tcp or udp: also the port number space (53/tcp and 53/udp are different ports)",
+        56.0,
+    ),
+    (
+        SortColumn::LocalAddress,
+        "Local address",
+        "The address the socket is bound to; 0.0.0.0 or :: means every interface",
+        130.0,
+    ),
+    (
+        SortColumn::LocalPort,
+        "Local port",
+        "This socket's port on this host",
+        70.0,
+    ),
+    (
+        SortColumn::RemoteAddress,
+        "Remote address",
+        "The peer's address; * when not connected, empty for UDP",
+        130.0,
+    ),
+    (
+        SortColumn::RemotePort,
+        "Remote port",
+        "The peer's port; * when not connected",
+        74.0,
+    ),
+    (
+        SortColumn::State,
+        "State",
+        "TCP state (RFC 9293); UDP has none",
+        96.0,
+    ),
+    (SortColumn::Pid, "PID", "Process holding the socket", 56.0),
+    (
+        SortColumn::Process,
+        "Process",
+        "Name of the owning process",
+        110.0,
+    ),
+    (
+        SortColumn::User,
+        "User",
+        "User that created the socket",
+        70.0,
+    ),
+    (
+        SortColumn::Service,
+        "Service",
+        "Registered service of the local port (IANA, /etc/services)",
+        90.0,
+    ),
+    (
+        SortColumn::Age,
+        "Age",
+        "Time since Sockscope first saw the socket",
+        60.0,
+    ),
+];
+
+/// Position of the Process column in [`COLUMNS`].
+const PROCESS_COLUMN: usize = 7;
+
+/// The 5-tuple and state as one line, for the clipboard.
+#[must_use]
+pub fn five_tuple(s: &SocketEntry) -> String {
+    s.to_string()
+}
+
+fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [String; 11] {
+    let snap = &view.input.snapshot;
+    let (raddr, rport) = match (s.remote, s.peer()) {
+        (None, _) => (String::new(), String::new()),
+        (Some(_), None) => ("*".to_owned(), "*".to_owned()),
+        (Some(_), Some(p)) => (p.ip().to_string(), p.port().to_string()),
+    };
+    let pid = match s.pids.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} +{}", rest.len()),
+    };
+    let process = if s.pids.is_empty() {
+        String::new()
+    } else {
+        snap.process_names(s)
+    };
+    [
+        s.protocol.to_string(),
+        s.local.ip().to_string(),
+        s.local.port().to_string(),
+        raddr,
+        rport,
+        s.state.map(|st| st.to_string()).unwrap_or_default(),
+        pid,
+        process,
+        snap.user_of(s).unwrap_or_default().to_owned(),
+        registry.name(s.local.port(), s.protocol).to_owned(),
+        view.input.age_secs(s).map(format_age).unwrap_or_default(),
+    ]
+}
+
+/// One row's text, tab-separated, for "Copy row".
+#[must_use]
+pub fn row_text(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> String {
+    cell_texts(s, view, registry).join("\t")
+}
+
+/// A painted triangle (no font needs the glyph), announced to screen readers and tests by its direction.
+fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(9.0, 8.0), Sense::hover());
+    let color = ui.visuals().strong_text_color();
+    let (top, bottom) = (rect.top(), rect.bottom());
+    let points = if ascending {
+        vec![
+            egui::pos2(rect.center().x, top),
+            egui::pos2(rect.right(), bottom),
+            egui::pos2(rect.left(), bottom),
+        ]
+    } else {
+        vec![
+            egui::pos2(rect.left(), top),
+            egui::pos2(rect.right(), top),
+            egui::pos2(rect.center().x, bottom),
+        ]
+    };
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        color,
+        egui::Stroke::NONE,
+    ));
+    let text = if ascending {
+        "sorted ascending"
+    } else {
+        "sorted descending"
+    };
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, text));
+    response.on_hover_text(text);
+}
+
+/// The sockets table panel.
+#[derive(Debug, Default)]
+pub struct SocketsTable;
+
+impl SocketsTable {
+    /// Draws the table; `scroll_to` brings a row into view (after keyboard navigation).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &ComputedView,
+        selected: Option<SocketKey>,
+        sort: SortSpec,
+        scroll_to: Option<usize>,
+    ) -> Vec<Command> {
+        let registry = Registry::global();
+        let mut commands = Vec::new();
+        let dark = ui.visuals().dark_mode;
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        ui.style_mut().interaction.selectable_labels = false;
+        let mut table = TableBuilder::new(ui)
+            .id_salt("sockets-table")
+            .striped(true)
+            .resizable(true)
+            .sense(Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .min_scrolled_height(0.0);
+        for (i, (_, _, _, width)) in COLUMNS.iter().enumerate() {
+            let col = if i + 1 == COLUMNS.len() {
+                Column::remainder().at_least(*width)
+            } else {
+                Column::initial(*width).at_least(30.0).clip(true)
+            };
+            table = table.column(col);
+        }
+        if let Some(row) = scroll_to {
+            table = table.scroll_to_row(row, None);
+        }
+        table
+            .header(row_height + 2.0, |mut header| {
+                for (column, title, tip, _) in COLUMNS {
+                    header.col(|ui| {
+                        let clicked = ui
+                            .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+                            .on_hover_text(tip)
+                            .clicked();
+                        if clicked {
+                            commands.push(Command::SetSort(sort.clicked(column)));
+                        }
+                        if sort.column == column {
+                            sort_arrow(ui, sort.ascending);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, view.rows.len(), |mut row| {
+                    let Some(&row_ref) = view.rows.get(row.index()) else {
+                        return;
+                    };
+                    let Some(socket) = view.input.socket(row_ref) else {
+                        return;
+                    };
+                    let key = socket.key();
+                    row.set_selected(
+                        selected == Some(key) && !matches!(row_ref, RowRef::Closed(_)),
+                    );
+                    let fill = view.input.mark(row_ref).map(|m| mark_fill(m, dark));
+                    for (i, text) in cell_texts(socket, view, registry).into_iter().enumerate() {
+                        row.col(|ui| {
+                            if let Some(fill) = fill {
+                                ui.painter().rect_filled(
+                                    ui.max_rect().expand2(egui::vec2(4.0, 3.0)),
+                                    0.0,
+                                    fill,
+                                );
+                            }
+                            match (i, socket.owner_note) {
+                                // No owner: say why, quietly, where the process name would be.
+                                (PROCESS_COLUMN, Some(note)) if socket.pids.is_empty() => {
+                                    ui.add(
+                                        Label::new(
+                                            RichText::new(note.as_str().replace('_', " "))
+                                                .italics()
+                                                .weak(),
+                                        )
+                                        .truncate(),
+                                    )
+                                    .on_hover_text(note.sentence());
+                                }
+                                _ => {
+                                    ui.add(Label::new(text).truncate());
+                                }
+                            }
+                        });
+                    }
+                    let response = row.response();
+                    if response.clicked() {
+                        commands.push(Command::SelectSocket(Some(key)));
+                    }
+                    response.context_menu(|ui| {
+                        commands.push(Command::SelectSocket(Some(key)));
+                        if ui.button("Copy row").clicked() {
+                            commands.push(Command::Copy(row_text(socket, view, registry)));
+                            ui.close();
+                        }
+                        if ui.button("Copy 5-tuple").clicked() {
+                            commands.push(Command::Copy(five_tuple(socket)));
+                            ui.close();
+                        }
+                        if let Some(name) = view.input.snapshot.process_name(socket) {
+                            if ui.button(format!("Filter by process {name}")).clicked() {
+                                commands.push(Command::SetFilter(format!("proc:{name}")));
+                                ui.close();
+                            }
+                        }
+                        if ui
+                            .button(format!("Filter by port {}", socket.local.port()))
+                            .clicked()
+                        {
+                            commands
+                                .push(Command::SetFilter(format!("port:{}", socket.local.port())));
+                            ui.close();
+                        }
+                    });
+                });
+            });
+        commands
+    }
+}

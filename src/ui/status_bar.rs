@@ -1,0 +1,70 @@
+//! The status bar: counts, the last sample's time and cost, pause state, and collector errors.
+
+use chrono::Local;
+use egui::RichText;
+
+use super::command::Command;
+use super::view_worker::ComputedView;
+use crate::model::store::Store;
+
+/// The status bar panel.
+#[derive(Debug, Default)]
+pub struct StatusBar;
+
+impl StatusBar {
+    /// Draws counts for the shown `view`, sample timing from the `store`, and `paused`/`message` state.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: Option<&ComputedView>,
+        store: &Store,
+        paused: bool,
+        message: Option<&str>,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        ui.horizontal(|ui| {
+            match view {
+                Some(v) => {
+                    let snap = &v.input.snapshot;
+                    let listening = v.ports.ports().iter().filter(|p| p.has_listener()).count();
+                    ui.label(format!("{} sockets", snap.sockets.len()));
+                    ui.separator();
+                    ui.label(format!("{} shown", v.rows.len()));
+                    ui.separator();
+                    ui.label(format!("{listening} listening ports"));
+                    ui.separator();
+                    ui.label(format!("{} processes", snap.processes.len()));
+                    ui.separator();
+                    let took = store
+                        .last_took()
+                        .map(|d| format!(", took {} ms", d.as_millis()))
+                        .unwrap_or_default();
+                    ui.label(format!(
+                        "sample {}{took}",
+                        snap.taken_at.with_timezone(&Local).format("%H:%M:%S")
+                    ));
+                }
+                None => {
+                    ui.label("Waiting for the first sample…");
+                }
+            }
+            if paused {
+                ui.separator();
+                ui.label(
+                    RichText::new("PAUSED")
+                        .strong()
+                        .color(ui.visuals().warn_fg_color),
+                )
+                .on_hover_text("The view is frozen; sampling goes on. Press Space or Resume.");
+            }
+            if let Some(msg) = message {
+                ui.separator();
+                ui.label(RichText::new(msg).color(ui.visuals().error_fg_color));
+                if ui.small_button("Dismiss").clicked() {
+                    commands.push(Command::DismissError);
+                }
+            }
+        });
+        commands
+    }
+}

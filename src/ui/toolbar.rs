@@ -1,0 +1,110 @@
+//! The toolbar: pause, interval, views, filter with its hint, and the colour legend.
+
+use std::time::Duration;
+
+use egui::RichText;
+
+use super::command::Command;
+use super::filter::{FIELDS, Filter};
+use super::settings::View;
+use super::theme::LEGEND;
+
+/// Intervals offered, in milliseconds.
+const INTERVALS_MS: [u64; 6] = [500, 1000, 2000, 5000, 10_000, 30_000];
+
+/// The toolbar panel; owns the filter text while it is being edited.
+#[derive(Debug, Default)]
+pub struct Toolbar {
+    /// Set to move keyboard focus into the filter box on the next frame (Ctrl+F).
+    pub focus_filter: bool,
+}
+
+/// The filter box's id, so the app can tell whether it has focus.
+#[must_use]
+pub fn filter_id() -> egui::Id {
+    egui::Id::unique("sockscope-filter")
+}
+
+impl Toolbar {
+    /// Draws the toolbar.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: View,
+        paused: bool,
+        interval: Duration,
+        filter_text: &str,
+        filter: &Filter,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        ui.horizontal(|ui| {
+            let label = if paused { "Resume" } else { "Pause" };
+            let tip = if paused {
+                "Show live data again (Space). Sampling never stopped: the history has no gap."
+            } else {
+                "Freeze the tables and charts on this instant (Space); sampling goes on in the background."
+            };
+            if ui.button(label).on_hover_text(tip).clicked() {
+                commands.push(Command::TogglePause);
+            }
+            let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+            egui::ComboBox::from_id_salt("interval")
+                .selected_text(format!("every {}", format_interval(ms)))
+                .show_ui(ui, |ui| {
+                    for choice in INTERVALS_MS {
+                        if ui.selectable_label(ms == choice, format!("every {}", format_interval(choice))).clicked() {
+                            commands.push(Command::SetInterval(Duration::from_millis(choice)));
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Sampling interval");
+            ui.separator();
+            for v in View::ALL {
+                if ui.selectable_label(view == v, v.label()).clicked() && view != v {
+                    commands.push(Command::SetView(v));
+                }
+            }
+            ui.separator();
+            let mut text = filter_text.to_owned();
+            let help: String = FIELDS.iter().map(|(n, d)| format!("{n}: {d}")).collect::<Vec<_>>().join("\n");
+            let response = ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .id(filter_id())
+                        .hint_text("Filter (Ctrl+F): port:443 proc:nginx !state:listen")
+                        .desired_width(320.0),
+                )
+                .on_hover_text(format!("All terms must match; ! negates a term; free text matches any column.\n\n{help}"));
+            if self.focus_filter {
+                response.request_focus();
+                self.focus_filter = false;
+            }
+            if text != filter_text {
+                commands.push(Command::SetFilter(text));
+            }
+            if !filter_text.is_empty() && ui.button("Clear").on_hover_text("Clear the filter").clicked() {
+                commands.push(Command::SetFilter(String::new()));
+            }
+            ui.label(RichText::new("Legend").underline()).on_hover_text(LEGEND);
+        });
+        if let Some(hint) = filter.hint() {
+            ui.label(
+                RichText::new(hint)
+                    .color(ui.visuals().warn_fg_color)
+                    .small(),
+            );
+        }
+        commands
+    }
+}
+
+fn format_interval(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}

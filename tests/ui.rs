@@ -1,0 +1,308 @@
+//! The window as a person uses it, driven by egui_kittest with no display, fed by a replay source.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use chrono::{TimeZone, Utc};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sockscope::collector::ReplaySource;
+use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
+use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
+use sockscope::model::store::ChangeMark;
+use sockscope::ui::SockscopeApp;
+use sockscope::ui::rows::{SortColumn, SortSpec};
+use sockscope::ui::settings::Settings;
+
+fn tcp(local: &str, remote: &str, state: TcpState, pid: u32, inode: u32) -> SocketEntry {
+    SocketEntry {
+        protocol: Protocol::Tcp,
+        local: local.parse().unwrap(),
+        remote: Some(remote.parse().unwrap()),
+        state: Some(state),
+        inode: Some(inode),
+        uid: Some(1000),
+        pids: vec![pid],
+        owner_note: None,
+    }
+}
+
+/// A postgres listener with three accepted connections (and their psql client ends), one HTTPS client
+/// connection from firefox, and a UDP socket.
+fn machine(secs: i64) -> Snapshot {
+    let mut s = Snapshot::empty(
+        "testhost",
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
+    );
+    s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
+    s.sockets
+        .push(tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 100, 1));
+    for i in 0..3u16 {
+        let client = 40112 + i;
+        s.sockets.push(tcp(
+            "127.0.0.1:5432",
+            &format!("127.0.0.1:{client}"),
+            TcpState::Established,
+            100,
+            10 + u32::from(i),
+        ));
+        s.sockets.push(tcp(
+            &format!("127.0.0.1:{client}"),
+            "127.0.0.1:5432",
+            TcpState::Established,
+            200,
+            20 + u32::from(i),
+        ));
+    }
+    s.sockets.push(tcp(
+        "10.0.0.2:51000",
+        "10.0.0.10:443",
+        TcpState::Established,
+        300,
+        30,
+    ));
+    s.sockets.push(SocketEntry {
+        protocol: Protocol::Udp,
+        remote: None,
+        state: None,
+        ..tcp("0.0.0.0:5353", "0.0.0.0:0", TcpState::Closed, 400, 40)
+    });
+    for (pid, name) in [
+        (100, "postgres"),
+        (200, "psql"),
+        (300, "firefox"),
+        (400, "avahi-daemon"),
+    ] {
+        s.processes.insert(
+            pid,
+            ProcessInfo {
+                pid,
+                name: name.into(),
+                user: Some("alice".into()),
+                exe: None,
+                cmdline: None,
+            },
+        );
+    }
+    s.users.insert(1000, "alice".into());
+    s
+}
+
+fn harness(snapshots: Vec<Snapshot>, settings: Settings) -> Harness<'static, SockscopeApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| {
+            SockscopeApp::with_source(
+                &cc.egui_ctx,
+                Box::new(ReplaySource::new(snapshots)),
+                settings,
+            )
+        });
+    h.state_mut().sample_now();
+    h.run();
+    h
+}
+
+fn shown_local_ports(h: &Harness<'_, SockscopeApp>) -> Vec<u16> {
+    let view = h.state().shown().unwrap();
+    view.rows
+        .iter()
+        .map(|r| view.input.socket(*r).unwrap().local.port())
+        .collect()
+}
+
+#[test]
+fn clicking_local_port_header_sorts_by_port_both_ways() {
+    let settings = Settings {
+        sort: SortSpec {
+            column: SortColumn::Pid,
+            ascending: false,
+        },
+        ..Settings::default()
+    };
+    let mut h = harness(vec![machine(0)], settings);
+    h.get_by_label("Local port").click();
+    h.run();
+    let asc = shown_local_ports(&h);
+    assert_eq!(
+        h.state().settings().sort,
+        SortSpec {
+            column: SortColumn::LocalPort,
+            ascending: true
+        }
+    );
+    assert!(asc.windows(2).all(|w| w[0] <= w[1]), "ascending: {asc:?}");
+    assert_eq!(asc.first(), Some(&5353));
+    assert!(
+        h.query_by_label("sorted ascending").is_some(),
+        "an arrow shows the direction"
+    );
+    h.get_by_label("Local port").click();
+    h.run();
+    let desc = shown_local_ports(&h);
+    assert!(
+        desc.windows(2).all(|w| w[0] >= w[1]),
+        "descending: {desc:?}"
+    );
+    assert_eq!(desc.first(), Some(&51000));
+    assert!(h.query_by_label("sorted descending").is_some());
+}
+
+#[test]
+fn typing_port_filter_leaves_only_matching_rows() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    assert!(h.query_by_label("firefox").is_some());
+    let filter = h.get_by_role(Role::TextInput);
+    filter.focus();
+    filter.type_text("port:5432");
+    h.run();
+    assert_eq!(h.state().settings().filter, "port:5432");
+    let view = h.state().shown().unwrap();
+    assert_eq!(view.rows.len(), 7, "listener, 3 accepted, 3 clients");
+    for r in view.rows.iter() {
+        let s = view.input.socket(*r).unwrap();
+        assert!(
+            s.local.port() == 5432 || s.peer().map(|p| p.port()) == Some(5432),
+            "{s:?}"
+        );
+    }
+    assert!(
+        h.query_by_label("firefox").is_none(),
+        "the HTTPS row is filtered out"
+    );
+    assert!(h.query_by_label("avahi-daemon").is_none());
+}
+
+#[test]
+fn unknown_filter_field_shows_a_hint() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    let filter = h.get_by_role(Role::TextInput);
+    filter.focus();
+    filter.type_text("colour:red");
+    h.run();
+    assert!(
+        h.query_by_label_contains("unknown field \"colour\"")
+            .is_some()
+    );
+}
+
+#[test]
+fn selecting_a_row_shows_the_inspector_with_service_and_class() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    assert!(h.query_by_label("Its port: 5432/tcp").is_none());
+    h.get_by_label("LISTEN").click();
+    h.run();
+    assert!(h.state().selected().is_some());
+    assert!(
+        h.query_by_label("Its port: 5432/tcp").is_some(),
+        "the port panel opens beside the socket panel"
+    );
+    assert!(
+        h.query_by_label("The socket: an endpoint a process opened")
+            .is_some()
+    );
+    assert!(h.query_by_label("Service:").is_some() && h.query_by_label("Class:").is_some());
+    assert!(
+        h.query_by_label("user").is_some(),
+        "5432 is an RFC 6335 user port"
+    );
+    assert!(
+        h.query_by_label_contains("PostgreSQL Database").is_some(),
+        "IANA's description"
+    );
+    assert!(
+        h.query_all_by_label_contains("1 LISTEN + 3 ESTABLISHED")
+            .count()
+            >= 1,
+        "who else uses the port"
+    );
+    assert!(
+        h.query_by_label("Socket vs port, for this very socket")
+            .is_some()
+    );
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(h.state().selected().is_none(), "Esc clears the selection");
+    assert!(h.query_by_label("Its port: 5432/tcp").is_none());
+}
+
+#[test]
+fn arrow_keys_move_the_selection_and_space_pauses() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    h.key_press(egui::Key::ArrowDown);
+    h.run();
+    let first = h.state().selected().unwrap();
+    h.key_press(egui::Key::ArrowDown);
+    h.run();
+    let second = h.state().selected().unwrap();
+    assert_ne!(first, second);
+    h.key_press(egui::Key::ArrowUp);
+    h.run();
+    assert_eq!(h.state().selected(), Some(first));
+    h.key_press(egui::Key::Space);
+    h.run();
+    assert!(h.state().is_paused());
+    assert!(h.query_by_label("Resume").is_some());
+}
+
+#[test]
+fn a_socket_that_disappears_is_shown_closed_then_removed() {
+    let first = machine(0);
+    let mut second = machine(1);
+    second.sockets.retain(|s| s.local.port() != 51000);
+    let third = second.clone();
+    let mut h = harness(vec![first, second, third], Settings::default());
+    assert!(h.query_by_label("firefox").is_some());
+
+    h.state_mut().sample_now();
+    h.run();
+    let view = h.state().shown().unwrap();
+    let closed: Vec<_> = view
+        .rows
+        .iter()
+        .filter(|r| view.input.mark(**r) == Some(ChangeMark::Closed))
+        .collect();
+    assert_eq!(
+        closed.len(),
+        1,
+        "the vanished socket stays one interval, marked closed"
+    );
+    assert_eq!(view.input.socket(*closed[0]).unwrap().local.port(), 51000);
+    assert!(
+        h.query_by_label("firefox").is_some(),
+        "still listed while marked closed"
+    );
+
+    h.state_mut().sample_now();
+    h.run();
+    assert!(
+        h.query_by_label("firefox").is_none(),
+        "removed after one interval"
+    );
+    assert!(h.query_by_label("51000").is_none());
+}
+
+#[test]
+fn ports_view_shows_one_listen_plus_n_established() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    h.get_by_label("Ports").click();
+    h.run();
+    assert!(h.query_by_label("1 LISTEN + 3 ESTABLISHED").is_some());
+    h.get_by_label("1 LISTEN + 3 ESTABLISHED").click();
+    h.run();
+    assert!(
+        h.query_by_label_contains("4 sockets on one port").is_some(),
+        "selecting a port lists its sockets"
+    );
+}
+
+#[test]
+fn context_menu_filters_by_process() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    h.get_by_label("firefox").click_secondary();
+    h.run();
+    h.get_by_label("Filter by process firefox").click();
+    h.run();
+    assert_eq!(h.state().settings().filter, "proc:firefox");
+    assert_eq!(h.state().shown().unwrap().rows.len(), 1);
+}
