@@ -3,7 +3,6 @@
 //! Pure data work over `Arc`s from the store, so it can run on the view worker thread for big tables and
 //! inline for small ones, with the same result.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -144,16 +143,6 @@ pub enum RowRef {
     Closed(u32),
 }
 
-fn cmp_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
-    // Missing values sort last in ascending order.
-    match (a, b) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-}
-
 /// Filters and sorts `input`'s sockets (recently closed ones included). Ties keep a stable, total order by
 /// socket identity, so rows do not jump between samples.
 #[must_use]
@@ -167,67 +156,148 @@ pub fn compute_rows(
     let live = (0..snap.sockets.len()).map(|i| RowRef::Live(u32::try_from(i).unwrap_or(u32::MAX)));
     let closed =
         (0..input.closed.len()).map(|i| RowRef::Closed(u32::try_from(i).unwrap_or(u32::MAX)));
-    let mut rows: Vec<(RowRef, &SocketEntry)> = live
+    let rows: Vec<(RowRef, &SocketEntry)> = live
         .chain(closed)
         .filter_map(|r| input.socket(r).map(|s| (r, s)))
         .filter(|(_, s)| filter.is_empty() || filter.matches(s, snap, registry))
         .collect();
 
-    let tie = |a: &SocketEntry, b: &SocketEntry| a.key().cmp(&b.key());
-    let dir = |o: Ordering| if sort.ascending { o } else { o.reverse() };
-    match sort.column {
-        SortColumn::Protocol => {
-            rows.sort_by(|a, b| dir(a.1.protocol.cmp(&b.1.protocol)).then_with(|| tie(a.1, b.1)))
-        }
-        SortColumn::LocalAddress => rows
-            .sort_by(|a, b| dir(a.1.local.ip().cmp(&b.1.local.ip())).then_with(|| tie(a.1, b.1))),
-        SortColumn::LocalPort => rows.sort_by(|a, b| {
-            dir(a.1.local.port().cmp(&b.1.local.port())).then_with(|| tie(a.1, b.1))
-        }),
-        SortColumn::RemoteAddress => rows.sort_by(|a, b| {
-            dir(cmp_opt(
-                a.1.remote.map(|r| r.ip()),
-                b.1.remote.map(|r| r.ip()),
-            ))
-            .then_with(|| tie(a.1, b.1))
-        }),
-        SortColumn::RemotePort => rows.sort_by(|a, b| {
-            dir(cmp_opt(
-                a.1.peer().map(|r| r.port()),
-                b.1.peer().map(|r| r.port()),
-            ))
-            .then_with(|| tie(a.1, b.1))
-        }),
-        SortColumn::State => {
-            rows.sort_by(|a, b| dir(cmp_opt(a.1.state, b.1.state)).then_with(|| tie(a.1, b.1)))
-        }
-        SortColumn::Pid => rows.sort_by(|a, b| {
-            dir(cmp_opt(a.1.pids.first(), b.1.pids.first())).then_with(|| tie(a.1, b.1))
-        }),
-        SortColumn::Age => {
-            rows.sort_by(|a, b| {
-                dir(cmp_opt(input.age_secs(a.1), input.age_secs(b.1))).then_with(|| tie(a.1, b.1))
-            });
-        }
-        SortColumn::Process | SortColumn::User | SortColumn::Service => {
-            // String keys are looked up once per row, not once per comparison.
-            let text = |s: &SocketEntry| -> Option<String> {
-                let t = match sort.column {
-                    SortColumn::Process => snap.process_names(s),
-                    SortColumn::User => snap.user_of(s).unwrap_or_default().to_owned(),
-                    _ => registry.name(s.local.port(), s.protocol).to_owned(),
-                };
-                (!t.is_empty()).then(|| t.to_lowercase())
+    // Each row's sort key (column value, then identity) is computed once into contiguous integers: the sort
+    // then never touches the sockets, and most comparisons on a column with few distinct values (ports,
+    // states, names) are ties decided by the packed identity.
+    let ranks = matches!(
+        sort.column,
+        SortColumn::Process | SortColumn::User | SortColumn::Service
+    )
+    .then(|| text_ranks(&rows, sort.column, snap, registry));
+    let missing = (u8::MAX, 0u128);
+    let ip_key = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(v4) => (0u8, u128::from(v4.to_bits())),
+        std::net::IpAddr::V6(v6) => (1u8, v6.to_bits()),
+    };
+    let present = |v: u128| (0u8, v);
+    let mut keyed: Vec<((u8, u128), TieKey, RowRef)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (r, s))| {
+            let primary = match sort.column {
+                SortColumn::Protocol => present(u128::from(
+                    s.protocol == crate::model::socket::Protocol::Udp,
+                )),
+                SortColumn::LocalAddress => ip_key(s.local.ip()),
+                SortColumn::LocalPort => present(u128::from(s.local.port())),
+                SortColumn::RemoteAddress => s.remote.map_or(missing, |r| ip_key(r.ip())),
+                SortColumn::RemotePort => {
+                    s.peer().map_or(missing, |r| present(u128::from(r.port())))
+                }
+                SortColumn::State => s.state.map_or(missing, |st| present(st.index() as u128)),
+                SortColumn::Pid => s.pids.first().map_or(missing, |p| present(u128::from(*p))),
+                SortColumn::Age => input
+                    .age_secs(s)
+                    .map_or(missing, |a| present(u128::try_from(a).unwrap_or(0))),
+                SortColumn::Process | SortColumn::User | SortColumn::Service => ranks
+                    .as_ref()
+                    .and_then(|r| r.get(i).copied().flatten())
+                    .map_or(missing, |rank| present(u128::from(rank))),
             };
-            let mut keyed: Vec<(Option<String>, RowRef, &SocketEntry)> =
-                rows.into_iter().map(|(r, s)| (text(s), r, s)).collect();
-            keyed.sort_by(|a, b| {
-                dir(cmp_opt(a.0.as_ref(), b.0.as_ref())).then_with(|| tie(a.2, b.2))
-            });
-            return keyed.into_iter().map(|(_, r, _)| r).collect();
-        }
+            (primary, TieKey::of(s), *r)
+        })
+        .collect();
+    // Missing values sort last in either direction.
+    keyed.sort_unstable_by(|a, b| {
+        let primary = match (a.0.0 == u8::MAX, b.0.0 == u8::MAX) {
+            (false, false) if sort.ascending => a.0.cmp(&b.0),
+            (false, false) => b.0.cmp(&a.0),
+            (x, y) => x.cmp(&y),
+        };
+        primary.then_with(|| a.1.cmp(&b.1))
+    });
+    keyed.into_iter().map(|(_, _, r)| r).collect()
+}
+
+/// A socket's identity packed into integers: the tie-break of every sort, compared millions of times.
+/// Same information as [`SocketKey`], much cheaper to compare.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct TieKey(u128, u128, u128);
+
+impl TieKey {
+    fn of(s: &SocketEntry) -> Self {
+        let ip = |ip: std::net::IpAddr| match ip {
+            std::net::IpAddr::V4(v4) => u128::from(v4.to_bits()),
+            std::net::IpAddr::V6(v6) => v6.to_bits(),
+        };
+        let k = s.key();
+        let remote = k.remote.map_or(0, |r| ip(r.ip()));
+        let ports = u128::from(k.local.port()) << 48
+            | u128::from(k.remote.map_or(0, |r| r.port())) << 32
+            | u128::from(k.inode);
+        let v6_bits = u128::from(k.local.is_ipv6()) << 66
+            | u128::from(k.remote.is_some_and(|r| r.is_ipv6())) << 65;
+        Self(
+            ip(k.local.ip()),
+            remote,
+            u128::from(k.protocol == crate::model::socket::Protocol::Udp) << 64 | v6_bits | ports,
+        )
     }
-    rows.into_iter().map(|(r, _)| r).collect()
+}
+
+/// The text of a string column per row, as its rank among the distinct texts (case-insensitive), so the
+/// sort compares integers. Texts are built and ranked once per distinct owner, user or port, not per row.
+fn text_ranks(
+    rows: &[(RowRef, &SocketEntry)],
+    column: SortColumn,
+    snap: &Snapshot,
+    registry: &Registry,
+) -> Vec<Option<u32>> {
+    let text_of = |s: &SocketEntry| -> Option<String> {
+        let t = match column {
+            SortColumn::Process => snap.process_names(s),
+            SortColumn::User => snap.user_of(s).unwrap_or_default().to_owned(),
+            _ => registry.name(s.local.port(), s.protocol).to_owned(),
+        };
+        (!t.is_empty()).then(|| t.to_lowercase())
+    };
+    // What the text depends on: the owning PID (process), uid and PID (user), or port and protocol (service).
+    let source_of = |s: &SocketEntry| match column {
+        SortColumn::Process if s.pids.len() > 1 => None,
+        SortColumn::Process => Some((s.pids.first().copied(), None, 0, false)),
+        SortColumn::User => Some((s.pids.first().copied(), s.uid, 0, false)),
+        _ => Some((
+            None,
+            None,
+            s.local.port(),
+            s.protocol == crate::model::socket::Protocol::Tcp,
+        )),
+    };
+    let mut entries: Vec<Option<String>> = Vec::new();
+    let mut entry_of_source = HashMap::new();
+    let row_entries: Vec<usize> = rows
+        .iter()
+        .map(|(_, s)| {
+            let mut new_entry = || {
+                entries.push(text_of(s));
+                entries.len() - 1
+            };
+            match source_of(s) {
+                Some(source) => *entry_of_source.entry(source).or_insert_with(new_entry),
+                // Several owners: rare, computed per row.
+                None => new_entry(),
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..entries.len())
+        .filter(|i| entries[*i].is_some())
+        .collect();
+    order.sort_unstable_by(|a, b| entries[*a].cmp(&entries[*b]));
+    let mut entry_rank: Vec<Option<u32>> = vec![None; entries.len()];
+    let mut rank = 0u32;
+    for (n, i) in order.iter().enumerate() {
+        if n > 0 && entries[order[n - 1]] != entries[*i] {
+            rank += 1;
+        }
+        entry_rank[*i] = Some(rank);
+    }
+    row_entries.into_iter().map(|e| entry_rank[e]).collect()
 }
 
 #[cfg(test)]
@@ -308,6 +378,33 @@ mod tests {
         assert_eq!(
             order(&i, SortColumn::Pid, true),
             ["1.1.1.1:8080", "1.1.1.1:80", "1.1.1.2:80"]
+        );
+    }
+
+    #[test]
+    fn missing_values_sort_last_both_ways() {
+        let mut udp = sock("1.1.1.1:53", "0.0.0.0:0", 5);
+        udp.protocol = Protocol::Udp;
+        udp.remote = None;
+        udp.state = None;
+        let i = input(vec![
+            udp,
+            sock("1.1.1.1:80", "9.9.9.9:1", 6),
+            sock("1.1.1.1:81", "8.8.8.8:1", 7),
+        ]);
+        assert_eq!(
+            order(&i, SortColumn::RemoteAddress, true),
+            ["1.1.1.1:81", "1.1.1.1:80", "1.1.1.1:53"]
+        );
+        assert_eq!(
+            order(&i, SortColumn::RemoteAddress, false),
+            ["1.1.1.1:80", "1.1.1.1:81", "1.1.1.1:53"]
+        );
+        assert_eq!(
+            order(&i, SortColumn::State, false)
+                .last()
+                .map(String::as_str),
+            Some("1.1.1.1:53")
         );
     }
 

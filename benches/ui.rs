@@ -1,0 +1,123 @@
+//! Frame cost of the window and sort/filter cost of the sockets table at 100 000 sockets.
+//!
+//! `cargo bench --bench ui`. Targets (issue 3): frame ≤ 2 ms median with 100 000 sockets in the table;
+//! re-sorting 100 000 rows ≤ 20 ms.
+
+use std::hint::black_box;
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use sockscope::collector::ReplaySource;
+use sockscope::model::snapshot::{ProcessInfo, Snapshot};
+use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
+use sockscope::model::store::Store;
+use sockscope::services::registry::Registry;
+use sockscope::ui::SockscopeApp;
+use sockscope::ui::filter::Filter;
+use sockscope::ui::rows::{SortColumn, SortSpec, ViewInput, compute_rows};
+use sockscope::ui::settings::Settings;
+
+/// `n` sockets: listeners with many accepted connections from many processes, like a busy server.
+fn big_snapshot(n: usize) -> Snapshot {
+    let mut s = Snapshot::empty("bench", Utc::now());
+    for i in 0..n {
+        let i32 = u32::try_from(i).unwrap_or(u32::MAX);
+        let pid = 1000 + i32 % 500;
+        let lport = [443u16, 5432, 8080, 6379][i % 4];
+        let peer = format!(
+            "10.{}.{}.{}:{}",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255,
+            32768 + (i % 28000)
+        );
+        s.sockets.push(SocketEntry {
+            protocol: Protocol::Tcp,
+            local: format!("10.0.0.1:{lport}")
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+            remote: Some(peer.parse().unwrap_or_else(|_| unreachable!())),
+            state: Some(if i % 10 == 0 {
+                TcpState::TimeWait
+            } else {
+                TcpState::Established
+            }),
+            inode: Some(i32 + 1),
+            uid: Some(33),
+            pids: vec![pid],
+            owner_note: None,
+        });
+        s.processes.entry(pid).or_insert_with(|| ProcessInfo {
+            pid,
+            name: format!("worker-{}", pid % 37),
+            user: Some("www-data".into()),
+            exe: None,
+            cmdline: None,
+        });
+    }
+    s
+}
+
+fn bench_sort(c: &mut Criterion) {
+    let mut store = Store::default();
+    store.ingest(big_snapshot(100_000), None);
+    let input = ViewInput::from_store(&store).unwrap_or_else(|| unreachable!());
+    let registry = Registry::global();
+    let filter = Filter::default();
+    let mut group = c.benchmark_group("rows_100k");
+    group.sample_size(20);
+    for column in [
+        SortColumn::LocalPort,
+        SortColumn::RemoteAddress,
+        SortColumn::Process,
+    ] {
+        let sort = SortSpec {
+            column,
+            ascending: false,
+        };
+        group.bench_function(format!("sort_by_{column:?}"), |b| {
+            b.iter(|| black_box(compute_rows(&input, &filter, sort, registry)))
+        });
+    }
+    let filter = Filter::parse("port:5432 !state:time_wait");
+    group.bench_function("filter_port_and_state", |b| {
+        b.iter(|| black_box(compute_rows(&input, &filter, SortSpec::default(), registry)))
+    });
+    let filter = Filter::parse("worker-7");
+    group.bench_function("filter_free_text", |b| {
+        b.iter(|| black_box(compute_rows(&input, &filter, SortSpec::default(), registry)))
+    });
+    group.finish();
+}
+
+fn bench_frame(c: &mut Criterion) {
+    let ctx = egui::Context::default();
+    let mut app =
+        SockscopeApp::with_source(&ctx, Box::new(ReplaySource::default()), Settings::default());
+    app.ingest(big_snapshot(100_000));
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
+        ..Default::default()
+    };
+    // The first frames hand the 100k rows to the view worker; wait until they are shown.
+    for _ in 0..2000 {
+        let _ = ctx.run_ui(input(), |ui| app.show(ui));
+        if app.shown().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(
+        app.shown().is_some_and(|v| v.rows.len() == 100_000),
+        "the table holds 100 000 rows"
+    );
+    c.bench_function("frame_100k_sockets_table", |b| {
+        b.iter(|| black_box(ctx.run_ui(input(), |ui| app.show(ui))))
+    });
+}
+
+criterion_group!(benches, bench_sort, bench_frame);
+criterion_main!(benches);
