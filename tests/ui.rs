@@ -306,3 +306,96 @@ fn context_menu_filters_by_process() {
     assert_eq!(h.state().settings().filter, "proc:firefox");
     assert_eq!(h.state().shown().unwrap().rows.len(), 1);
 }
+
+/// A minute of history: an HTTPS-heavy client with churn, so 443 is the busiest port.
+fn busy_history() -> Vec<Snapshot> {
+    (0..60)
+        .map(|t| {
+            let mut s = machine(t);
+            for i in 0..(20 + (t % 7) as u16) {
+                s.sockets.push(tcp(
+                    &format!("10.0.0.2:{}", 52000 + i),
+                    "10.0.0.10:443",
+                    TcpState::Established,
+                    300,
+                    1000 + u32::from(i),
+                ));
+            }
+            s
+        })
+        .collect()
+}
+
+fn click_at(h: &mut Harness<'_, SockscopeApp>, pos: egui::Pos2) {
+    h.event(egui::Event::PointerMoved(pos));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::default(),
+        });
+    }
+}
+
+#[test]
+fn charts_view_renders_from_history() {
+    let mut h = harness(busy_history(), Settings::default());
+    for _ in 1..60 {
+        h.state_mut().sample_now();
+    }
+    h.run();
+    assert_eq!(h.state().store().history().len(), 60);
+    h.get_by_label("Charts").click();
+    h.run();
+    assert_eq!(
+        h.state().settings().view,
+        sockscope::ui::settings::View::Charts
+    );
+    for title in [
+        "Sockets by TCP state, and UDP",
+        "Churn: sockets opened (up) and closed (down) per sample",
+        "Top ports now (click a bar to filter)",
+        "Top processes now (click a bar to filter)",
+        "Local ports by RFC 6335 class, and in the OS ephemeral range",
+        "Ephemeral port budget",
+    ] {
+        assert!(h.query_by_label(title).is_some(), "{title}");
+    }
+    assert!(
+        h.state().charts().bar_center("443/tcp https").is_some(),
+        "443 is among the top ports"
+    );
+}
+
+#[test]
+fn clicking_the_bar_of_port_443_filters_the_sockets_view() {
+    let mut h = harness(busy_history(), Settings::default());
+    h.state_mut().sample_now();
+    h.get_by_label("Charts").click();
+    h.run();
+    let bar = h
+        .state()
+        .charts()
+        .bar_center("443/tcp https")
+        .expect("the 443 bar is drawn");
+    click_at(&mut h, bar);
+    h.run();
+    assert_eq!(h.state().settings().filter, "port:443");
+    assert_eq!(
+        h.state().settings().view,
+        sockscope::ui::settings::View::Sockets
+    );
+    let view = h.state().shown().unwrap();
+    assert!(!view.rows.is_empty());
+    assert!(
+        view.rows
+            .iter()
+            .all(|r| view.input.socket(*r).unwrap().peer().map(|p| p.port()) == Some(443))
+    );
+    assert!(
+        h.query_all_by_label("firefox").count() > 1,
+        "firefox's HTTPS connections are listed"
+    );
+    assert!(h.query_by_label("postgres").is_none());
+}

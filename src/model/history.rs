@@ -1,6 +1,7 @@
 //! Per-sample aggregates kept over time for charts: counts, never copies of snapshots.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -9,7 +10,56 @@ use super::port_class::PortClass;
 use super::snapshot::Snapshot;
 use super::socket::{Family, Protocol, TcpState};
 
-/// What one sample looked like, in about a hundred bytes.
+/// How many of the busiest ports and processes each sample keeps; the rest go to an "other" bucket.
+pub const TOP_N: usize = 8;
+
+/// Sockets on one local (protocol, port) in one sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortCount {
+    /// Number space.
+    pub protocol: Protocol,
+    /// Local port.
+    pub port: u16,
+    /// Sockets on it.
+    pub count: u32,
+}
+
+/// Sockets of one process in one sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessCount {
+    /// Process id.
+    pub pid: u32,
+    /// Its name (shared between samples).
+    pub name: Arc<str>,
+    /// Sockets it holds (a socket shared by several processes counts for the first).
+    pub count: u32,
+    /// Of those, in CLOSE_WAIT.
+    pub close_wait: u32,
+}
+
+/// Shares process names between samples so a long history does not repeat them.
+#[derive(Debug, Default)]
+pub struct NameInterner {
+    names: HashMap<String, Arc<str>>,
+}
+
+impl NameInterner {
+    /// The shared copy of `name`.
+    pub fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
+            return Arc::clone(shared);
+        }
+        // Bounded: names of long-gone processes are dropped (samples keep their own Arc).
+        if self.names.len() >= 4096 {
+            self.names.clear();
+        }
+        let shared: Arc<str> = Arc::from(name);
+        self.names.insert(name.to_owned(), Arc::clone(&shared));
+        shared
+    }
+}
+
+/// What one sample looked like, in a few hundred bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SampleStats {
     /// When the sample was taken.
@@ -34,6 +84,20 @@ pub struct SampleStats {
     pub closed: u32,
     /// Sockets whose TCP state changed since the previous sample.
     pub changed: u32,
+    /// The busiest service ports, most sockets first. Each socket counts once, under the port of the
+    /// service it belongs to: its local port (listeners, accepted connections, UDP), or for an outgoing
+    /// connection (ephemeral local port with no listener on it) the remote port it talks to.
+    pub top_ports: Vec<PortCount>,
+    /// Sockets on all other ports.
+    pub other_ports: u32,
+    /// The processes holding the most sockets, most first.
+    pub top_processes: Vec<ProcessCount>,
+    /// Sockets of all other processes.
+    pub other_processes: u32,
+    /// Sockets with no known owner.
+    pub unowned: u32,
+    /// The processes with the most CLOSE_WAIT sockets (only those with any), most first.
+    pub close_wait_processes: Vec<ProcessCount>,
 }
 
 fn count(n: usize) -> u32 {
@@ -43,7 +107,7 @@ fn count(n: usize) -> u32 {
 impl SampleStats {
     /// Aggregates `snapshot`; `diff` is the change from the previous sample, if there was one.
     #[must_use]
-    pub fn of(snapshot: &Snapshot, diff: Option<&SnapshotDiff>) -> Self {
+    pub fn of(snapshot: &Snapshot, diff: Option<&SnapshotDiff>, names: &mut NameInterner) -> Self {
         let range = snapshot.ephemeral_range_or_default();
         let mut stats = Self {
             taken_at: snapshot.taken_at,
@@ -57,8 +121,21 @@ impl SampleStats {
             opened: diff.map_or(0, |d| count(d.opened.len())),
             closed: diff.map_or(0, |d| count(d.closed.len())),
             changed: diff.map_or(0, |d| count(d.changed.len())),
+            top_ports: Vec::new(),
+            other_ports: 0,
+            top_processes: Vec::new(),
+            other_processes: 0,
+            unowned: 0,
+            close_wait_processes: Vec::new(),
         };
-        let mut listening = HashSet::new();
+        let listening: HashSet<u16> = snapshot
+            .sockets
+            .iter()
+            .filter(|s| s.is_listener())
+            .map(|s| s.local.port())
+            .collect();
+        let mut per_port: HashMap<(Protocol, u16), u32> = HashMap::new();
+        let mut per_pid: HashMap<u32, (u32, u32)> = HashMap::new();
         for s in &snapshot.sockets {
             match (s.protocol, s.state) {
                 (Protocol::Tcp, Some(state)) => stats.by_state[state.index()] += 1,
@@ -73,12 +150,94 @@ impl SampleStats {
             if range.contains(port) {
                 stats.in_ephemeral_range += 1;
             }
-            if s.is_listener() {
-                listening.insert(port);
+            let service_port = match s.peer() {
+                Some(peer)
+                    if range.contains(port)
+                        && !range.contains(peer.port())
+                        && !listening.contains(&port) =>
+                {
+                    peer.port()
+                }
+                _ => port,
+            };
+            *per_port.entry((s.protocol, service_port)).or_default() += 1;
+            match s.pids.first() {
+                Some(pid) => {
+                    let e = per_pid.entry(*pid).or_default();
+                    e.0 += 1;
+                    e.1 += u32::from(s.state == Some(TcpState::CloseWait));
+                }
+                None => stats.unowned += 1,
             }
         }
         stats.listening_ports = count(listening.len());
+
+        let mut ports: Vec<PortCount> = per_port
+            .into_iter()
+            .map(|((protocol, port), count)| PortCount {
+                protocol,
+                port,
+                count,
+            })
+            .collect();
+        // Ties by port, so the order is stable from sample to sample.
+        ports.sort_unstable_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.port.cmp(&b.port))
+                .then(a.protocol.cmp(&b.protocol))
+        });
+        stats.other_ports = ports.iter().skip(TOP_N).map(|p| p.count).sum();
+        ports.truncate(TOP_N);
+        stats.top_ports = ports;
+
+        let name_of = |pid: u32| {
+            snapshot
+                .processes
+                .get(&pid)
+                .map_or_else(|| pid.to_string(), |p| p.name.clone())
+        };
+        let mut procs: Vec<(u32, u32, u32)> = per_pid
+            .into_iter()
+            .map(|(pid, (n, cw))| (pid, n, cw))
+            .collect();
+        procs.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        stats.other_processes = procs.iter().skip(TOP_N).map(|p| p.1).sum();
+        stats.top_processes = procs
+            .iter()
+            .take(TOP_N)
+            .map(|&(pid, n, cw)| ProcessCount {
+                pid,
+                name: names.intern(&name_of(pid)),
+                count: n,
+                close_wait: cw,
+            })
+            .collect();
+        procs.retain(|p| p.2 > 0);
+        procs.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        stats.close_wait_processes = procs
+            .iter()
+            .take(TOP_N)
+            .map(|&(pid, n, cw)| ProcessCount {
+                pid,
+                name: names.intern(&name_of(pid)),
+                count: n,
+                close_wait: cw,
+            })
+            .collect();
         stats
+    }
+
+    /// Seconds since the Unix epoch, for chart x axes.
+    #[must_use]
+    pub fn unix_secs(&self) -> f64 {
+        self.taken_at.timestamp_millis() as f64 / 1000.0
+    }
+
+    /// Sockets of one TCP state.
+    #[must_use]
+    pub fn state(&self, state: TcpState) -> u32 {
+        self.by_state[state.index()]
     }
 
     /// All TCP sockets.

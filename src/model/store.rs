@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::budget::{CloseWaitAlert, EphemeralBudget, close_wait_alerts};
 use super::diff::SnapshotDiff;
-use super::history::{History, SampleStats};
+use super::history::{History, NameInterner, SampleStats};
 use super::snapshot::Snapshot;
 use super::socket::{SocketEntry, SocketKey};
 
@@ -37,6 +38,9 @@ pub struct Store {
     generation: u64,
     last_took: Option<Duration>,
     last_error: Option<String>,
+    names: NameInterner,
+    budget: EphemeralBudget,
+    close_wait: Vec<CloseWaitAlert>,
 }
 
 impl Store {
@@ -56,7 +60,10 @@ impl Store {
             .current
             .as_deref()
             .map(|old| SnapshotDiff::between(old, &snapshot));
-        self.history.push(SampleStats::of(&snapshot, diff.as_ref()));
+        self.history
+            .push(SampleStats::of(&snapshot, diff.as_ref(), &mut self.names));
+        self.budget = EphemeralBudget::of(&snapshot);
+        self.close_wait = close_wait_alerts(&self.history);
 
         let mut first_seen = HashMap::with_capacity(snapshot.sockets.len());
         for s in &snapshot.sockets {
@@ -144,6 +151,18 @@ impl Store {
     #[must_use]
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// The ephemeral port budget of the current snapshot.
+    #[must_use]
+    pub fn budget(&self) -> &EphemeralBudget {
+        &self.budget
+    }
+
+    /// Processes whose CLOSE_WAIT count keeps growing.
+    #[must_use]
+    pub fn close_wait_alerts(&self) -> &[CloseWaitAlert] {
+        &self.close_wait
     }
 
     /// Bumps on every change; views recompute only when it differs from what they last saw.

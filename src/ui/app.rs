@@ -11,6 +11,7 @@ use crate::model::snapshot::Snapshot;
 use crate::model::socket::{Protocol, SocketEntry, SocketKey};
 use crate::model::store::Store;
 
+use super::charts::Charts;
 use super::command::Command;
 use super::filter::Filter;
 use super::inspector::Inspector;
@@ -56,6 +57,7 @@ pub struct SockscopeApp {
     ports_table: PortsTable,
     inspector: Inspector,
     status_bar: StatusBar,
+    charts: Charts,
 }
 
 impl SockscopeApp {
@@ -131,6 +133,7 @@ impl SockscopeApp {
             ports_table: PortsTable,
             inspector: Inspector,
             status_bar: StatusBar,
+            charts: Charts::default(),
         }
     }
 
@@ -174,6 +177,12 @@ impl SockscopeApp {
     #[must_use]
     pub fn shown(&self) -> Option<&ComputedView> {
         self.shown.as_ref()
+    }
+
+    /// The charts panel (where it drew its bars).
+    #[must_use]
+    pub fn charts(&self) -> &Charts {
+        &self.charts
     }
 
     /// True while the view is frozen.
@@ -290,17 +299,27 @@ impl SockscopeApp {
         commands
     }
 
-    fn apply(&mut self, ctx: &egui::Context, command: Command) {
+    /// Applies one command; returns whether anything shown changed.
+    fn apply(&mut self, ctx: &egui::Context, command: Command) -> bool {
         match command {
             Command::SelectSocket(key) => {
-                if self.selected != key {
-                    self.selected = key;
-                    self.selected_entry = None;
-                    self.resolve_selection();
+                if self.selected == key {
+                    return false;
                 }
+                self.selected = key;
+                self.selected_entry = None;
+                self.resolve_selection();
             }
-            Command::SelectPort(port) => self.selected_port = port,
+            Command::SelectPort(port) => {
+                if self.selected_port == port {
+                    return false;
+                }
+                self.selected_port = port;
+            }
             Command::SetFilter(text) => {
+                if self.settings.filter == text {
+                    return false;
+                }
                 self.filter = Filter::parse(&text);
                 self.settings.filter = text;
             }
@@ -327,6 +346,7 @@ impl SockscopeApp {
                 self.message = Some("Copied to the clipboard.".to_owned());
             }
         }
+        true
     }
 
     /// Draws one frame into `ui` (the whole window).
@@ -398,13 +418,23 @@ impl SockscopeApp {
                 );
             }
             (Some(_), View::Charts) => {
-                ui.centered_and_justified(|ui| {
-                    ui.label("Charts of the history arrive with the charts issue.")
-                });
+                let until = self.frozen.as_ref().map(|f| f.snapshot.taken_at);
+                commands.extend(self.charts.ui(
+                    ui,
+                    self.store.history(),
+                    until,
+                    self.store.budget(),
+                    self.store.close_wait_alerts(),
+                ));
             }
         });
+        let mut changed = false;
         for command in commands {
-            self.apply(&ctx, command);
+            changed |= self.apply(&ctx, command);
+        }
+        if changed {
+            // Commands are applied after the panels drew; draw again so the change shows now.
+            ctx.request_repaint();
         }
     }
 }

@@ -4,6 +4,7 @@
 //! of the frame.
 
 pub mod app;
+pub mod charts;
 pub mod command;
 pub mod filter;
 pub mod inspector;

@@ -5,6 +5,7 @@ use egui::RichText;
 
 use super::command::Command;
 use super::view_worker::ComputedView;
+use crate::model::budget::BudgetLevel;
 use crate::model::store::Store;
 
 /// The status bar panel.
@@ -47,6 +48,34 @@ impl StatusBar {
                 None => {
                     ui.label("Waiting for the first sample…");
                 }
+            }
+            let budget = store.budget();
+            if budget.level() != BudgetLevel::Ok {
+                ui.separator();
+                let color = if budget.level() == BudgetLevel::Critical {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().warn_fg_color
+                };
+                let pct = (budget.ratio() * 100.0).round();
+                ui.label(
+                    RichText::new(format!("ephemeral ports {pct:.0} % used"))
+                        .strong()
+                        .color(color),
+                )
+                .on_hover_text(format!(
+                    "{}\nAt 100 % connect() to that destination fails (EADDRNOTAVAIL).",
+                    budget.summary()
+                ));
+            }
+            if let Some(alert) = store.close_wait_alerts().first() {
+                ui.separator();
+                ui.label(
+                    RichText::new(format!("CLOSE_WAIT growing in {}", alert.name))
+                        .strong()
+                        .color(ui.visuals().warn_fg_color),
+                )
+                .on_hover_text(alert.sentence());
             }
             if paused {
                 ui.separator();

@@ -1,0 +1,221 @@
+//! Early warnings: running out of ephemeral ports, and CLOSE_WAIT sockets piling up in a process.
+//!
+//! The kernel needs a distinct local port for every connection to the same (remote address, remote port)
+//! from the same local address, chosen from its ephemeral range: 28 232 ports by default on Linux. A client
+//! opening short connections to one server burns through them (TIME_WAIT included), then `connect()`
+//! fails with EADDRNOTAVAIL. The budget shows how close the busiest group is.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use super::history::History;
+use super::snapshot::{PortRange, Snapshot};
+use super::socket::Protocol;
+
+/// Sockets of one (protocol, local IP, remote IP, remote port) using ephemeral local ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BudgetGroup {
+    /// Number space.
+    pub protocol: Protocol,
+    /// Local address.
+    pub local: IpAddr,
+    /// Remote address.
+    pub remote: IpAddr,
+    /// Remote port.
+    pub remote_port: u16,
+    /// Sockets in the group whose local port lies in the ephemeral range.
+    pub used: u32,
+}
+
+/// How close a budget is to exhaustion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BudgetLevel {
+    /// Under half used.
+    Ok,
+    /// At least half used.
+    Warning,
+    /// At least 80 % used.
+    Critical,
+}
+
+/// The ephemeral port budget of one snapshot: its busiest group against the range size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EphemeralBudget {
+    /// The range the kernel picks from.
+    pub range: PortRange,
+    /// The group using the most ephemeral ports, if any socket uses one.
+    pub worst: Option<BudgetGroup>,
+    /// How many groups have reached the warning level.
+    pub groups_warning: usize,
+}
+
+impl Default for EphemeralBudget {
+    fn default() -> Self {
+        Self {
+            range: PortRange::LINUX_DEFAULT,
+            worst: None,
+            groups_warning: 0,
+        }
+    }
+}
+
+impl EphemeralBudget {
+    /// Counts, for each group of connected sockets, those on an ephemeral local port (TIME_WAIT included).
+    #[must_use]
+    pub fn of(snapshot: &Snapshot) -> Self {
+        let range = snapshot.ephemeral_range_or_default();
+        let mut groups: HashMap<(Protocol, IpAddr, IpAddr, u16), u32> = HashMap::new();
+        for s in &snapshot.sockets {
+            let Some(peer) = s.peer() else { continue };
+            if range.contains(s.local.port()) {
+                *groups
+                    .entry((s.protocol, s.local.ip(), peer.ip(), peer.port()))
+                    .or_default() += 1;
+            }
+        }
+        let size = range.len();
+        let groups_warning = groups
+            .values()
+            .filter(|n| u64::from(**n) * 2 >= u64::from(size))
+            .count();
+        let worst = groups
+            .into_iter()
+            .max_by_key(|((p, l, r, rp), n)| (*n, std::cmp::Reverse((*p, *l, *r, *rp))))
+            .map(
+                |((protocol, local, remote, remote_port), used)| BudgetGroup {
+                    protocol,
+                    local,
+                    remote,
+                    remote_port,
+                    used,
+                },
+            );
+        Self {
+            range,
+            worst,
+            groups_warning,
+        }
+    }
+
+    /// Share of the range used by the worst group, 0.0 to 1.0 (above 1 only if the range changed).
+    #[must_use]
+    pub fn ratio(&self) -> f64 {
+        self.worst.map_or(0.0, |g| {
+            f64::from(g.used) / f64::from(self.range.len().max(1))
+        })
+    }
+
+    /// Warning level at 50 % and 80 %.
+    #[must_use]
+    pub fn level(&self) -> BudgetLevel {
+        let r = self.ratio();
+        if r >= 0.8 {
+            BudgetLevel::Critical
+        } else if r >= 0.5 {
+            BudgetLevel::Warning
+        } else {
+            BudgetLevel::Ok
+        }
+    }
+
+    /// One line for a gauge or badge: `20000 / 28232 ephemeral ports (71 %) 10.0.0.2 → 10.0.0.10:443/tcp`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        match self.worst {
+            None => format!(
+                "0 / {} ephemeral ports in use by any one destination",
+                self.range.len()
+            ),
+            Some(g) => format!(
+                "{} / {} ephemeral ports ({:.0} %) {} → {}:{}/{}",
+                g.used,
+                self.range.len(),
+                self.ratio() * 100.0,
+                g.local,
+                g.remote,
+                g.remote_port,
+                g.protocol
+            ),
+        }
+    }
+}
+
+/// A process whose CLOSE_WAIT sockets kept growing over the watch window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseWaitAlert {
+    /// Process id.
+    pub pid: u32,
+    /// Process name.
+    pub name: Arc<str>,
+    /// CLOSE_WAIT sockets at the start of the window.
+    pub from: u32,
+    /// CLOSE_WAIT sockets now.
+    pub to: u32,
+    /// Length of the window in minutes.
+    pub minutes: i64,
+}
+
+impl CloseWaitAlert {
+    /// A sentence for the status bar.
+    #[must_use]
+    pub fn sentence(&self) -> String {
+        format!(
+            "{}[{}]: CLOSE_WAIT grew from {} to {} in {} min — it is not closing connections its peers closed",
+            self.name, self.pid, self.from, self.to, self.minutes
+        )
+    }
+}
+
+/// How long CLOSE_WAIT must keep growing before it is reported.
+pub const CLOSE_WAIT_WINDOW_MINUTES: i64 = 3;
+/// How much it must grow over the window.
+pub const CLOSE_WAIT_MIN_GROWTH: u32 = 5;
+
+/// Processes whose CLOSE_WAIT count never fell and grew by at least [`CLOSE_WAIT_MIN_GROWTH`] over the last
+/// [`CLOSE_WAIT_WINDOW_MINUTES`] minutes of history.
+#[must_use]
+pub fn close_wait_alerts(history: &History) -> Vec<CloseWaitAlert> {
+    let Some(latest) = history.latest() else {
+        return Vec::new();
+    };
+    let window = Duration::minutes(CLOSE_WAIT_WINDOW_MINUTES);
+    let since = latest.taken_at - window;
+    let samples: Vec<_> = history
+        .iter()
+        .rev()
+        .take_while(|s| s.taken_at >= since)
+        .collect();
+    let Some(oldest) = samples.last() else {
+        return Vec::new();
+    };
+    // Only judge once the history covers (almost) the whole window.
+    if latest.taken_at - oldest.taken_at < window - Duration::seconds(15) {
+        return Vec::new();
+    }
+    latest
+        .close_wait_processes
+        .iter()
+        .filter_map(|p| {
+            let count_at = |s: &&crate::model::history::SampleStats| {
+                s.close_wait_processes
+                    .iter()
+                    .find(|q| q.pid == p.pid)
+                    .map_or(0, |q| q.close_wait)
+            };
+            // samples are newest first: a growing series is non-increasing in this order.
+            let series: Vec<u32> = samples.iter().map(count_at).collect();
+            let grows = series.windows(2).all(|w| w[0] >= w[1]);
+            let from = series.last().copied().unwrap_or(0);
+            (grows && p.close_wait >= from + CLOSE_WAIT_MIN_GROWTH).then(|| CloseWaitAlert {
+                pid: p.pid,
+                name: Arc::clone(&p.name),
+                from,
+                to: p.close_wait,
+                minutes: (latest.taken_at - oldest.taken_at).num_minutes().max(1),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,383 @@
+//! The Charts view: how the machine's sockets change over time, drawn from the store's history.
+//!
+//! Every series is downsampled to the plot's pixel width (keeping each bucket's maximum, so spikes stay
+//! visible), so an hour of 1 Hz history costs the same to draw as a minute.
+
+use chrono::{DateTime, Local, TimeZone, Utc};
+use egui::{Color32, RichText};
+use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, PlotPoint, PlotResponse};
+
+use super::command::Command;
+use super::settings::View;
+use crate::model::budget::{BudgetLevel, CloseWaitAlert, EphemeralBudget};
+use crate::model::history::{History, SampleStats};
+use crate::model::port_class::PortClass;
+use crate::model::socket::TcpState;
+use crate::services::registry::Registry;
+
+/// Height of one time-series plot.
+const PLOT_HEIGHT: f32 = 190.0;
+
+/// The charts panel. Remembers where it drew each clickable bar (for hit-testing and tests).
+#[derive(Debug, Default)]
+pub struct Charts {
+    bar_centers: Vec<(String, egui::Pos2)>,
+}
+
+/// Wall-clock time of a chart x value (Unix seconds), as local `HH:MM:SS`.
+fn clock(secs: f64) -> String {
+    let millis = (secs * 1000.0) as i64;
+    match Utc.timestamp_millis_opt(millis) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Local).format("%H:%M:%S").to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Points of one series, at most `max_points`, each the maximum of its bucket of samples.
+#[must_use]
+pub fn downsample(
+    samples: &[&SampleStats],
+    max_points: usize,
+    value: impl Fn(&SampleStats) -> f64,
+) -> Vec<[f64; 2]> {
+    let bucket = samples.len().div_ceil(max_points.max(1)).max(1);
+    samples
+        .chunks(bucket)
+        .filter_map(|chunk| {
+            let last = chunk.last()?;
+            let peak = chunk
+                .iter()
+                .map(|s| value(s))
+                .fold(f64::NEG_INFINITY, f64::max);
+            Some([last.unix_secs(), peak])
+        })
+        .collect()
+}
+
+fn time_plot<'a>(id: &'a str, y_label: &'a str) -> Plot<'a> {
+    Plot::new(id)
+        .height(PLOT_HEIGHT)
+        .legend(Legend::default())
+        .x_axis_label("time")
+        .y_axis_label(y_label)
+        .x_axis_formatter(|mark, _| clock(mark.value))
+        .label_formatter(|hover: &HoverPosition<'_>| match hover {
+            HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\n{}: {:.0}",
+                clock(position.x),
+                position.y
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .include_y(0.0)
+}
+
+fn state_color(state: TcpState) -> Color32 {
+    match state {
+        TcpState::Listen => Color32::from_rgb(90, 160, 255),
+        TcpState::Established => Color32::from_rgb(80, 200, 120),
+        TcpState::TimeWait => Color32::from_rgb(230, 170, 60),
+        TcpState::CloseWait => Color32::from_rgb(230, 80, 80),
+        TcpState::SynSent | TcpState::SynReceived => Color32::from_rgb(190, 120, 230),
+        _ => Color32::from_rgb(150, 150, 150),
+    }
+}
+
+impl Charts {
+    /// Where the bar labelled `label` (e.g. `443/tcp`) was drawn last frame, in screen points.
+    #[must_use]
+    pub fn bar_center(&self, label: &str) -> Option<egui::Pos2> {
+        self.bar_centers
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, p)| *p)
+    }
+
+    /// Draws the charts from `history` up to `until` (the frozen instant while paused).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        history: &History,
+        until: Option<DateTime<Utc>>,
+        budget: &EphemeralBudget,
+        alerts: &[CloseWaitAlert],
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        self.bar_centers.clear();
+        let samples: Vec<&SampleStats> = history
+            .iter()
+            .filter(|s| until.is_none_or(|t| s.taken_at <= t))
+            .collect();
+        let Some(latest) = samples.last().copied() else {
+            ui.label("No history yet.");
+            return commands;
+        };
+        egui::ScrollArea::vertical()
+            .id_salt("charts-scroll")
+            .show(ui, |ui| {
+                self.budget_gauge(ui, budget, alerts);
+                ui.add_space(6.0);
+                let max_points = (ui.available_width() as usize).max(50);
+
+                ui.label(RichText::new("Sockets by TCP state, and UDP").strong());
+                time_plot("chart-states", "sockets").show(ui, |plot| {
+                    for state in TcpState::ALL {
+                        if samples.iter().any(|s| s.state(state) > 0) {
+                            let points =
+                                downsample(&samples, max_points, |s| f64::from(s.state(state)));
+                            plot.line(Line::new(state.as_str(), points).color(state_color(state)));
+                        }
+                    }
+                    let udp = downsample(&samples, max_points, |s| f64::from(s.udp));
+                    plot.line(Line::new("UDP", udp).color(Color32::from_rgb(100, 200, 220)));
+                });
+
+                ui.label(
+                    RichText::new("Churn: sockets opened (up) and closed (down) per sample")
+                        .strong(),
+                );
+                let width = samples.len().div_ceil(max_points).max(1);
+                let span = samples
+                    .windows(2)
+                    .last()
+                    .map_or(1.0, |w| (w[1].unix_secs() - w[0].unix_secs()).max(0.1));
+                let opened = downsample(&samples, max_points, |s| f64::from(s.opened));
+                let closed = downsample(&samples, max_points, |s| f64::from(s.closed));
+                time_plot("chart-churn", "sockets per sample").show(ui, |plot| {
+                    let bar_width = span * width as f64 * 0.8;
+                    let bars = |points: &[[f64; 2]], sign: f64| -> Vec<Bar> {
+                        points
+                            .iter()
+                            .map(|[x, y]| Bar::new(*x, sign * y).width(bar_width))
+                            .collect()
+                    };
+                    plot.bar_chart(
+                        BarChart::new("opened", bars(&opened, 1.0))
+                            .color(Color32::from_rgb(80, 200, 120)),
+                    );
+                    plot.bar_chart(
+                        BarChart::new("closed", bars(&closed, -1.0))
+                            .color(Color32::from_rgb(230, 80, 80)),
+                    );
+                });
+
+                ui.columns(2, |cols| {
+                    commands.extend(self.top_ports(&mut cols[0], latest));
+                    commands.extend(self.top_processes(&mut cols[1], latest));
+                });
+
+                ui.label(
+                    RichText::new("Local ports by RFC 6335 class, and in the OS ephemeral range")
+                        .strong(),
+                );
+                time_plot("chart-classes", "sockets").show(ui, |plot| {
+                    for class in PortClass::ALL {
+                        let points = downsample(&samples, max_points, |s| {
+                            f64::from(s.by_class[class.index()])
+                        });
+                        plot.line(Line::new(
+                            format!("{class} ({}–{})", class.bounds().0, class.bounds().1),
+                            points,
+                        ));
+                    }
+                    let eph = downsample(&samples, max_points, |s| f64::from(s.in_ephemeral_range));
+                    plot.line(Line::new(
+                        format!("ephemeral {}–{}", budget.range.low, budget.range.high),
+                        eph,
+                    ));
+                });
+            });
+        commands
+    }
+
+    fn budget_gauge(&self, ui: &mut egui::Ui, budget: &EphemeralBudget, alerts: &[CloseWaitAlert]) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Ephemeral port budget").strong()).on_hover_text(
+                "The kernel needs a distinct local port from its ephemeral range for each connection from one \
+                 local address to one remote address and port. This shows the busiest such group (TIME_WAIT \
+                 included); when it is full, connect() fails with EADDRNOTAVAIL.",
+            );
+            let color = match budget.level() {
+                BudgetLevel::Ok => Color32::from_rgb(80, 170, 110),
+                BudgetLevel::Warning => Color32::from_rgb(220, 170, 50),
+                BudgetLevel::Critical => Color32::from_rgb(220, 70, 70),
+            };
+            ui.add(
+                egui::ProgressBar::new(budget.ratio().clamp(0.0, 1.0) as f32)
+                    .text(budget.summary())
+                    .fill(color)
+                    .desired_width(ui.available_width().min(720.0)),
+            );
+        });
+        for alert in alerts {
+            ui.label(RichText::new(alert.sentence()).color(ui.visuals().error_fg_color));
+        }
+    }
+
+    /// A horizontal bar chart of `(label, value)` whose bars are clickable; returns the clicked index.
+    fn clickable_bars(
+        &mut self,
+        ui: &mut egui::Ui,
+        id: &str,
+        title: &str,
+        y_label: &str,
+        items: &[(String, u32)],
+    ) -> Option<usize> {
+        ui.label(RichText::new(title).strong());
+        let labels: Vec<String> = items.iter().map(|(l, _)| l.clone()).collect();
+        let bars: Vec<Bar> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (label, n))| Bar::new(i as f64, f64::from(*n)).name(label).width(0.7))
+            .collect();
+        let count = items.len();
+        let response: PlotResponse<()> = Plot::new(id)
+            .height(PLOT_HEIGHT)
+            .x_axis_label("sockets now")
+            .y_axis_label(y_label)
+            .y_axis_formatter(move |mark, _| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() < 0.01 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .allow_boxed_zoom(false)
+            .include_x(0.0)
+            .include_y(-0.6)
+            .include_y(count as f64 - 0.4)
+            .show(ui, |plot| {
+                plot.bar_chart(BarChart::new(title, bars).horizontal())
+            });
+        for (i, (label, n)) in items.iter().enumerate() {
+            let center = response
+                .transform
+                .position_from_point(&PlotPoint::new(f64::from(*n) / 2.0, i as f64));
+            self.bar_centers.push((label.clone(), center));
+        }
+        let pos = response
+            .response
+            .clicked()
+            .then(|| response.response.interact_pointer_pos())
+            .flatten()?;
+        let value = response.transform.value_from_position(pos);
+        let i = value.y.round();
+        let hit = i >= 0.0
+            && (value.y - i).abs() <= 0.35
+            && (i as usize) < count
+            && value.x >= 0.0
+            && value.x <= f64::from(items[i as usize].1);
+        hit.then_some(i as usize)
+    }
+
+    fn top_ports(&mut self, ui: &mut egui::Ui, latest: &SampleStats) -> Vec<Command> {
+        let registry = Registry::global();
+        let items: Vec<(String, u32)> = latest
+            .top_ports
+            .iter()
+            .map(|p| {
+                let name = registry.name(p.port, p.protocol);
+                let label = if name.is_empty() {
+                    format!("{}/{}", p.port, p.protocol)
+                } else {
+                    format!("{}/{} {name}", p.port, p.protocol)
+                };
+                (label, p.count)
+            })
+            .collect();
+        let clicked = self.clickable_bars(
+            ui,
+            "chart-top-ports",
+            "Top ports now (click a bar to filter)",
+            "local port",
+            &items,
+        );
+        if latest.other_ports > 0 {
+            ui.label(format!("other ports: {} sockets", latest.other_ports));
+        }
+        clicked
+            .and_then(|i| latest.top_ports.get(i))
+            .map(|p| {
+                vec![
+                    Command::SetFilter(format!("port:{}", p.port)),
+                    Command::SetView(View::Sockets),
+                ]
+            })
+            .unwrap_or_default()
+    }
+
+    fn top_processes(&mut self, ui: &mut egui::Ui, latest: &SampleStats) -> Vec<Command> {
+        let items: Vec<(String, u32)> = latest
+            .top_processes
+            .iter()
+            .map(|p| (format!("{}[{}]", p.name, p.pid), p.count))
+            .collect();
+        let clicked = self.clickable_bars(
+            ui,
+            "chart-top-procs",
+            "Top processes now (click a bar to filter)",
+            "process",
+            &items,
+        );
+        if latest.other_processes + latest.unowned > 0 {
+            ui.label(format!(
+                "other processes: {} sockets; no known owner: {}",
+                latest.other_processes, latest.unowned
+            ));
+        }
+        clicked
+            .and_then(|i| latest.top_processes.get(i))
+            .map(|p| {
+                vec![
+                    Command::SetFilter(format!("proc:{}", p.name)),
+                    Command::SetView(View::Sockets),
+                ]
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::history::NameInterner;
+    use crate::model::snapshot::Snapshot;
+
+    #[test]
+    fn downsampling_keeps_peaks_and_bounds_points() {
+        let mut names = NameInterner::default();
+        let stats: Vec<SampleStats> = (0..3600)
+            .map(|i| {
+                let mut s = Snapshot::empty("h", Utc.timestamp_opt(1_700_000_000 + i, 0).unwrap());
+                s.sockets.clear();
+                let mut st = SampleStats::of(&s, None, &mut names);
+                st.udp = if i == 1234 { 999 } else { 1 };
+                st
+            })
+            .collect();
+        let refs: Vec<&SampleStats> = stats.iter().collect();
+        let points = downsample(&refs, 800, |s| f64::from(s.udp));
+        assert!(points.len() <= 800);
+        assert!(
+            points.iter().any(|p| p[1] == 999.0),
+            "a one-sample spike survives"
+        );
+        assert!(
+            points.windows(2).all(|w| w[0][0] < w[1][0]),
+            "time increases"
+        );
+        assert_eq!(downsample(&refs[..10], 800, |s| f64::from(s.udp)).len(), 10);
+    }
+}

@@ -1,0 +1,279 @@
+//! The store's history and warnings, fed with fake snapshots.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use chrono::{TimeZone, Utc};
+use sockscope::model::budget::{BudgetLevel, EphemeralBudget};
+use sockscope::model::history::TOP_N;
+use sockscope::model::port_class::PortClass;
+use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
+use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
+use sockscope::model::store::Store;
+
+fn at(secs: i64) -> chrono::DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+}
+
+fn tcp(local: String, remote: String, state: TcpState, pids: Vec<u32>, inode: u32) -> SocketEntry {
+    SocketEntry {
+        protocol: Protocol::Tcp,
+        local: local.parse().unwrap(),
+        remote: Some(remote.parse().unwrap()),
+        state: Some(state),
+        inode: Some(inode),
+        uid: Some(0),
+        pids,
+        owner_note: None,
+    }
+}
+
+/// A deterministic, varied snapshot: `n` sockets over many ports, processes, states and both families.
+fn varied(seed: u32, n: u32, secs: i64) -> Snapshot {
+    let mut s = Snapshot::empty("h", at(secs));
+    s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    for i in 0..n {
+        let r = next();
+        let port = [
+            22u16, 80, 443, 5432, 8080, 33000, 50000, 61000, 1023, 1024, 49151, 49152,
+        ][(r % 12) as usize]
+            .wrapping_add(u16::try_from(r % 3).unwrap() * u16::from(r % 7 == 0));
+        let state = TcpState::ALL[(r >> 8) as usize % TcpState::ALL.len()];
+        let pids = if r % 5 == 0 {
+            vec![]
+        } else {
+            vec![100 + (r >> 4) % 20]
+        };
+        let (l, rem) = if r % 4 == 0 {
+            (
+                format!("[::1]:{port}"),
+                format!("[::1]:{}", 40000 + i % 20000),
+            )
+        } else {
+            (
+                format!("127.0.0.1:{port}"),
+                format!("10.0.{}.{}:{}", (i >> 8) & 255, i & 255, 1 + i % 60000),
+            )
+        };
+        let mut sock = tcp(l, rem, state, pids, i + 1);
+        if r % 9 == 0 {
+            sock.protocol = Protocol::Udp;
+            sock.state = None;
+            sock.remote = None;
+        }
+        s.sockets.push(sock);
+    }
+    for pid in 100..120 {
+        s.processes.insert(
+            pid,
+            ProcessInfo {
+                pid,
+                name: format!("proc{pid}"),
+                user: None,
+                exe: None,
+                cmdline: None,
+            },
+        );
+    }
+    s
+}
+
+#[test]
+fn aggregates_match_the_snapshots_exactly() {
+    let mut store = Store::default();
+    for round in 0..20u32 {
+        let snap = varied(round, 3000 + round * 50, i64::from(round));
+        let prev = store.current().cloned();
+        let diff = store.ingest(snap.clone(), None);
+        let st = store.history().latest().unwrap();
+        for state in TcpState::ALL {
+            let n = snap
+                .sockets
+                .iter()
+                .filter(|s| s.state == Some(state))
+                .count();
+            assert_eq!(st.state(state) as usize, n, "{state}");
+        }
+        assert_eq!(
+            st.udp as usize,
+            snap.sockets
+                .iter()
+                .filter(|s| s.protocol == Protocol::Udp)
+                .count()
+        );
+        assert_eq!(
+            st.ipv6 as usize,
+            snap.sockets.iter().filter(|s| s.local.is_ipv6()).count()
+        );
+        assert_eq!(st.ipv4 + st.ipv6, st.total());
+        for class in PortClass::ALL {
+            let n = snap
+                .sockets
+                .iter()
+                .filter(|s| PortClass::of(s.local.port()) == class)
+                .count();
+            assert_eq!(st.by_class[class.index()] as usize, n, "{class}");
+        }
+        let eph = snap
+            .sockets
+            .iter()
+            .filter(|s| PortRange::LINUX_DEFAULT.contains(s.local.port()))
+            .count();
+        assert_eq!(st.in_ephemeral_range as usize, eph);
+        assert_eq!(st.total() as usize, snap.sockets.len());
+        assert_eq!(
+            (st.opened as usize, st.closed as usize),
+            (diff.opened.len(), diff.closed.len())
+        );
+        if prev.is_none() {
+            assert_eq!(st.opened, 0, "the first sample has nothing to compare with");
+        }
+    }
+}
+
+#[test]
+fn top_n_buckets_sum_to_the_totals() {
+    let mut store = Store::default();
+    store.ingest(varied(7, 5000, 0), None);
+    let st = store.history().latest().unwrap();
+    assert_eq!(st.top_ports.len(), TOP_N);
+    let ports: u32 = st.top_ports.iter().map(|p| p.count).sum::<u32>() + st.other_ports;
+    assert_eq!(ports, st.total());
+    assert!(
+        st.top_ports.windows(2).all(|w| w[0].count >= w[1].count),
+        "busiest first"
+    );
+    let procs: u32 =
+        st.top_processes.iter().map(|p| p.count).sum::<u32>() + st.other_processes + st.unowned;
+    assert_eq!(procs, st.total());
+    assert!(
+        st.unowned > 0 && st.other_processes > 0,
+        "the fixture exercises every bucket"
+    );
+}
+
+#[test]
+fn ring_buffer_never_exceeds_its_capacity() {
+    let mut store = Store::with_history_capacity(3600);
+    let snap = varied(1, 20, 0);
+    for i in 0..100_000i64 {
+        let mut s = snap.clone();
+        s.taken_at = at(i);
+        store.ingest(s, None);
+        assert!(store.history().len() <= 3600);
+    }
+    assert_eq!(store.history().len(), 3600);
+    assert_eq!(
+        store.history().iter().next().unwrap().taken_at,
+        at(100_000 - 3600)
+    );
+}
+
+#[test]
+fn ephemeral_budget_of_20000_connections_to_one_port_warns_at_half() {
+    let mut s = Snapshot::empty("h", at(0));
+    s.ephemeral_range = Some(PortRange {
+        low: 32768,
+        high: 60999,
+    });
+    for i in 0..20_000u32 {
+        let lport = 32768 + i;
+        s.sockets.push(tcp(
+            format!("10.0.0.2:{lport}"),
+            "10.0.0.10:443".into(),
+            TcpState::Established,
+            vec![1],
+            i + 1,
+        ));
+    }
+    // Other destinations and non-ephemeral ports do not count toward this group.
+    s.sockets.push(tcp(
+        "10.0.0.2:40000".into(),
+        "10.0.0.11:443".into(),
+        TcpState::Established,
+        vec![1],
+        99_999,
+    ));
+    s.sockets.push(tcp(
+        "10.0.0.2:443".into(),
+        "10.0.0.10:443".into(),
+        TcpState::Established,
+        vec![1],
+        99_998,
+    ));
+    let b = EphemeralBudget::of(&s);
+    let worst = b.worst.unwrap();
+    assert_eq!((worst.used, b.range.len()), (20_000, 28_232));
+    assert_eq!(worst.remote_port, 443);
+    assert_eq!(b.level(), BudgetLevel::Warning);
+    assert!(
+        b.summary()
+            .starts_with("20000 / 28232 ephemeral ports (71 %)"),
+        "{}",
+        b.summary()
+    );
+    let mut store = Store::default();
+    store.ingest(s, None);
+    assert_eq!(store.budget().level(), BudgetLevel::Warning);
+}
+
+#[test]
+fn growing_close_wait_names_the_process_and_a_stable_one_does_not() {
+    let mut store = Store::default();
+    for minute in 0..=4i64 {
+        for tick in 0..6i64 {
+            let secs = minute * 60 + tick * 10;
+            let mut s = Snapshot::empty("h", at(secs));
+            let leaking = u32::try_from(secs / 10).unwrap();
+            for i in 0..leaking {
+                s.sockets.push(tcp(
+                    format!("127.0.0.1:{}", 8000),
+                    format!("127.0.0.1:{}", 40000 + i),
+                    TcpState::CloseWait,
+                    vec![7],
+                    i + 1,
+                ));
+            }
+            for i in 0..10 {
+                s.sockets.push(tcp(
+                    "127.0.0.1:9000".into(),
+                    format!("127.0.0.1:{}", 50000 + i),
+                    TcpState::CloseWait,
+                    vec![8],
+                    1000 + i,
+                ));
+            }
+            s.processes.insert(
+                7,
+                ProcessInfo {
+                    pid: 7,
+                    name: "leaky".into(),
+                    user: None,
+                    exe: None,
+                    cmdline: None,
+                },
+            );
+            s.processes.insert(
+                8,
+                ProcessInfo {
+                    pid: 8,
+                    name: "steady".into(),
+                    user: None,
+                    exe: None,
+                    cmdline: None,
+                },
+            );
+            store.ingest(s, None);
+        }
+    }
+    let alerts = store.close_wait_alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(&*alerts[0].name, "leaky");
+    assert!(alerts[0].to >= alerts[0].from + 5);
+    assert!(alerts[0].sentence().contains("leaky[7]"));
+}
