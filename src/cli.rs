@@ -7,8 +7,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::collector::{CollectError, SocketSource, SystemSource, SystemSourceOptions};
 use crate::export::atomic::{WriteError, write_atomically};
+use crate::export::compare::{
+    write_json as write_comparison_json, write_text as write_comparison_text,
+};
 use crate::export::csv::write_csv;
 use crate::export::json::{ExportOptions, write_json};
+use crate::export::read::{OpenError, open_snapshot};
+use crate::model::compare::Comparison;
 use crate::model::snapshot::Snapshot;
 use crate::services::registry::Registry;
 
@@ -28,6 +33,31 @@ pub struct Cli {
 pub enum Command {
     /// Take one snapshot of all TCP and UDP sockets (IPv4 and IPv6) with their owners, and print or save it.
     Snapshot(SnapshotArgs),
+    /// Open a saved snapshot (JSON, or CSV with the required columns) in the window, read-only.
+    Open {
+        /// The snapshot file.
+        file: PathBuf,
+    },
+    /// Compare two snapshots: one line per opened (+), closed (-) or changed (~) socket and per port whose
+    /// owner changed (*), then a summary line.
+    Diff {
+        /// The earlier snapshot.
+        before: PathBuf,
+        /// The later snapshot.
+        after: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+}
+
+/// Output formats of `sockscope diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// One line per change.
+    Text,
+    /// A JSON document (format "sockscope-diff").
+    Json,
 }
 
 /// Options of `sockscope snapshot`.
@@ -62,6 +92,9 @@ pub enum CliError {
     /// Writing the output file failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// A snapshot file could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
     /// Writing to stdout failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(io::Error),
@@ -101,16 +134,35 @@ pub fn run_snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
         Some(path) => {
             write_atomically(path, |w| write_snapshot(w, &snapshot, args.format, options))?
         }
-        None => {
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::new(stdout.lock());
-            let result = write_snapshot(&mut out, &snapshot, args.format, options)
-                .and_then(|()| out.flush());
-            match result {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other.map_err(CliError::Stdout)?,
-            }
-        }
+        None => to_stdout(|out| write_snapshot(out, &snapshot, args.format, options))?,
     }
     Ok(())
+}
+
+/// Writes to stdout through `write`, treating a closed pipe as success.
+fn to_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), CliError> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::Stdout),
+    }
+}
+
+/// Runs `sockscope diff`.
+///
+/// # Errors
+/// When a file cannot be opened or stdout fails.
+pub fn run_diff(
+    before: &std::path::Path,
+    after: &std::path::Path,
+    format: DiffFormat,
+) -> Result<(), CliError> {
+    let a = open_snapshot(before)?;
+    let b = open_snapshot(after)?;
+    let comparison = Comparison::between(&a, &b);
+    to_stdout(|out| match format {
+        DiffFormat::Text => write_comparison_text(out, &comparison, &a, &b),
+        DiffFormat::Json => write_comparison_json(out, &comparison, &a, &b, Registry::global()),
+    })
 }

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sockscope::cli::{Cli, Command, run_snapshot};
+use sockscope::cli::{Cli, Command, run_diff, run_snapshot};
+use sockscope::export::read::open_snapshot;
 use sockscope::ui::SockscopeApp;
 
 /// The window icon, also installed by the packages.
@@ -13,7 +14,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match &cli.command {
         Some(Command::Snapshot(args)) => run_snapshot(args).map_err(anyhow::Error::from),
-        None => open_window(),
+        Some(Command::Diff {
+            before,
+            after,
+            format,
+        }) => run_diff(before, after, *format).map_err(anyhow::Error::from),
+        Some(Command::Open { file }) => match open_snapshot(file) {
+            // Read before the window opens, so a bad file is a one-line error and exit 1.
+            Ok(snapshot) => open_window(Some((file.clone(), snapshot))),
+            Err(e) => Err(anyhow::Error::from(e)),
+        },
+        None => open_window(None),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -25,7 +36,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_window() -> anyhow::Result<()> {
+fn open_window(
+    file: Option<(std::path::PathBuf, sockscope::model::snapshot::Snapshot)>,
+) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Sockscope")
         .with_app_id("sockscope")
@@ -42,7 +55,13 @@ fn open_window() -> anyhow::Result<()> {
     eframe::run_native(
         "Sockscope",
         options,
-        Box::new(|cc| Ok(Box::new(SockscopeApp::new(cc)))),
+        Box::new(|cc| {
+            let mut app = SockscopeApp::new(cc);
+            if let Some((path, snapshot)) = file {
+                app.show_file(path, snapshot);
+            }
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

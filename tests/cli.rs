@@ -217,3 +217,104 @@ fn without_root_other_users_sockets_get_a_note_and_exit_is_0() {
         "the kernel still tells the socket's user"
     );
 }
+
+fn write_snapshot_file(
+    dir: &std::path::Path,
+    name: &str,
+    extra_listener: Option<&TcpListener>,
+) -> PathBuf {
+    let _keep = extra_listener;
+    let path = dir.join(name);
+    let out = sockscope(&["snapshot", "-o", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+#[test]
+fn diff_prints_one_line_per_change_and_json_on_request() {
+    let d = temp_dir("diff");
+    let before = write_snapshot_file(&d, "before.json", None);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let after = write_snapshot_file(&d, "after.json", Some(&listener));
+    let out = sockscope(&["diff", before.to_str().unwrap(), after.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let me = std::fs::read_to_string("/proc/self/comm")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let expected = format!(
+        "+ tcp 127.0.0.1:{port} -> *:* LISTEN {me}[{}]",
+        std::process::id()
+    );
+    assert!(
+        text.lines().any(|l| l == expected),
+        "missing {expected:?} in\n{text}"
+    );
+    assert!(
+        text.lines().last().unwrap().starts_with("# "),
+        "summary line last"
+    );
+    let json = sockscope(&[
+        "diff",
+        "--format",
+        "json",
+        before.to_str().unwrap(),
+        after.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["format"], "sockscope-diff");
+    assert!(
+        v["new_listeners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["local_port"] == port)
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn diff_and_open_refuse_bad_files_with_one_line_and_exit_1() {
+    let d = temp_dir("badfiles");
+    let good = write_snapshot_file(&d, "good.json", None);
+    let cases = [
+        ("empty.json", "".to_owned(), "the file is empty"),
+        ("bad.json", "{\"format\": 3".to_owned(), "line 1"),
+        (
+            "v2.json",
+            std::fs::read_to_string(&good)
+                .unwrap()
+                .replacen("\"version\": 1", "\"version\": 2", 1),
+            "version",
+        ),
+    ];
+    for (name, contents, expected) in cases {
+        let path = d.join(name);
+        std::fs::write(&path, contents).unwrap();
+        for args in [
+            vec!["diff", good.to_str().unwrap(), path.to_str().unwrap()],
+            vec!["open", path.to_str().unwrap()],
+        ] {
+            let out = sockscope(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(
+                err.contains(name) && err.contains(expected),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -165,3 +165,188 @@ fn wrong_format_or_version_is_refused_with_the_reason() {
     let e = read_json(bad_port.as_bytes()).unwrap_err().to_string();
     assert!(e.contains("70000") && e.contains("line"), "{e}");
 }
+
+mod reading {
+    use super::*;
+    use sockscope::export::csv::write_csv;
+    use sockscope::export::html::write_html;
+    use sockscope::export::read::{MAX_FILE_BYTES, open_snapshot, parse_snapshot};
+    use std::path::PathBuf;
+
+    fn temp_file(tag: &str, contents: &[u8]) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sockscope-read-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join(tag);
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    #[test]
+    fn csv_round_trip_keeps_its_columns() {
+        let snap = sample_snapshot();
+        let mut buf = Vec::new();
+        write_csv(&mut buf, &snap, Registry::global()).unwrap();
+        let back = parse_snapshot(&buf, Some(snap.taken_at)).unwrap();
+        assert_eq!(
+            back.sockets, snap.sockets,
+            "every socket field is a CSV column"
+        );
+        assert_eq!(
+            back.processes.get(&812).map(|p| p.name.as_str()),
+            Some("postgres")
+        );
+        assert_eq!(back.users, snap.users);
+        assert_eq!(back.taken_at, snap.taken_at);
+    }
+
+    #[test]
+    fn html_report_is_self_contained_and_escaped() {
+        let mut snap = sample_snapshot();
+        snap.host = "<script>alert(1)</script>".into();
+        let mut buf = Vec::new();
+        write_html(&mut buf, &snap, Registry::global()).unwrap();
+        let html = String::from_utf8(buf).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(!html.contains("<script>"), "host name is escaped");
+        assert!(
+            !html.contains("src=") && !html.contains("href="),
+            "no external assets"
+        );
+        assert!(
+            html.contains("5432/tcp")
+                && html.contains("postgresql")
+                && html.contains("1 LISTEN + 1 ESTABLISHED")
+        );
+    }
+
+    #[test]
+    fn bad_files_get_one_line_naming_the_file() {
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("empty.json", vec![], "the file is empty"),
+            ("garbage.json", b"{ not json".to_vec(), "line 1 column"),
+            ("array.json", b"[1,2]".to_vec(), "JSON array"),
+            ("nofmt.json", br#"{"version":1}"#.to_vec(), "missing field"),
+            (
+                "header.csv",
+                b"a,b,c\n1,2,3\n".to_vec(),
+                "missing columns protocol",
+            ),
+        ];
+        for (name, bytes, expected) in cases {
+            let path = temp_file(name, &bytes);
+            let err = open_snapshot(&path).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{}: ", path.display())), "{err}");
+            assert!(err.contains(expected), "{name}: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        let missing = open_snapshot(std::path::Path::new("/nonexistent/snap.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.starts_with("/nonexistent/snap.json: cannot read"),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn duplicate_and_absurd_json_values_are_refused() {
+        let snap = sample_snapshot();
+        let mut buf = Vec::new();
+        write_json(
+            &mut buf,
+            &snap,
+            Registry::global(),
+            ExportOptions::default(),
+        )
+        .unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        let first = v["sockets"][0].clone();
+        v["sockets"].as_array_mut().unwrap().push(first);
+        let err = read_json(serde_json::to_vec(&v).unwrap().as_slice())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("duplicate socket"), "{err}");
+        let mut v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        v["sockets"][0]["state"] = "DANCING".into();
+        let err = read_json(serde_json::to_vec(&v).unwrap().as_slice())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DANCING"), "{err}");
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_before_reading() {
+        let path = temp_file("huge.json", b"");
+        // A sparse 1 GiB file: costs no disk, and is never read.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        let err = open_snapshot(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("1024.0 MiB")
+                && err.contains(&format!("up to {} MiB", MAX_FILE_BYTES >> 20)),
+            "{err}"
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use sockscope::export::read::parse_snapshot;
+
+    fn valid_json() -> Vec<u8> {
+        let mut buf = Vec::new();
+        write_json(
+            &mut buf,
+            &sample_snapshot(),
+            Registry::global(),
+            ExportOptions { with_cmdline: true },
+        )
+        .unwrap();
+        buf
+    }
+
+    fn valid_csv() -> Vec<u8> {
+        let mut buf = Vec::new();
+        sockscope::export::csv::write_csv(&mut buf, &sample_snapshot(), Registry::global())
+            .unwrap();
+        buf
+    }
+
+    proptest! {
+        // 10 000 inputs in CI; run longer with PROPTEST_CASES=1000000 cargo test --test export fuzz.
+        #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(10_000), ..ProptestConfig::default() })]
+
+        #[test]
+        fn reader_never_panics_on_mutated_files(
+            json in any::<bool>(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = if json { valid_json() } else { valid_csv() };
+            for (at, byte, op) in edits {
+                let i = at.index(bytes.len());
+                match op {
+                    0 => bytes[i] = byte,
+                    1 => bytes.insert(i, byte),
+                    _ => { bytes.remove(i); }
+                }
+            }
+            if cut.index(4) == 0 {
+                let keep = cut.index(bytes.len().max(1));
+                bytes.truncate(keep);
+            }
+            let _ = parse_snapshot(&bytes, None);
+        }
+
+        #[test]
+        fn reader_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_snapshot(&bytes, None);
+        }
+    }
+}

@@ -399,3 +399,191 @@ fn clicking_the_bar_of_port_443_filters_the_sockets_view() {
     );
     assert!(h.query_by_label("postgres").is_none());
 }
+
+mod files {
+    use super::*;
+    use sockscope::export::json::{ExportOptions, write_json};
+    use sockscope::export::read::open_snapshot;
+    use sockscope::services::registry::Registry;
+    use sockscope::ui::dialogs::ScriptedDialogs;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sockscope-ui-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn harness_with_dialogs(
+        snapshots: Vec<Snapshot>,
+        dialogs: ScriptedDialogs,
+    ) -> Harness<'static, SockscopeApp> {
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .allow_missing_glyphs()
+            .build_eframe(move |cc| {
+                SockscopeApp::with_source(
+                    &cc.egui_ctx,
+                    Box::new(ReplaySource::new(snapshots)),
+                    Settings::default(),
+                )
+                .with_dialogs(Arc::new(dialogs))
+            });
+        h.state_mut().sample_now();
+        h.run();
+        h
+    }
+
+    fn saved(snapshot: &Snapshot, path: &std::path::Path) {
+        let mut out = std::fs::File::create(path).unwrap();
+        write_json(
+            &mut out,
+            snapshot,
+            Registry::global(),
+            ExportOptions::default(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn opening_a_saved_file_shows_a_banner_and_back_to_live_returns() {
+        let dir = temp_dir("open");
+        let path = dir.join("server.json");
+        let mut server = machine(0);
+        server.host = "db-server-7".into();
+        server.sockets.retain(|s| s.local.port() != 51000);
+        saved(&server, &path);
+        let live = machine(0);
+        let mut h = harness_with_dialogs(vec![live], ScriptedDialogs::new([Some(path.clone())]));
+        assert!(
+            h.query_by_label("firefox").is_some(),
+            "live data has the firefox socket"
+        );
+        h.get_by_label("Open…").click();
+        h.run();
+        assert_eq!(h.state().shown_file(), Some(path.as_path()));
+        let banner = h.get_by_label_contains("Viewing ");
+        let text = format!("{banner:?}");
+        assert!(
+            text.contains("server.json") && text.contains("db-server-7"),
+            "{text}"
+        );
+        assert!(
+            h.query_by_label("firefox").is_none(),
+            "the file's sockets are shown, not live ones"
+        );
+        h.get_by_label("Back to live").click();
+        h.run();
+        assert!(h.state().shown_file().is_none());
+        assert!(h.query_by_label_contains("Viewing ").is_none());
+        assert!(h.query_by_label("firefox").is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn export_writes_the_chosen_file_and_it_opens_back() {
+        let dir = temp_dir("export");
+        let path = dir.join("snap.json");
+        let mut h =
+            harness_with_dialogs(vec![machine(0)], ScriptedDialogs::new([Some(path.clone())]));
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+        h.run();
+        assert!(
+            h.query_by_label("Export snapshot").is_some(),
+            "Ctrl+S opens the export window"
+        );
+        h.get_by_label("Save…").click();
+        h.run();
+        assert!(
+            h.state()
+                .message()
+                .unwrap()
+                .starts_with("Saved 9 sockets to"),
+            "{:?}",
+            h.state().message()
+        );
+        let back = open_snapshot(&path).unwrap();
+        assert_eq!(back, machine(0), "what was shown is what was saved");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn export_to_an_unwritable_place_says_where_and_why() {
+        let mut h = harness_with_dialogs(
+            vec![machine(0)],
+            ScriptedDialogs::new([Some(PathBuf::from("/nonexistent-dir/x.json"))]),
+        );
+        h.get_by_label("Export…").click();
+        h.run();
+        h.get_by_label("Save…").click();
+        h.run();
+        let msg = h.state().message().unwrap().to_owned();
+        assert!(
+            msg.contains("/nonexistent-dir/x.json") && msg.contains("No such file"),
+            "{msg}"
+        );
+        assert!(
+            h.query_by_label(msg.as_str()).is_some(),
+            "shown in the status bar"
+        );
+    }
+
+    #[test]
+    fn without_any_dialog_a_path_field_is_offered() {
+        let dir = temp_dir("nodialog");
+        let mut h = harness_with_dialogs(vec![machine(0)], ScriptedDialogs::unavailable());
+        h.get_by_label("Export…").click();
+        h.run();
+        assert!(
+            h.query_by_label_contains("No file dialog is available here")
+                .is_some()
+        );
+        let field = h.get_all_by_role(Role::TextInput).last().unwrap();
+        field.focus();
+        field.type_text(dir.join("typed.csv").to_str().unwrap());
+        h.run();
+        h.get_by_label("CSV").click();
+        h.run();
+        h.get_by_label("Save").click();
+        h.run();
+        let text = std::fs::read_to_string(dir.join("typed.csv")).unwrap();
+        assert!(text.starts_with("protocol,family,local_address"), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn comparing_with_a_file_lists_the_changes_in_the_diff_view() {
+        let dir = temp_dir("compare");
+        let path = dir.join("before.json");
+        let mut before = machine(0);
+        before.sockets.retain(|s| s.local.port() != 51000);
+        saved(&before, &path);
+        let mut h = harness_with_dialogs(vec![machine(1)], ScriptedDialogs::new([Some(path)]));
+        h.get_by_label("Compare…").click();
+        h.run();
+        assert_eq!(
+            h.state().settings().view,
+            sockscope::ui::settings::View::Diff
+        );
+        let c = h.state().comparison().unwrap();
+        assert_eq!(c.diff.opened.len(), 1);
+        assert!(
+            h.query_by_label("+ tcp 10.0.0.2:51000 -> 10.0.0.10:443 ESTABLISHED firefox[300]")
+                .is_some()
+        );
+        assert!(
+            h.query_by_label_contains("Comparing before.json (before) with live (after)")
+                .is_some()
+        );
+        h.get_by_label("+ tcp 10.0.0.2:51000 -> 10.0.0.10:443 ESTABLISHED firefox[300]")
+            .click();
+        h.run();
+        assert!(
+            h.query_by_label("Its port: 51000/tcp").is_some(),
+            "the same inspector"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

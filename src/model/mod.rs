@@ -1,6 +1,7 @@
 //! Plain data: sockets, snapshots, diffs and the store. No egui, no OS calls.
 
 pub mod budget;
+pub mod compare;
 pub mod diff;
 pub mod history;
 pub mod port_class;

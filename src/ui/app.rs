@@ -1,5 +1,6 @@
 //! The Sockscope window: drains the collector into the store, lays out the panels, applies their commands.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
@@ -12,7 +13,10 @@ use crate::model::socket::{Protocol, SocketEntry, SocketKey};
 use crate::model::store::Store;
 
 use super::charts::Charts;
-use super::command::Command;
+use super::command::{Command, ExportRequest};
+use super::dialogs::{FileDialogs, FileKind, NativeDialogs, run_job};
+use super::diff_view::{DiffView, Shown};
+use super::export_window::ExportWindow;
 use super::filter::Filter;
 use super::inspector::Inspector;
 use super::ports_table::PortsTable;
@@ -20,8 +24,13 @@ use super::rows::{RowRef, SortSpec, ViewInput};
 use super::settings::{STORAGE_KEY, Settings, View};
 use super::sockets_table::SocketsTable;
 use super::status_bar::StatusBar;
-use super::toolbar::{Toolbar, filter_id};
+use super::toolbar::{Toolbar, ToolbarState, filter_id};
 use super::view_worker::{ComputedView, ViewWorker};
+use crate::export::atomic::write_atomically;
+use crate::export::json::ExportOptions;
+use crate::export::read::open_snapshot;
+use crate::model::compare::Comparison;
+use crate::services::registry::Registry;
 
 /// How an owner scan of `/proc` may be reused by the 1 Hz sampler while no unknown socket appears.
 const OWNER_CACHE: Duration = Duration::from_secs(10);
@@ -35,6 +44,28 @@ enum Feed {
     },
     /// A source sampled on demand on the UI thread: tests and replays.
     Manual { source: Box<dyn SocketSource> },
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// What a file job (dialog + I/O, possibly on the dialog thread) reports back.
+enum Outcome {
+    Saved { path: PathBuf, sockets: usize },
+    Opened(PathBuf, Snapshot),
+    Compare(PathBuf, Snapshot),
+    Failed(String),
+    Cancelled,
+}
+
+/// A snapshot file being shown instead of live data.
+struct FileSource {
+    path: PathBuf,
+    store: Store,
 }
 
 /// The app: store, feed, view cache, panels and selection.
@@ -58,6 +89,12 @@ pub struct SockscopeApp {
     inspector: Inspector,
     status_bar: StatusBar,
     charts: Charts,
+    dialogs: Arc<dyn FileDialogs>,
+    jobs: Vec<Receiver<Outcome>>,
+    file: Option<FileSource>,
+    comparison: Option<Shown>,
+    export_window: ExportWindow,
+    diff_view: DiffView,
 }
 
 impl SockscopeApp {
@@ -134,6 +171,12 @@ impl SockscopeApp {
             inspector: Inspector,
             status_bar: StatusBar,
             charts: Charts::default(),
+            dialogs: Arc::new(NativeDialogs),
+            jobs: Vec::new(),
+            file: None,
+            comparison: None,
+            export_window: ExportWindow::default(),
+            diff_view: DiffView,
         }
     }
 
@@ -153,6 +196,43 @@ impl SockscopeApp {
     /// Feeds a snapshot directly, as if sampled.
     pub fn ingest(&mut self, snapshot: Snapshot) {
         self.store.ingest(snapshot, None);
+    }
+
+    /// Uses `dialogs` for Export, Open and Compare (tests pass scripted ones).
+    #[must_use]
+    pub fn with_dialogs(mut self, dialogs: Arc<dyn FileDialogs>) -> Self {
+        self.dialogs = dialogs;
+        self
+    }
+
+    /// Shows a snapshot file, read-only, instead of live data.
+    pub fn show_file(&mut self, path: PathBuf, snapshot: Snapshot) {
+        let mut store = Store::default();
+        store.ingest(snapshot, None);
+        self.file = Some(FileSource { path, store });
+        self.frozen = None;
+        self.shown_key = None;
+        if self.settings.view == View::Charts || self.settings.view == View::Diff {
+            self.settings.view = View::Sockets;
+        }
+    }
+
+    /// The file shown instead of live data, if any.
+    #[must_use]
+    pub fn shown_file(&self) -> Option<&Path> {
+        self.file.as_ref().map(|f| f.path.as_path())
+    }
+
+    /// The comparison shown in the Diff view, if any.
+    #[must_use]
+    pub fn comparison(&self) -> Option<&Comparison> {
+        self.comparison.as_ref().map(|c| &c.comparison)
+    }
+
+    /// The message in the status bar, if any.
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
     }
 
     /// The store the window reads.
@@ -211,9 +291,10 @@ impl SockscopeApp {
             self.shown = Some(done);
             self.resolve_selection();
         }
-        let input = match &self.frozen {
-            Some(frozen) => Some(frozen.clone()),
-            None => ViewInput::from_store(&self.store),
+        let input = match (&self.frozen, &self.file) {
+            (Some(frozen), _) => Some(frozen.clone()),
+            (None, Some(file)) => ViewInput::from_store(&file.store),
+            (None, None) => ViewInput::from_store(&self.store),
         };
         let Some(input) = input else { return };
         let key = (
@@ -236,7 +317,19 @@ impl SockscopeApp {
         let (Some(key), Some(view)) = (self.selected, &self.shown) else {
             return;
         };
-        let live = view.input.snapshot.sockets.iter().find(|s| s.key() == key);
+        let live = view
+            .input
+            .snapshot
+            .sockets
+            .iter()
+            .find(|s| s.key() == key)
+            .or_else(|| {
+                // A socket picked in the Diff view may exist only in the earlier snapshot.
+                self.comparison
+                    .as_ref()
+                    .and_then(|c| c.find(key))
+                    .filter(|_| self.settings.view == View::Diff)
+            });
         self.selected_entry = match live {
             Some(s) => Some((s.clone(), false)),
             // Gone: keep showing it as last seen, marked closed.
@@ -256,6 +349,18 @@ impl SockscopeApp {
     fn handle_keys(&mut self, ctx: &egui::Context) -> Vec<Command> {
         let mut commands = Vec::new();
         let typing = ctx.memory(|m| m.focused().is_some());
+        let (ctrl_s, ctrl_o) = ctx.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::S),
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::O),
+            )
+        });
+        if ctrl_s {
+            commands.push(Command::ShowExport);
+        }
+        if ctrl_o {
+            commands.push(Command::OpenFile);
+        }
         let (ctrl_f, esc, space, down, up) = ctx.input_mut(|i| {
             (
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::F),
@@ -345,30 +450,228 @@ impl SockscopeApp {
                 ctx.copy_text(text);
                 self.message = Some("Copied to the clipboard.".to_owned());
             }
+            Command::ShowExport => self.export_window.open = true,
+            Command::Export(request) => self.start_export(ctx, request),
+            Command::OpenFile => {
+                self.start_job(ctx, |d| match d.open("Open a Sockscope snapshot") {
+                    None => Outcome::Cancelled,
+                    Some(path) => match open_snapshot(&path) {
+                        Ok(snapshot) => Outcome::Opened(path, snapshot),
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    },
+                })
+            }
+            Command::CompareWithFile => self.start_job(ctx, |d| {
+                match d.open("Compare with a snapshot (the earlier one)") {
+                    None => Outcome::Cancelled,
+                    Some(path) => match open_snapshot(&path) {
+                        Ok(snapshot) => Outcome::Compare(path, snapshot),
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    },
+                }
+            }),
+            Command::BackToLive => {
+                self.file = None;
+                self.comparison = None;
+                self.shown_key = None;
+                if self.settings.view == View::Diff {
+                    self.settings.view = View::Sockets;
+                }
+            }
         }
         true
+    }
+
+    /// Runs a file job: inline for dialogs that do not block, else on the dialog thread.
+    fn start_job(
+        &mut self,
+        ctx: &egui::Context,
+        job: impl FnOnce(&dyn FileDialogs) -> Outcome + Send + 'static,
+    ) {
+        let dialogs = Arc::clone(&self.dialogs);
+        let inline = !dialogs.blocks();
+        let waker = ctx.clone();
+        self.jobs.push(run_job(
+            inline,
+            move || job(&*dialogs),
+            move || waker.request_repaint(),
+        ));
+    }
+
+    /// Exports what is shown (the live, frozen or opened snapshot), all of it or the filtered rows.
+    fn start_export(&mut self, ctx: &egui::Context, request: ExportRequest) {
+        let Some(view) = &self.shown else {
+            self.message = Some("Nothing to export yet: no sample has arrived.".to_owned());
+            return;
+        };
+        let mut snapshot = (*view.input.snapshot).clone();
+        if request.filtered_only {
+            snapshot.sockets = view
+                .rows
+                .iter()
+                .filter_map(|r| match r {
+                    RowRef::Live(i) => view.input.snapshot.sockets.get(*i as usize).cloned(),
+                    RowRef::Closed(_) => None,
+                })
+                .collect();
+        }
+        self.start_job(ctx, move |dialogs| {
+            let path = match request
+                .path
+                .clone()
+                .or_else(|| dialogs.save("Export snapshot", &request.default_name, request.kind))
+            {
+                Some(p) if p.extension().is_none() => p.with_extension(request.kind.extension()),
+                Some(p) => p,
+                None => return Outcome::Cancelled,
+            };
+            let registry = Registry::global();
+            let options = ExportOptions {
+                with_cmdline: request.with_cmdline,
+            };
+            let written = write_atomically(&path, |w| match request.kind {
+                FileKind::Json | FileKind::Snapshot => {
+                    crate::export::json::write_json(w, &snapshot, registry, options)
+                }
+                FileKind::Csv => crate::export::csv::write_csv(w, &snapshot, registry),
+                FileKind::Html => crate::export::html::write_html(w, &snapshot, registry),
+            });
+            match written {
+                Ok(()) => Outcome::Saved {
+                    path,
+                    sockets: snapshot.sockets.len(),
+                },
+                Err(e) => Outcome::Failed(format!("Export failed: {e}")),
+            }
+        });
+    }
+
+    /// Takes in finished file jobs.
+    fn drain_jobs(&mut self) {
+        let mut outcomes = Vec::new();
+        self.jobs.retain(|rx| match rx.try_recv() {
+            Ok(outcome) => {
+                outcomes.push(outcome);
+                false
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => true,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                outcomes.push(Outcome::Failed(
+                    "the file dialog could not be started".to_owned(),
+                ));
+                false
+            }
+        });
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Saved { path, sockets } => {
+                    self.message = Some(format!("Saved {sockets} sockets to {}", path.display()))
+                }
+                Outcome::Failed(reason) => self.message = Some(reason),
+                Outcome::Opened(path, snapshot) => {
+                    self.message = None;
+                    self.show_file(path, snapshot);
+                }
+                Outcome::Compare(path, before) => {
+                    let after_label = self
+                        .file
+                        .as_ref()
+                        .map_or_else(|| "live".to_owned(), |f| file_name(&f.path));
+                    let after = self.shown.as_ref().map_or_else(
+                        || Snapshot::empty("none", before.taken_at),
+                        |v| (*v.input.snapshot).clone(),
+                    );
+                    let comparison = Comparison::between(&before, &after);
+                    self.comparison = Some(Shown {
+                        before_label: file_name(&path),
+                        after_label,
+                        before,
+                        after,
+                        comparison,
+                    });
+                    self.settings.view = View::Diff;
+                    self.message = None;
+                }
+                Outcome::Cancelled => {}
+            }
+        }
     }
 
     /// Draws one frame into `ui` (the whole window).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.drain_events();
+        self.drain_jobs();
         let mut commands = self.handle_keys(&ctx);
         self.refresh_view();
 
         let interval = Duration::from_millis(self.settings.interval_ms);
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
-            commands.extend(self.toolbar.ui(
-                ui,
-                self.settings.view,
-                self.frozen.is_some(),
+            let state = ToolbarState {
+                view: self.settings.view,
+                paused: self.frozen.is_some(),
                 interval,
-                &self.settings.filter,
-                &self.filter,
-            ));
+                filter_text: &self.settings.filter,
+                filter: &self.filter,
+                has_comparison: self.comparison.is_some(),
+            };
+            commands.extend(self.toolbar.ui(ui, &state));
             ui.add_space(2.0);
         });
+        if self.file.is_some() || (self.comparison.is_some() && self.settings.view == View::Diff) {
+            egui::Panel::top("banner").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let text = match (&self.file, &self.comparison) {
+                        (Some(file), _) if self.settings.view != View::Diff => {
+                            let snap = file.store.current();
+                            format!(
+                                "Viewing {} — host {}, taken {} — read-only",
+                                file.path.display(),
+                                snap.map_or("?", |s| s.host.as_str()),
+                                snap.map_or_else(String::new, |s| s
+                                    .taken_at
+                                    .with_timezone(&chrono::Local)
+                                    .format("%Y-%m-%d %H:%M:%S")
+                                    .to_string())
+                            )
+                        }
+                        (_, Some(c)) => format!(
+                            "Comparing {} (before) with {} (after)",
+                            c.before_label, c.after_label
+                        ),
+                        _ => String::new(),
+                    };
+                    ui.label(egui::RichText::new(text).strong());
+                    if ui.button("Back to live").clicked() {
+                        commands.push(Command::BackToLive);
+                    }
+                });
+            });
+        }
+        if let Some(view) = &self.shown {
+            let snap = &view.input.snapshot;
+            let default_name = format!(
+                "sockscope-{}-{}",
+                snap.host
+                    .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+                snap.taken_at
+                    .with_timezone(&chrono::Local)
+                    .format("%Y%m%d-%H%M%S")
+            );
+            let live_rows = view
+                .rows
+                .iter()
+                .filter(|r| matches!(r, RowRef::Live(_)))
+                .count();
+            commands.extend(self.export_window.ui(
+                &ctx,
+                live_rows,
+                snap.sockets.len(),
+                self.dialogs.available(),
+                &default_name,
+            ));
+        }
         let message = self
             .store
             .last_error()
@@ -417,6 +720,12 @@ impl SockscopeApp {
                         .ui(ui, view, self.selected_port, self.selected),
                 );
             }
+            (Some(_), View::Diff) => match &self.comparison {
+                Some(shown) => commands.extend(self.diff_view.ui(ui, shown, self.selected)),
+                None => {
+                    ui.label("No comparison yet: use Compare… to compare a saved snapshot with what is shown.");
+                }
+            },
             (Some(_), View::Charts) => {
                 let until = self.frozen.as_ref().map(|f| f.snapshot.taken_at);
                 commands.extend(self.charts.ui(

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
+use super::dialogs::FileKind;
 use crate::model::socket::{Protocol, SocketKey};
 
 use super::rows::SortSpec;
@@ -30,4 +33,29 @@ pub enum Command {
     DismissError,
     /// Put text on the clipboard.
     Copy(String),
+    /// Show the export window.
+    ShowExport,
+    /// Save what is shown.
+    Export(ExportRequest),
+    /// Ask for a snapshot file and show it, read-only.
+    OpenFile,
+    /// Ask for a snapshot file and compare it (as "before") with what is shown.
+    CompareWithFile,
+    /// Leave the opened file or comparison and show live data again.
+    BackToLive,
+}
+
+/// What to export, and where (a path, or ask with the save dialog).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRequest {
+    /// File format.
+    pub kind: FileKind,
+    /// Only the rows the filter shows.
+    pub filtered_only: bool,
+    /// Include process command lines.
+    pub with_cmdline: bool,
+    /// Name proposed in the save dialog.
+    pub default_name: String,
+    /// Where to write; `None` asks.
+    pub path: Option<PathBuf>,
 }

@@ -6,6 +6,9 @@
 pub mod app;
 pub mod charts;
 pub mod command;
+pub mod dialogs;
+pub mod diff_view;
+pub mod export_window;
 pub mod filter;
 pub mod inspector;
 pub mod ports_table;

@@ -14,6 +14,8 @@ pub enum View {
     Ports,
     /// History charts.
     Charts,
+    /// A comparison of two snapshots.
+    Diff,
 }
 
 impl View {
@@ -27,6 +29,7 @@ impl View {
             Self::Sockets => "Sockets",
             Self::Ports => "Ports",
             Self::Charts => "Charts",
+            Self::Diff => "Diff",
         }
     }
 }

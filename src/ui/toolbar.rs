@@ -12,6 +12,23 @@ use super::theme::LEGEND;
 /// Intervals offered, in milliseconds.
 const INTERVALS_MS: [u64; 6] = [500, 1000, 2000, 5000, 10_000, 30_000];
 
+/// What the toolbar shows.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolbarState<'a> {
+    /// The current view.
+    pub view: View,
+    /// Whether the view is frozen.
+    pub paused: bool,
+    /// Sampling interval.
+    pub interval: Duration,
+    /// Filter text.
+    pub filter_text: &'a str,
+    /// The parsed filter (for its hint).
+    pub filter: &'a Filter,
+    /// Whether a comparison exists (shows the Diff view button).
+    pub has_comparison: bool,
+}
+
 /// The toolbar panel; owns the filter text while it is being edited.
 #[derive(Debug, Default)]
 pub struct Toolbar {
@@ -27,15 +44,15 @@ pub fn filter_id() -> egui::Id {
 
 impl Toolbar {
     /// Draws the toolbar.
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        view: View,
-        paused: bool,
-        interval: Duration,
-        filter_text: &str,
-        filter: &Filter,
-    ) -> Vec<Command> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, state: &ToolbarState<'_>) -> Vec<Command> {
+        let ToolbarState {
+            view,
+            paused,
+            interval,
+            filter_text,
+            filter,
+            has_comparison,
+        } = *state;
         let mut commands = Vec::new();
         ui.horizontal(|ui| {
             let label = if paused { "Resume" } else { "Pause" };
@@ -60,10 +77,20 @@ impl Toolbar {
                 .response
                 .on_hover_text("Sampling interval");
             ui.separator();
-            for v in View::ALL {
+            for v in View::ALL.into_iter().chain(has_comparison.then_some(View::Diff)) {
                 if ui.selectable_label(view == v, v.label()).clicked() && view != v {
                     commands.push(Command::SetView(v));
                 }
+            }
+            ui.separator();
+            if ui.button("Export…").on_hover_text("Save what is shown as JSON, CSV or an HTML report (Ctrl+S)").clicked() {
+                commands.push(Command::ShowExport);
+            }
+            if ui.button("Open…").on_hover_text("Open a saved snapshot, read-only (Ctrl+O)").clicked() {
+                commands.push(Command::OpenFile);
+            }
+            if ui.button("Compare…").on_hover_text("Compare a saved snapshot (before) with what is shown (after)").clicked() {
+                commands.push(Command::CompareWithFile);
             }
             ui.separator();
             let mut text = filter_text.to_owned();

@@ -1,0 +1,134 @@
+//! A self-contained HTML report: tables of sockets and listening ports with their explanations, inline
+//! CSS, no scripts, no external assets, readable in any browser.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use crate::model::ports::PortsIndex;
+use crate::model::snapshot::Snapshot;
+use crate::services::explain::Explainer;
+use crate::services::registry::Registry;
+
+/// Escapes text for HTML element content and attribute values.
+#[must_use]
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#1b1f24;background:#fff}\
+h1{font-size:1.5em}h2{margin-top:2em}table{border-collapse:collapse;width:100%}\
+th,td{border-bottom:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}\
+th{background:#f3f5f7}td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:.95em}\
+.note{color:#57606a}@media(prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}\
+th{background:#161b22}th,td{border-color:#30363d}.note{color:#8b949e}}";
+
+/// Writes the report of `snapshot`.
+///
+/// # Errors
+/// Any write error.
+pub fn write_html(
+    out: &mut dyn Write,
+    snapshot: &Snapshot,
+    registry: &Registry,
+) -> std::io::Result<()> {
+    let ports = PortsIndex::build(snapshot);
+    let explainer = Explainer::new(snapshot, &ports, registry);
+    let range = snapshot.ephemeral_range_or_default();
+    let mut h = String::with_capacity(256 * snapshot.sockets.len() + 4096);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sockscope — {host}</title>\
+         <style>{STYLE}</style></head><body><h1>Sockscope report: {host}</h1>\
+         <p>Taken {time} (UTC). {n} sockets, {p} ports in use, {procs} processes. Ephemeral port range {lo}–{hi}.</p>\
+         <p class=\"note\">A <b>port</b> is a 16-bit number in the TCP or the UDP number space of a host; a <b>socket</b> \
+         is an endpoint a process opened, identified by its 5-tuple. One port can carry many sockets.</p>",
+        host = escape(&snapshot.host),
+        time = snapshot.taken_at.format("%Y-%m-%d %H:%M:%S"),
+        n = snapshot.sockets.len(),
+        p = ports.ports().len(),
+        procs = snapshot.processes.len(),
+        lo = range.low,
+        hi = range.high,
+    );
+    h.push_str("<h2>Listening ports</h2><table><tr><th>Port</th><th>Service</th><th>Class</th><th>Exposure</th><th>Sockets</th><th>Explanation</th></tr>");
+    for usage in ports.ports().iter().filter(|u| u.has_listener()) {
+        let Some(listener) = usage
+            .sockets
+            .iter()
+            .filter_map(|i| snapshot.sockets.get(*i))
+            .find(|s| s.is_listener())
+        else {
+            continue;
+        };
+        let lines = explainer.port(listener);
+        let explanation: Vec<String> = lines
+            .iter()
+            .map(|l| format!("<b>{}</b>: {}", escape(l.label), escape(&l.meaning)))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td class=\"n\">{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            usage.port,
+            usage.protocol,
+            escape(registry.name(usage.port, usage.protocol)),
+            usage.class(),
+            usage.exposure().badge(),
+            escape(&usage.state_summary()),
+            explanation.join("<br>")
+        );
+    }
+    h.push_str("</table><h2>Sockets</h2><table><tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th><th>PID</th><th>Process</th><th>User</th><th>Service</th></tr>");
+    for s in &snapshot.sockets {
+        let remote = match (s.remote, s.peer()) {
+            (None, _) => String::new(),
+            (Some(_), None) => "*".to_owned(),
+            (Some(_), Some(p)) => p.to_string(),
+        };
+        let pids: Vec<String> = s.pids.iter().map(u32::to_string).collect();
+        let process = if s.pids.is_empty() {
+            s.owner_note.map_or(String::new(), |n| {
+                format!("<span class=\"note\">{}</span>", escape(n.as_str()))
+            })
+        } else {
+            escape(&snapshot.process_names(s))
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            s.protocol,
+            escape(&s.local.to_string()),
+            escape(&remote),
+            s.state.map_or("", |st| st.as_str()),
+            pids.join(" "),
+            process,
+            escape(snapshot.user_of(s).unwrap_or("")),
+            escape(registry.name(s.local.port(), s.protocol))
+        );
+    }
+    h.push_str("</table><p class=\"note\">Made by Sockscope. Service names: IANA Service Name and Transport Protocol Port Number Registry, with this machine's /etc/services.</p></body></html>\n");
+    out.write_all(h.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}

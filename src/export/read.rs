@@ -1,0 +1,304 @@
+//! Opening snapshot files: JSON (the full format) or CSV (rebuilt from its columns), with every problem
+//! reported as one line naming the file and, where the parser knows it, the line or field.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::json::{FileError, read_json};
+use crate::model::snapshot::{ProcessInfo, Snapshot};
+use crate::model::socket::{Family, OwnerNote, Protocol, SocketEntry, TcpState};
+
+/// Files larger than this are refused before reading: a real snapshot of 100 000 sockets is ~40 MB.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Why a file could not be opened, with its path.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct OpenError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong, in one line.
+    pub reason: String,
+}
+
+/// Reads a snapshot file, JSON or CSV (told apart by content, not name).
+///
+/// # Errors
+/// Unreadable, empty, too large, malformed or invalid files, one line each.
+pub fn open_snapshot(path: &Path) -> Result<Snapshot, OpenError> {
+    let fail = |reason: String| OpenError {
+        path: path.to_owned(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, not a snapshot file".to_owned()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "is {:.1} MiB; Sockscope opens snapshot files up to {} MiB",
+            meta.len() as f64 / 1_048_576.0,
+            MAX_FILE_BYTES / 1_048_576
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    // The size was checked, but a file can grow while it is read: never read past the limit.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "grew past {} MiB while being read",
+            MAX_FILE_BYTES / 1_048_576
+        )));
+    }
+    let modified = meta.modified().ok().map(DateTime::<Utc>::from);
+    parse_snapshot(&bytes, modified).map_err(|e| fail(e.to_string()))
+}
+
+/// Parses snapshot bytes, JSON or CSV. `modified` dates a CSV file, which has no timestamp of its own.
+///
+/// # Errors
+/// What is wrong, in one line.
+pub fn parse_snapshot(
+    bytes: &[u8],
+    modified: Option<DateTime<Utc>>,
+) -> Result<Snapshot, FileError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => Err(FileError::Invalid("the file is empty".to_owned())),
+        Some(b'{') => read_json(bytes),
+        Some(b'[') => Err(FileError::Invalid(
+            "a JSON array is not a Sockscope snapshot (expected an object with \"format\")"
+                .to_owned(),
+        )),
+        Some(_) => read_csv(bytes, modified.unwrap_or_else(Utc::now)),
+    }
+}
+
+/// Columns a CSV file must have to be opened.
+pub const CSV_REQUIRED: [&str; 7] = [
+    "protocol",
+    "local_address",
+    "local_port",
+    "remote_address",
+    "remote_port",
+    "state",
+    "pids",
+];
+
+/// Rebuilds a snapshot from a CSV export: sockets from its rows; processes from `pids`, `process` and
+/// `user`. Host is unknown and the time is `taken_at` (the file's modification time).
+///
+/// # Errors
+/// Missing columns, or a row with a bad value, naming the line and column.
+pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| FileError::Parse(format!("CSV header: {e}")))?
+        .clone();
+    let col: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim(), i))
+        .collect();
+    let missing: Vec<&str> = CSV_REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| !col.contains_key(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(FileError::Invalid(format!(
+            "not a Sockscope CSV: missing column{} {}",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )));
+    }
+    let mut snapshot = Snapshot::empty("unknown host (CSV)", taken_at);
+    let mut keys = HashSet::new();
+    let mut processes: BTreeMap<u32, ProcessInfo> = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| FileError::Parse(format!("CSV: {e}")))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let get = |name: &str| {
+            col.get(name)
+                .and_then(|i| record.get(*i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
+        let bad = |what: String| FileError::Invalid(format!("line {line}: {what}"));
+        let protocol = match get("protocol") {
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            other => return Err(bad(format!("protocol {other:?} is not tcp or udp"))),
+        };
+        let ip = |name: &str| -> Result<IpAddr, FileError> {
+            get(name)
+                .parse()
+                .map_err(|_| bad(format!("{name} {:?} is not an IP address", get(name))))
+        };
+        let port = |name: &str| -> Result<u16, FileError> {
+            get(name)
+                .parse()
+                .map_err(|_| bad(format!("{name} {:?} is not a port (0–65535)", get(name))))
+        };
+        let local = SocketAddr::new(ip("local_address")?, port("local_port")?);
+        if let Some(family) = col.get("family").and_then(|i| record.get(*i)) {
+            let expected = Family::of(local.ip()).as_str();
+            if !family.is_empty() && family != expected {
+                return Err(bad(format!(
+                    "family {family} does not match address {}",
+                    local.ip()
+                )));
+            }
+        }
+        let remote = match (
+            get("remote_address").is_empty(),
+            get("remote_port").is_empty(),
+        ) {
+            (true, true) => None,
+            (false, false) => Some(SocketAddr::new(ip("remote_address")?, port("remote_port")?)),
+            _ => {
+                return Err(bad(
+                    "remote_address and remote_port must both be set or both empty".to_owned(),
+                ));
+            }
+        };
+        let state = match (protocol, get("state")) {
+            (Protocol::Udp, "") => None,
+            (Protocol::Udp, s) => {
+                return Err(bad(format!("a udp socket has no state, found {s:?}")));
+            }
+            (Protocol::Tcp, s) => Some(
+                TcpState::parse(s).ok_or_else(|| bad(format!("state {s:?} is not a TCP state")))?,
+            ),
+        };
+        if protocol == Protocol::Tcp && remote.is_none() {
+            return Err(bad(
+                "a tcp socket needs remote_address and remote_port".to_owned()
+            ));
+        }
+        let pids: Vec<u32> = get("pids")
+            .split(';')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse()
+                    .map_err(|_| bad(format!("pid {p:?} is not a number")))
+            })
+            .collect::<Result<_, _>>()?;
+        let opt_u32 = |name: &str| -> Result<Option<u32>, FileError> {
+            match get(name) {
+                "" => Ok(None),
+                v => v
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| bad(format!("{name} {v:?} is not a number"))),
+            }
+        };
+        let uid = opt_u32("uid")?;
+        let owner_note = match get("owner_note") {
+            "" => None,
+            n => Some(
+                OwnerNote::parse(n).ok_or_else(|| bad(format!("owner_note {n:?} is not known")))?,
+            ),
+        };
+        let user = get("user");
+        if let (Some(uid), false) = (uid, user.is_empty()) {
+            snapshot.users.insert(uid, user.to_owned());
+        }
+        let names: Vec<&str> = get("process").split(',').collect();
+        for (i, pid) in pids.iter().enumerate() {
+            let name = names
+                .get(i)
+                .or(names.first())
+                .copied()
+                .unwrap_or("")
+                .to_owned();
+            processes.entry(*pid).or_insert_with(|| ProcessInfo {
+                pid: *pid,
+                name,
+                user: (!user.is_empty()).then(|| user.to_owned()),
+                exe: None,
+                cmdline: None,
+            });
+        }
+        let socket = SocketEntry {
+            protocol,
+            local,
+            remote,
+            state,
+            inode: opt_u32("inode")?.filter(|i| *i != 0),
+            uid,
+            pids,
+            owner_note,
+        };
+        if !keys.insert(socket.key()) {
+            return Err(bad(format!("duplicate socket {socket}")));
+        }
+        snapshot.sockets.push(socket);
+    }
+    snapshot.processes = processes;
+    Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_whitespace_files_are_refused() {
+        assert_eq!(
+            parse_snapshot(b"", None).unwrap_err().to_string(),
+            "the file is empty"
+        );
+        assert_eq!(
+            parse_snapshot(b"  \n ", None).unwrap_err().to_string(),
+            "the file is empty"
+        );
+    }
+
+    #[test]
+    fn csv_errors_name_line_and_column() {
+        let head =
+            "protocol,family,local_address,local_port,remote_address,remote_port,state,pids\n";
+        let ok = format!("{head}tcp,ipv4,127.0.0.1,80,0.0.0.0,0,LISTEN,12\n");
+        assert_eq!(
+            read_csv(ok.as_bytes(), Utc::now()).unwrap().sockets.len(),
+            1
+        );
+        let port = format!("{head}tcp,ipv4,127.0.0.1,70000,0.0.0.0,0,LISTEN,12\n");
+        assert_eq!(
+            read_csv(port.as_bytes(), Utc::now())
+                .unwrap_err()
+                .to_string(),
+            "line 2: local_port \"70000\" is not a port (0–65535)"
+        );
+        let state = format!("{head}tcp,ipv4,127.0.0.1,80,0.0.0.0,0,DANCING,12\n");
+        assert!(
+            read_csv(state.as_bytes(), Utc::now())
+                .unwrap_err()
+                .to_string()
+                .contains("\"DANCING\" is not a TCP state")
+        );
+        let dup = format!("{head}udp,ipv4,127.0.0.1,53,,,,1\nudp,ipv4,127.0.0.1,53,,,,1\n");
+        assert!(
+            read_csv(dup.as_bytes(), Utc::now())
+                .unwrap_err()
+                .to_string()
+                .starts_with("line 3: duplicate socket")
+        );
+        let cols = "protocol,local_port\ntcp,80\n";
+        assert!(
+            read_csv(cols.as_bytes(), Utc::now())
+                .unwrap_err()
+                .to_string()
+                .contains("missing columns local_address")
+        );
+    }
+}
