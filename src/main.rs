@@ -7,6 +7,9 @@ use sockscope::cli::{Cli, Command, run_diff, run_snapshot};
 use sockscope::export::read::open_snapshot;
 use sockscope::ui::SockscopeApp;
 
+/// The desktop id: window app id (Wayland), desktop file and AppStream component share it.
+const APP_ID: &str = "io.github.sockscope.Sockscope";
+
 /// The window icon, also installed by the packages.
 const ICON_PNG: &[u8] = include_bytes!("../assets/icon-256.png");
 
@@ -41,7 +44,7 @@ fn open_window(
 ) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Sockscope")
-        .with_app_id("sockscope")
+        .with_app_id(APP_ID)
         .with_inner_size([1280.0, 800.0])
         .with_min_inner_size([640.0, 400.0]);
     // A broken icon is not worth refusing to start over.

@@ -203,28 +203,21 @@ impl SampleStats {
             .collect();
         procs.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         stats.other_processes = procs.iter().skip(TOP_N).map(|p| p.1).sum();
-        stats.top_processes = procs
-            .iter()
-            .take(TOP_N)
-            .map(|&(pid, n, cw)| ProcessCount {
-                pid,
-                name: names.intern(&name_of(pid)),
-                count: n,
-                close_wait: cw,
-            })
-            .collect();
+        let mut top = |list: &[(u32, u32, u32)]| -> Vec<ProcessCount> {
+            list.iter()
+                .take(TOP_N)
+                .map(|&(pid, count, close_wait)| ProcessCount {
+                    pid,
+                    name: names.intern(&name_of(pid)),
+                    count,
+                    close_wait,
+                })
+                .collect()
+        };
+        stats.top_processes = top(&procs);
         procs.retain(|p| p.2 > 0);
         procs.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-        stats.close_wait_processes = procs
-            .iter()
-            .take(TOP_N)
-            .map(|&(pid, n, cw)| ProcessCount {
-                pid,
-                name: names.intern(&name_of(pid)),
-                count: n,
-                close_wait: cw,
-            })
-            .collect();
+        stats.close_wait_processes = top(&procs);
         stats
     }
 

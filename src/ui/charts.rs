@@ -240,7 +240,8 @@ impl Charts {
             .collect();
         let count = items.len();
         let response: PlotResponse<()> = Plot::new(id)
-            .height(PLOT_HEIGHT)
+            // Room for a label per bar: egui_plot drops axis labels that would sit closer than ~30 px.
+            .height(PLOT_HEIGHT.max(36.0 * count as f32 + 40.0))
             .x_axis_label("sockets now")
             .y_axis_label(y_label)
             .y_axis_formatter(move |mark, _| {
@@ -250,6 +251,15 @@ impl Charts {
                 } else {
                     String::new()
                 }
+            })
+            // One grid mark per bar, so every bar gets its label.
+            .y_grid_spacer(move |_| {
+                (0..count)
+                    .map(|i| egui_plot::GridMark {
+                        value: i as f64,
+                        step_size: 1.0,
+                    })
+                    .collect()
             })
             .allow_drag(false)
             .allow_zoom(false)
@@ -301,7 +311,7 @@ impl Charts {
             ui,
             "chart-top-ports",
             "Top ports now (click a bar to filter)",
-            "local port",
+            "service port",
             &items,
         );
         if latest.other_ports > 0 {

@@ -12,8 +12,10 @@ use super::rows::{RowRef, SortSpec, ViewInput, compute_rows};
 use crate::model::ports::PortsIndex;
 use crate::services::registry::Registry;
 
-/// Inputs up to this many sockets are computed on the UI thread (well under a millisecond).
-pub const INLINE_LIMIT: usize = 5_000;
+/// Inputs up to this many sockets are computed on the UI thread: a few milliseconds at most (see
+/// `cargo bench --bench ui`: 100 000 rows sort in 12–16 ms), and it saves a frame per sample, which is most of
+/// an idle window's cost. Larger tables go to the worker.
+pub const INLINE_LIMIT: usize = 20_000;
 
 /// What the tables draw: rows and ports computed from one input.
 #[derive(Clone, Debug)]
