@@ -275,6 +275,14 @@ impl History {
         self.samples.push_back(stats);
     }
 
+    /// Changes how many samples are kept; shrinking drops the oldest.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        while self.samples.len() > self.capacity {
+            self.samples.pop_front();
+        }
+    }
+
     /// Samples, oldest first.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &SampleStats> + DoubleEndedIterator {
         self.samples.iter()

@@ -98,6 +98,12 @@ impl Store {
         diff
     }
 
+    /// Changes how many samples of history are kept (shrinking drops the oldest).
+    pub fn set_history_capacity(&mut self, capacity: usize) {
+        self.history.set_capacity(capacity);
+        self.generation += 1;
+    }
+
     /// Records a failed sample; the current snapshot stays.
     pub fn record_error(&mut self, message: String) {
         self.last_error = Some(message);
@@ -247,6 +253,19 @@ mod tests {
         let latest = store.history().latest().unwrap();
         assert_eq!(latest.by_state[TcpState::CloseWait.index()], 1);
         assert_eq!(latest.total(), 2);
+    }
+
+    #[test]
+    fn shrinking_history_keeps_the_newest_samples() {
+        let mut store = Store::with_history_capacity(100);
+        for i in 0..50 {
+            store.ingest(snap(i, vec![]), None);
+        }
+        store.set_history_capacity(10);
+        assert_eq!(store.history().len(), 10);
+        assert_eq!(store.history().iter().next().unwrap().taken_at, at(40));
+        store.set_history_capacity(1000);
+        assert_eq!(store.history().len(), 10, "growing keeps what is there");
     }
 
     #[test]

@@ -83,6 +83,7 @@ pub struct SockscopeApp {
     selected_port: Option<(Protocol, u16)>,
     scroll_to: Option<usize>,
     message: Option<String>,
+    message_is_error: bool,
     toolbar: Toolbar,
     sockets_table: SocketsTable,
     ports_table: PortsTable,
@@ -152,7 +153,7 @@ impl SockscopeApp {
         let ctx = ctx.clone();
         let filter = Filter::parse(&settings.filter);
         Self {
-            store: Store::default(),
+            store: Store::with_history_capacity(settings.history_samples),
             feed,
             filter,
             settings,
@@ -165,6 +166,7 @@ impl SockscopeApp {
             selected_port: None,
             scroll_to: None,
             message: None,
+            message_is_error: false,
             toolbar: Toolbar::default(),
             sockets_table: SocketsTable,
             ports_table: PortsTable,
@@ -442,13 +444,17 @@ impl SockscopeApp {
                     collector.set_interval(interval);
                 }
             }
+            Command::SetHistorySamples(n) => {
+                self.settings.history_samples = n;
+                self.store.set_history_capacity(n);
+            }
             Command::DismissError => {
                 self.store.dismiss_error();
                 self.message = None;
             }
             Command::Copy(text) => {
                 ctx.copy_text(text);
-                self.message = Some("Copied to the clipboard.".to_owned());
+                self.say("Copied to the clipboard.", false);
             }
             Command::ShowExport => self.export_window.open = true,
             Command::Export(request) => self.start_export(ctx, request),
@@ -488,6 +494,10 @@ impl SockscopeApp {
         ctx: &egui::Context,
         job: impl FnOnce(&dyn FileDialogs) -> Outcome + Send + 'static,
     ) {
+        if !self.jobs.is_empty() {
+            self.say("A file dialog is already open: finish it first.", true);
+            return;
+        }
         let dialogs = Arc::clone(&self.dialogs);
         let inline = !dialogs.blocks();
         let waker = ctx.clone();
@@ -501,7 +511,7 @@ impl SockscopeApp {
     /// Exports what is shown (the live, frozen or opened snapshot), all of it or the filtered rows.
     fn start_export(&mut self, ctx: &egui::Context, request: ExportRequest) {
         let Some(view) = &self.shown else {
-            self.message = Some("Nothing to export yet: no sample has arrived.".to_owned());
+            self.say("Nothing to export yet: no sample has arrived.", true);
             return;
         };
         let mut snapshot = (*view.input.snapshot).clone();
@@ -564,10 +574,11 @@ impl SockscopeApp {
         });
         for outcome in outcomes {
             match outcome {
-                Outcome::Saved { path, sockets } => {
-                    self.message = Some(format!("Saved {sockets} sockets to {}", path.display()))
-                }
-                Outcome::Failed(reason) => self.message = Some(reason),
+                Outcome::Saved { path, sockets } => self.say(
+                    &format!("Saved {sockets} sockets to {}", path.display()),
+                    false,
+                ),
+                Outcome::Failed(reason) => self.say(&reason, true),
                 Outcome::Opened(path, snapshot) => {
                     self.message = None;
                     self.show_file(path, snapshot);
@@ -595,6 +606,12 @@ impl SockscopeApp {
                 Outcome::Cancelled => {}
             }
         }
+    }
+
+    /// Shows a message in the status bar; errors in the error colour.
+    fn say(&mut self, text: &str, is_error: bool) {
+        self.message = Some(text.to_owned());
+        self.message_is_error = is_error;
     }
 
     /// Draws one frame into `ui` (the whole window).
@@ -672,18 +689,18 @@ impl SockscopeApp {
                 &default_name,
             ));
         }
-        let message = self
-            .store
-            .last_error()
-            .map(str::to_owned)
-            .or_else(|| self.message.clone());
+        let message = match (self.store.last_error(), &self.message) {
+            (Some(error), _) => Some((error.to_owned(), true)),
+            (None, Some(text)) => Some((text.clone(), self.message_is_error)),
+            (None, None) => None,
+        };
         egui::Panel::bottom("status").show(ui, |ui| {
             commands.extend(self.status_bar.ui(
                 ui,
                 self.shown.as_ref(),
                 &self.store,
                 self.frozen.is_some(),
-                message.as_deref(),
+                message.as_ref().map(|(t, e)| (t.as_str(), *e)),
             ));
         });
         if let (Some((socket, closed)), Some(view), true) = (

@@ -123,6 +123,24 @@ impl Charts {
         egui::ScrollArea::vertical()
             .id_salt("charts-scroll")
             .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let keep = history.capacity();
+                    let label = |n: usize| format!("keep {} samples ({} h at 1 Hz)", n, n / 3600);
+                    egui::ComboBox::new("history-length", "of history")
+                        .selected_text(label(keep))
+                        .show_ui(ui, |ui| {
+                            for n in [3600, 6 * 3600, 24 * 3600] {
+                                if ui.selectable_label(keep == n, label(n)).clicked() && keep != n {
+                                    commands.push(Command::SetHistorySamples(n));
+                                }
+                            }
+                        });
+                    ui.label(format!(
+                        "{} samples held, since {}",
+                        samples.len(),
+                        clock(samples[0].unix_secs())
+                    ));
+                });
                 self.budget_gauge(ui, budget, alerts);
                 ui.add_space(6.0);
                 let max_points = (ui.available_width() as usize).max(50);

@@ -29,6 +29,8 @@ pub enum Command {
     TogglePause,
     /// Change the sampling interval.
     SetInterval(Duration),
+    /// Change how many samples of history are kept.
+    SetHistorySamples(usize),
     /// Hide the collector error message.
     DismissError,
     /// Put text on the clipboard.

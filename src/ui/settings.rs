@@ -46,6 +46,8 @@ pub struct Settings {
     pub sort: SortSpec,
     /// Sampling interval in milliseconds.
     pub interval_ms: u64,
+    /// Samples of history kept for the charts (3 600 = one hour at 1 Hz).
+    pub history_samples: usize,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             filter: String::new(),
             sort: SortSpec::default(),
             interval_ms: 1000,
+            history_samples: 3600,
         }
     }
 }

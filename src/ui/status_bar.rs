@@ -20,7 +20,7 @@ impl StatusBar {
         view: Option<&ComputedView>,
         store: &Store,
         paused: bool,
-        message: Option<&str>,
+        message: Option<(&str, bool)>,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         ui.horizontal(|ui| {
@@ -86,9 +86,14 @@ impl StatusBar {
                 )
                 .on_hover_text("The view is frozen; sampling goes on. Press Space or Resume.");
             }
-            if let Some(msg) = message {
+            if let Some((msg, is_error)) = message {
                 ui.separator();
-                ui.label(RichText::new(msg).color(ui.visuals().error_fg_color));
+                let color = if is_error {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().strong_text_color()
+                };
+                ui.label(RichText::new(msg).color(color));
                 if ui.small_button("Dismiss").clicked() {
                     commands.push(Command::DismissError);
                 }
