@@ -5,7 +5,19 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// Every spawn in this file holds this lock: between `fork` and `exec` a child holds copies of all of this
+/// process's fds, so a snapshot taken by one test's child while another test spawns could see that child
+/// as a second owner of a socket this test holds.
+static SPAWNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SPAWNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn sockscope(args: &[&str]) -> Output {
+    let _serial = serial();
     Command::new(env!("CARGO_BIN_EXE_sockscope"))
         .args(args)
         .output()
@@ -186,6 +198,7 @@ fn without_root_other_users_sockets_get_a_note_and_exit_is_0() {
     // A socket owned by root (this test), seen by an unprivileged user.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let _serial = serial();
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(env!("CARGO_BIN_EXE_sockscope"))

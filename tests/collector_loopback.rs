@@ -11,6 +11,17 @@ use sockscope::model::diff::SnapshotDiff;
 use sockscope::model::snapshot::Snapshot;
 use sockscope::model::socket::{OwnerNote, Protocol, SocketEntry, TcpState};
 
+/// Held by tests that spawn processes or check that closed sockets are gone. Between `fork` and `exec`, a
+/// child holds copies of all this process's fds, so a socket "closed" here can outlive its close while
+/// another test spawns `ss`: the kernel really still has it.
+static NO_FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    NO_FORKS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A listener, one accepted connection (both ends) and a UDP socket on one loopback address.
 struct LoopbackSet {
     listener: TcpListener,
@@ -54,6 +65,7 @@ fn own_comm() -> String {
 
 #[test]
 fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
+    let _serial = serial();
     let me = std::process::id();
     let sets = [LoopbackSet::open("127.0.0.1"), LoopbackSet::open("::1")];
     let mut source = SystemSource::new(SystemSourceOptions::default());
@@ -223,6 +235,7 @@ fn our_rows(snap: &Snapshot) -> Vec<Row> {
 
 #[test]
 fn whole_machine_matches_ss_for_sockets_present_throughout() {
+    let _serial = serial();
     // Hold some sockets of our own so the comparison is never of an empty machine.
     let _sets = [LoopbackSet::open("127.0.0.1"), LoopbackSet::open("::1")];
     let mut source = SystemSource::new(SystemSourceOptions::default());
