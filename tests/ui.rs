@@ -461,9 +461,17 @@ mod files {
             h.query_by_label("firefox").is_some(),
             "live data has the firefox socket"
         );
+        assert!(
+            h.query_all_by_label("0s").count() > 0,
+            "live sockets have an age"
+        );
         h.get_by_label("Open…").click();
         h.run();
         assert_eq!(h.state().shown_file(), Some(path.as_path()));
+        assert!(
+            h.query_by_label("0s").is_none(),
+            "a file's sockets have no age: nobody saw them appear"
+        );
         let banner = h.get_by_label_contains("Viewing ");
         let text = format!("{banner:?}");
         assert!(

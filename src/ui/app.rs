@@ -295,7 +295,10 @@ impl SockscopeApp {
         }
         let input = match (&self.frozen, &self.file) {
             (Some(frozen), _) => Some(frozen.clone()),
-            (None, Some(file)) => ViewInput::from_store(&file.store),
+            (None, Some(file)) => ViewInput::from_store(&file.store).map(|input| ViewInput {
+                ages_known: false,
+                ..input
+            }),
             (None, None) => ViewInput::from_store(&self.store),
         };
         let Some(input) = input else { return };

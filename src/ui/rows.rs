@@ -91,6 +91,8 @@ pub struct ViewInput {
     pub first_seen: Arc<HashMap<SocketKey, DateTime<Utc>>>,
     /// The store generation this was taken at.
     pub generation: u64,
+    /// False for a snapshot opened from a file: nobody watched its sockets appear, so they have no age.
+    pub ages_known: bool,
 }
 
 impl ViewInput {
@@ -103,6 +105,7 @@ impl ViewInput {
             marks: store.marks(),
             first_seen: store.first_seen_all(),
             generation: store.generation(),
+            ages_known: true,
         })
     }
 
@@ -129,6 +132,9 @@ impl ViewInput {
     /// Seconds since a live socket was first seen, as of the snapshot's time.
     #[must_use]
     pub fn age_secs(&self, socket: &SocketEntry) -> Option<i64> {
+        if !self.ages_known {
+            return None;
+        }
         let seen = self.first_seen.get(&socket.key())?;
         Some((self.snapshot.taken_at - *seen).num_seconds().max(0))
     }
