@@ -518,6 +518,48 @@ mod files {
     }
 
     #[test]
+    fn export_of_the_filtered_rows_writes_only_those() {
+        let dir = temp_dir("export-filtered");
+        let path = dir.join("firefox.json");
+        let settings_filter = Settings {
+            filter: "proc:firefox".into(),
+            ..Settings::default()
+        };
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .allow_missing_glyphs()
+            .build_eframe({
+                let path = path.clone();
+                move |cc| {
+                    SockscopeApp::with_source(
+                        &cc.egui_ctx,
+                        Box::new(ReplaySource::new(vec![machine(0)])),
+                        settings_filter,
+                    )
+                    .with_dialogs(Arc::new(ScriptedDialogs::new([Some(path)])))
+                }
+            });
+        h.state_mut().sample_now();
+        h.run();
+        h.get_by_label("Export…").click();
+        h.run();
+        h.get_by_label("Only the 1 sockets the filter shows (of 9)")
+            .click();
+        h.run();
+        h.get_by_label("Save…").click();
+        h.run();
+        let back = open_snapshot(&path).unwrap();
+        assert_eq!(back.sockets.len(), 1);
+        assert_eq!(back.sockets[0].local.port(), 51000);
+        assert_eq!(
+            back.host, "testhost",
+            "the rest of the snapshot comes along"
+        );
+        assert!(back.processes.contains_key(&300));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn export_to_an_unwritable_place_says_where_and_why() {
         let mut h = harness_with_dialogs(
             vec![machine(0)],

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::json::{ExportOptions, SnapshotFile, SocketRecord};
+use super::json::SocketRecord;
 use crate::model::compare::{Comparison, owners};
 use crate::model::snapshot::Snapshot;
 use crate::services::registry::Registry;
@@ -114,18 +114,17 @@ pub fn write_json(
 ) -> std::io::Result<()> {
     let records =
         |snap: &Snapshot, sockets: &[crate::model::socket::SocketEntry]| -> Vec<SocketRecord> {
-            let sub = Snapshot {
-                sockets: sockets.to_vec(),
-                ..snap.clone()
-            };
-            SnapshotFile::from_snapshot(&sub, registry, ExportOptions::default()).sockets
+            sockets
+                .iter()
+                .map(|s| SocketRecord::new(s, snap, registry))
+                .collect()
         };
-    let changed_sockets: Vec<_> = c.diff.changed.iter().map(|ch| ch.socket.clone()).collect();
-    let changed = records(after, &changed_sockets)
-        .into_iter()
-        .zip(&c.diff.changed)
-        .map(|(socket, ch)| ChangedRecord {
-            socket,
+    let changed = c
+        .diff
+        .changed
+        .iter()
+        .map(|ch| ChangedRecord {
+            socket: SocketRecord::new(&ch.socket, after, registry),
             from: ch.from.map(|s| s.as_str()),
         })
         .collect();

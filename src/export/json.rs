@@ -81,6 +81,34 @@ pub struct SnapshotFile {
     pub processes: Vec<ProcessRecord>,
 }
 
+impl SocketRecord {
+    /// The file form of `socket`, a socket of `snapshot` (which names its user).
+    #[must_use]
+    pub fn new(socket: &SocketEntry, snapshot: &Snapshot, registry: &Registry) -> Self {
+        let port = socket.local.port();
+        let name = registry.name(port, socket.protocol);
+        Self {
+            protocol: socket.protocol,
+            family: socket.family(),
+            local_address: socket.local.ip(),
+            local_port: port,
+            remote_address: socket.remote.map(|r| r.ip()),
+            remote_port: socket.remote.map(|r| r.port()),
+            state: socket.state,
+            inode: socket.inode,
+            uid: socket.uid,
+            user: snapshot.user_of(socket).map(str::to_owned),
+            pids: socket.pids.clone(),
+            owner_note: socket.owner_note,
+            service: Some(ServiceRecord {
+                port,
+                name: (!name.is_empty()).then(|| name.to_owned()),
+                class: PortClass::of(port),
+            }),
+        }
+    }
+}
+
 impl SnapshotFile {
     /// The file form of `snapshot`.
     #[must_use]
@@ -88,29 +116,7 @@ impl SnapshotFile {
         let sockets = snapshot
             .sockets
             .iter()
-            .map(|s| {
-                let port = s.local.port();
-                let name = registry.name(port, s.protocol);
-                SocketRecord {
-                    protocol: s.protocol,
-                    family: s.family(),
-                    local_address: s.local.ip(),
-                    local_port: port,
-                    remote_address: s.remote.map(|r| r.ip()),
-                    remote_port: s.remote.map(|r| r.port()),
-                    state: s.state,
-                    inode: s.inode,
-                    uid: s.uid,
-                    user: snapshot.user_of(s).map(str::to_owned),
-                    pids: s.pids.clone(),
-                    owner_note: s.owner_note,
-                    service: Some(ServiceRecord {
-                        port,
-                        name: (!name.is_empty()).then(|| name.to_owned()),
-                        class: PortClass::of(port),
-                    }),
-                }
-            })
+            .map(|s| SocketRecord::new(s, snapshot, registry))
             .collect();
         let processes = snapshot
             .processes

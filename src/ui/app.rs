@@ -517,17 +517,9 @@ impl SockscopeApp {
             self.say("Nothing to export yet: no sample has arrived.", true);
             return;
         };
-        let mut snapshot = (*view.input.snapshot).clone();
-        if request.filtered_only {
-            snapshot.sockets = view
-                .rows
-                .iter()
-                .filter_map(|r| match r {
-                    RowRef::Live(i) => view.input.snapshot.sockets.get(*i as usize).cloned(),
-                    RowRef::Closed(_) => None,
-                })
-                .collect();
-        }
+        // The job gets the shared snapshot and rows; any copying happens on the dialog thread.
+        let shown = Arc::clone(&view.input.snapshot);
+        let rows = request.filtered_only.then(|| Arc::clone(&view.rows));
         self.start_job(ctx, move |dialogs| {
             let path = match request
                 .path
@@ -538,16 +530,38 @@ impl SockscopeApp {
                 Some(p) => p,
                 None => return Outcome::Cancelled,
             };
+            let filtered;
+            let snapshot: &Snapshot = match &rows {
+                None => &shown,
+                Some(rows) => {
+                    let sockets = rows
+                        .iter()
+                        .filter_map(|r| match r {
+                            RowRef::Live(i) => shown.sockets.get(*i as usize).cloned(),
+                            RowRef::Closed(_) => None,
+                        })
+                        .collect();
+                    filtered = Snapshot {
+                        sockets,
+                        taken_at: shown.taken_at,
+                        host: shown.host.clone(),
+                        ephemeral_range: shown.ephemeral_range,
+                        processes: shown.processes.clone(),
+                        users: shown.users.clone(),
+                    };
+                    &filtered
+                }
+            };
             let registry = Registry::global();
             let options = ExportOptions {
                 with_cmdline: request.with_cmdline,
             };
             let written = write_atomically(&path, |w| match request.kind {
                 FileKind::Json | FileKind::Snapshot => {
-                    crate::export::json::write_json(w, &snapshot, registry, options)
+                    crate::export::json::write_json(w, snapshot, registry, options)
                 }
-                FileKind::Csv => crate::export::csv::write_csv(w, &snapshot, registry),
-                FileKind::Html => crate::export::html::write_html(w, &snapshot, registry),
+                FileKind::Csv => crate::export::csv::write_csv(w, snapshot, registry),
+                FileKind::Html => crate::export::html::write_html(w, snapshot, registry),
             });
             match written {
                 Ok(()) => Outcome::Saved {
@@ -592,8 +606,8 @@ impl SockscopeApp {
                         .as_ref()
                         .map_or_else(|| "live".to_owned(), |f| file_name(&f.path));
                     let after = self.shown.as_ref().map_or_else(
-                        || Snapshot::empty("none", before.taken_at),
-                        |v| (*v.input.snapshot).clone(),
+                        || Arc::new(Snapshot::empty("none", before.taken_at)),
+                        |v| Arc::clone(&v.input.snapshot),
                     );
                     let comparison = Comparison::between(&before, &after);
                     self.comparison = Some(Shown {

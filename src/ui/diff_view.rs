@@ -16,8 +16,8 @@ pub struct Shown {
     pub after_label: String,
     /// The earlier snapshot.
     pub before: Snapshot,
-    /// The later snapshot.
-    pub after: Snapshot,
+    /// The later snapshot (shared with the view it was taken from).
+    pub after: std::sync::Arc<Snapshot>,
     /// The result.
     pub comparison: Comparison,
 }
