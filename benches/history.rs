@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use sockscope::collector::ReplaySource;
 use sockscope::model::history::SampleStats;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
+use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState};
 use sockscope::ui::SockscopeApp;
 use sockscope::ui::settings::{Settings, View};
 
@@ -52,7 +52,7 @@ fn sample(t: u32) -> Snapshot {
                 [10, 1, (id >> 8) as u8, id as u8].into(),
                 service,
             )),
-            state: Some(if i % 50 == 0 {
+            state: SocketState::Tcp(if i % 50 == 0 {
                 TcpState::TimeWait
             } else {
                 TcpState::Established
@@ -61,6 +61,7 @@ fn sample(t: u32) -> Snapshot {
             uid: Some(1000),
             pids: vec![pid],
             owner_note: None,
+            details: Default::default(),
         });
         s.processes.entry(pid).or_insert_with(|| ProcessInfo {
             pid,

@@ -9,7 +9,7 @@ use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sockscope::collector::ReplaySource;
 use sockscope::model::snapshot::{ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
+use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState};
 use sockscope::model::store::Store;
 use sockscope::services::registry::Registry;
 use sockscope::ui::SockscopeApp;
@@ -37,7 +37,7 @@ fn big_snapshot(n: usize) -> Snapshot {
                 .parse()
                 .unwrap_or_else(|_| unreachable!()),
             remote: Some(peer.parse().unwrap_or_else(|_| unreachable!())),
-            state: Some(if i % 10 == 0 {
+            state: SocketState::Tcp(if i % 10 == 0 {
                 TcpState::TimeWait
             } else {
                 TcpState::Established
@@ -46,6 +46,7 @@ fn big_snapshot(n: usize) -> Snapshot {
             uid: Some(33),
             pids: vec![pid],
             owner_note: None,
+            details: Default::default(),
         });
         s.processes.entry(pid).or_insert_with(|| ProcessInfo {
             pid,

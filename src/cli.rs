@@ -127,6 +127,9 @@ pub fn run_snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
         ..Default::default()
     });
     let snapshot = source.sample()?;
+    for note in &snapshot.notes {
+        eprintln!("sockscope: warning: {note}");
+    }
     let options = ExportOptions {
         with_cmdline: args.with_cmdline,
     };

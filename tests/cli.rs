@@ -58,7 +58,7 @@ fn json_snapshot_on_stdout_lists_a_listener_we_hold() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["format"], "sockscope-snapshot");
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert!(
         v["taken_at"].as_str().unwrap().ends_with('Z'),
         "RFC 3339 UTC"
@@ -305,10 +305,10 @@ fn diff_and_open_refuse_bad_files_with_one_line_and_exit_1() {
         ("empty.json", "".to_owned(), "the file is empty"),
         ("bad.json", "{\"format\": 3".to_owned(), "line 1"),
         (
-            "v2.json",
+            "v3.json",
             std::fs::read_to_string(&good)
                 .unwrap()
-                .replacen("\"version\": 1", "\"version\": 2", 1),
+                .replacen("\"version\": 2", "\"version\": 3", 1),
             "version",
         ),
     ];

@@ -9,7 +9,7 @@ use std::process::Command;
 use sockscope::collector::{SocketSource, SystemSource, SystemSourceOptions};
 use sockscope::model::diff::SnapshotDiff;
 use sockscope::model::snapshot::Snapshot;
-use sockscope::model::socket::{OwnerNote, Protocol, SocketEntry, TcpState};
+use sockscope::model::socket::{OwnerNote, Protocol, SocketEntry, SocketState, TcpState, UdpState};
 
 /// Held by tests that spawn processes or check that closed sockets are gone. Between `fork` and `exec`, a
 /// child holds copies of all this process's fds, so a socket "closed" here can outlive its close while
@@ -82,10 +82,16 @@ fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
         let cli = set.client.local_addr().unwrap();
         let srv = set.server.local_addr().unwrap();
         let udp = set.udp.local_addr().unwrap();
-        expected.push((Protocol::Tcp, lst, None, Some(TcpState::Listen)));
-        expected.push((Protocol::Tcp, cli, Some(srv), Some(TcpState::Established)));
-        expected.push((Protocol::Tcp, srv, Some(cli), Some(TcpState::Established)));
-        expected.push((Protocol::Udp, udp, None, None));
+        let tcp = SocketState::Tcp;
+        expected.push((Protocol::Tcp, lst, None, tcp(TcpState::Listen)));
+        expected.push((Protocol::Tcp, cli, Some(srv), tcp(TcpState::Established)));
+        expected.push((Protocol::Tcp, srv, Some(cli), tcp(TcpState::Established)));
+        expected.push((
+            Protocol::Udp,
+            udp,
+            None,
+            SocketState::Udp(UdpState::Unconnected),
+        ));
     }
     let mut ours = Vec::new();
     for (proto, local, remote, state) in &expected {
@@ -96,7 +102,7 @@ fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
         assert_eq!(s.owner_note, None);
         assert!(s.inode.is_some(), "{s:?} has an inode");
         assert_eq!(before.process_name(s), Some(comm.as_str()));
-        if *state == Some(TcpState::Listen) {
+        if *state == SocketState::Tcp(TcpState::Listen) {
             let r = s.remote.unwrap();
             assert!(
                 r.ip().is_unspecified() && r.port() == 0,
@@ -125,7 +131,7 @@ fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
                     diff.changed.iter().any(|c| c.socket.key() == a.key()),
                     "{a:?} reported changed"
                 );
-                if a.state == Some(TcpState::TimeWait) {
+                if a.state == SocketState::Tcp(TcpState::TimeWait) {
                     assert_eq!(a.owner_note, Some(OwnerNote::TimeWait));
                 }
             }
@@ -196,11 +202,11 @@ fn ss_rows() -> Vec<Row> {
                 .collect()
         });
         let state = if proto == "udp" {
-            String::new()
+            UdpState::parse(cols[1]).map_or_else(String::new, |s| s.as_str().to_owned())
         } else {
             TcpState::parse(cols[1]).map_or_else(|| "CLOSED".to_owned(), |s| s.as_str().to_owned())
         };
-        let remote = if proto == "udp" {
+        let remote = if proto == "udp" && cols[1] != "ESTAB" {
             String::new()
         } else {
             norm_endpoint(cols[5])
@@ -224,7 +230,7 @@ fn our_rows(snap: &Snapshot) -> Vec<Row> {
                 |a: SocketAddr| norm_endpoint(&SocketAddr::new(a.ip(), a.port()).to_string());
             Row {
                 proto: s.protocol.as_str(),
-                state: s.state.map(|st| st.as_str().to_owned()).unwrap_or_default(),
+                state: s.state.as_str().to_owned(),
                 local: show(s.local),
                 remote: s.remote.map(show).unwrap_or_default(),
                 pids: s.pids.iter().copied().collect(),

@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use sockscope::collector::{SocketSource, SystemSource, SystemSourceOptions};
 use sockscope::export::json::{ExportOptions, read_json, write_json};
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{OwnerNote, Protocol, SocketEntry, TcpState};
+use sockscope::model::socket::{OwnerNote, Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use sockscope::services::registry::Registry;
 
 fn sample_snapshot() -> Snapshot {
@@ -15,11 +15,12 @@ fn sample_snapshot() -> Snapshot {
         protocol: Protocol::Tcp,
         local: l.parse().unwrap(),
         remote: Some(r.parse().unwrap()),
-        state: Some(st),
+        state: SocketState::Tcp(st),
         inode: if pids.is_empty() { None } else { Some(4242) },
         uid: Some(106),
         pids,
         owner_note: note,
+        details: Default::default(),
     };
     let mut processes = BTreeMap::new();
     processes.insert(
@@ -37,6 +38,7 @@ fn sample_snapshot() -> Snapshot {
         },
     );
     Snapshot {
+        notes: Vec::new(),
         taken_at: Utc.with_ymd_and_hms(2026, 11, 23, 20, 46, 49).unwrap(),
         host: "build-07".into(),
         ephemeral_range: Some(PortRange {
@@ -69,11 +71,12 @@ fn sample_snapshot() -> Snapshot {
                 protocol: Protocol::Udp,
                 local: "[::]:5353".parse().unwrap(),
                 remote: None,
-                state: None,
+                state: SocketState::Udp(UdpState::Unconnected),
                 inode: Some(99),
                 uid: Some(0),
                 pids: vec![],
                 owner_note: Some(OwnerNote::NotPermitted),
+                details: Default::default(),
             },
         ],
         processes,
@@ -147,9 +150,9 @@ fn wrong_format_or_version_is_refused_with_the_reason() {
     )
     .unwrap();
     let text = String::from_utf8(buf).unwrap();
-    let v2 = text.replacen("\"version\": 1", "\"version\": 2", 1);
+    let v3 = text.replacen("\"version\": 2", "\"version\": 3", 1);
     assert!(
-        read_json(v2.as_bytes())
+        read_json(v3.as_bytes())
             .unwrap_err()
             .to_string()
             .contains("version")
@@ -349,4 +352,88 @@ mod fuzz {
             let _ = parse_snapshot(&bytes, None);
         }
     }
+}
+
+/// A file written by Sockscope 0.1 (format version 1): no UDP state or peer, no kernel details, and the
+/// kernel's placeholder uid 0 on a TIME_WAIT socket.
+const VERSION_1_FILE: &str = r#"{
+  "format": "sockscope-snapshot",
+  "version": 1,
+  "taken_at": "2026-11-23T20:46:49.901663947Z",
+  "host": "build-07",
+  "ephemeral_range": [32768, 60999],
+  "sockets": [
+    { "protocol": "tcp", "family": "ipv4", "local_address": "127.0.0.1", "local_port": 40112,
+      "remote_address": "127.0.0.1", "remote_port": 5432, "state": "TIME_WAIT", "inode": null,
+      "uid": 0, "user": "root", "pids": [], "owner_note": "time_wait",
+      "service": { "port": 40112, "name": null, "class": "user" } },
+    { "protocol": "udp", "family": "ipv4", "local_address": "0.0.0.0", "local_port": 53,
+      "remote_address": null, "remote_port": null, "state": null, "inode": 99, "uid": 101,
+      "user": "systemd-resolve", "pids": [7], "owner_note": null,
+      "service": { "port": 53, "name": "domain", "class": "system" } }
+  ],
+  "processes": [ { "pid": 7, "name": "resolved", "user": "systemd-resolve", "exe": null, "cmdline": null } ]
+}"#;
+
+#[test]
+fn version_1_files_stay_readable_and_unrecorded_facts_stay_unknown() {
+    let snap = read_json(VERSION_1_FILE.as_bytes()).unwrap();
+    let tw = &snap.sockets[0];
+    assert_eq!(tw.tcp_state(), Some(TcpState::TimeWait));
+    assert_eq!(
+        tw.uid, None,
+        "uid 0 of a TIME_WAIT socket is the kernel's placeholder"
+    );
+    assert_eq!(tw.details, Default::default());
+    let udp = &snap.sockets[1];
+    assert_eq!(udp.state, SocketState::Udp(UdpState::NotRecorded));
+    assert_eq!(udp.remote, None);
+    assert_eq!(udp.uid, Some(101));
+    assert_eq!(snap.user_of(udp), Some("systemd-resolve"));
+}
+
+#[test]
+fn version_2_round_trip_keeps_udp_peers_and_kernel_details() {
+    use sockscope::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
+    let mut snap = sample_snapshot();
+    let peer = "127.0.0.53:53".parse().unwrap();
+    snap.sockets
+        .push(SocketEntry::udp("127.0.0.1:41684".parse().unwrap(), Some(peer)).with_inode(5));
+    let mut v6 = SocketEntry::tcp(
+        "[::]:8443".parse().unwrap(),
+        "[::]:0".parse().unwrap(),
+        TcpState::Listen,
+    )
+    .with_inode(6);
+    v6.details = KernelDetails {
+        v6only: Some(false),
+        interface: Some("lo".into()),
+        cookie: Some(0x1_0000_1234),
+        recv_queue: Some(3),
+        send_queue: Some(4096),
+        timer: Some(SocketTimer {
+            kind: TimerKind::Keepalive,
+            expires_ms: 7_140_000,
+            retransmits: 0,
+        }),
+        tcp_info: Some(TcpInfo {
+            rtt_us: Some(37),
+            bytes_acked: Some(1 << 40),
+            ..TcpInfo::default()
+        }),
+    };
+    snap.sockets.push(v6);
+    let mut buf = Vec::new();
+    write_json(
+        &mut buf,
+        &snap,
+        Registry::global(),
+        ExportOptions::default(),
+    )
+    .unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    assert!(text.contains("\"state\": \"CONNECTED\""), "{text}");
+    assert!(text.contains("\"v6only\": false"));
+    let back = read_json(text.as_bytes()).unwrap();
+    assert_eq!(back.sockets, snap.sockets);
 }

@@ -6,7 +6,7 @@ use sockscope::model::budget::{BudgetLevel, EphemeralBudget};
 use sockscope::model::history::TOP_N;
 use sockscope::model::port_class::PortClass;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
+use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use sockscope::model::store::Store;
 
 fn at(secs: i64) -> chrono::DateTime<Utc> {
@@ -18,11 +18,12 @@ fn tcp(local: String, remote: String, state: TcpState, pids: Vec<u32>, inode: u3
         protocol: Protocol::Tcp,
         local: local.parse().unwrap(),
         remote: Some(remote.parse().unwrap()),
-        state: Some(state),
+        state: SocketState::Tcp(state),
         inode: Some(inode),
         uid: Some(0),
         pids,
         owner_note: None,
+        details: Default::default(),
     }
 }
 
@@ -63,7 +64,7 @@ fn varied(seed: u32, n: u32, secs: i64) -> Snapshot {
         let mut sock = tcp(l, rem, state, pids, i + 1);
         if r % 9 == 0 {
             sock.protocol = Protocol::Udp;
-            sock.state = None;
+            sock.state = SocketState::Udp(UdpState::Unconnected);
             sock.remote = None;
         }
         s.sockets.push(sock);
@@ -95,7 +96,7 @@ fn aggregates_match_the_snapshots_exactly() {
             let n = snap
                 .sockets
                 .iter()
-                .filter(|s| s.state == Some(state))
+                .filter(|s| s.tcp_state() == Some(state))
                 .count();
             assert_eq!(st.state(state) as usize, n, "{state}");
         }

@@ -7,7 +7,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockscope::collector::ReplaySource;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
+use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use sockscope::model::store::ChangeMark;
 use sockscope::ui::SockscopeApp;
 use sockscope::ui::rows::{SortColumn, SortSpec};
@@ -18,11 +18,12 @@ fn tcp(local: &str, remote: &str, state: TcpState, pid: u32, inode: u32) -> Sock
         protocol: Protocol::Tcp,
         local: local.parse().unwrap(),
         remote: Some(remote.parse().unwrap()),
-        state: Some(state),
+        state: SocketState::Tcp(state),
         inode: Some(inode),
         uid: Some(1000),
         pids: vec![pid],
         owner_note: None,
+        details: Default::default(),
     }
 }
 
@@ -63,7 +64,7 @@ fn machine(secs: i64) -> Snapshot {
     s.sockets.push(SocketEntry {
         protocol: Protocol::Udp,
         remote: None,
-        state: None,
+        state: SocketState::Udp(UdpState::Unconnected),
         ..tcp("0.0.0.0:5353", "0.0.0.0:0", TcpState::Closed, 400, 40)
     });
     for (pid, name) in [

@@ -3,7 +3,11 @@
 //! Everything that samples sockets sits behind [`SocketSource`], so the store, the UI and their tests can
 //! be driven by [`ReplaySource`] with no sockets, no `/proc` and no sleeps.
 
+#[cfg(target_os = "linux")]
+pub mod linux;
 mod owners;
+#[cfg(not(target_os = "linux"))]
+mod portable;
 mod replay;
 mod system;
 mod thread;
@@ -19,9 +23,14 @@ use crate::model::snapshot::Snapshot;
 /// exits mid-scan) are not errors: they end up as an [`crate::model::socket::OwnerNote`] on the socket.
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
-    /// The kernel's socket dump (netlink `SOCK_DIAG`) failed.
-    #[error("cannot list sockets from the kernel (netlink sock_diag): {0}")]
-    SocketDump(String),
+    /// The kernel's socket dump failed, for one table (`tcp (IPv6)`, …) or for all (`netlink`).
+    #[error("cannot list {table} sockets from the kernel (sock_diag): {source}")]
+    SocketDump {
+        /// Which table.
+        table: &'static str,
+        /// Why.
+        source: DumpError,
+    },
     /// `/proc` is missing or unreadable, so no owner can be found.
     #[error("cannot read {path}: {source}")]
     Proc {
@@ -33,6 +42,49 @@ pub enum CollectError {
     /// A replay source ran out of snapshots.
     #[error("no more snapshots to replay")]
     Exhausted,
+}
+
+/// Why a kernel socket dump failed, in a form callers can branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    /// The netlink socket could not be opened, sent to or read from.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// The kernel answered the request with an error number.
+    #[error("{}", refusal_text(*.0))]
+    Refused(i32),
+    /// The reply could not be understood.
+    #[error("malformed reply: {0}")]
+    Malformed(String),
+}
+
+impl DumpError {
+    /// True when the kernel or a security policy refused for lack of permission (EPERM, EACCES).
+    #[must_use]
+    pub fn is_permission(&self) -> bool {
+        match self {
+            Self::Io(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
+            Self::Refused(errno) => matches!(errno, 1 | 13),
+            Self::Malformed(_) => false,
+        }
+    }
+}
+
+/// The kernel's refusal in words: what errno means for a sock_diag dump and what to do about it.
+fn refusal_text(errno: i32) -> String {
+    let what = match errno {
+        1 | 13 => "permission denied (a security policy or seccomp filter blocks sock_diag)",
+        2 | 93 | 95 | 97 => {
+            "this kernel has no sock_diag support for it (module inet_diag, tcp_diag or udp_diag not \
+             loaded)"
+        }
+        12 | 105 => "the kernel ran out of memory for the reply",
+        _ => "the kernel refused the request",
+    };
+    format!(
+        "{what} (errno {errno}: {})",
+        std::io::Error::from_raw_os_error(errno)
+    )
 }
 
 /// Anything that can produce snapshots: the live system, or a replay of recorded ones.

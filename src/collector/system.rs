@@ -1,19 +1,17 @@
-//! The live [`SocketSource`]: the kernel's socket dump (netstat2 over netlink `SOCK_DIAG`), owners from
-//! `/proc/PID/fd`, process details from sysinfo.
+//! The live [`SocketSource`]: the kernel's socket dump (our own sock_diag reader on Linux, netstat2
+//! elsewhere), owners from `/proc/PID/fd`, process details from sysinfo.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, Uid, UpdateKind, Users};
 
 use super::owners::{InodeOwners, OwnerScan};
 use super::{CollectError, SocketSource};
 use crate::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use crate::model::socket::{OwnerNote, Protocol, SocketEntry, TcpState};
+use crate::model::socket::{OwnerNote, SocketEntry, TcpState};
 
 /// How a [`SystemSource`] samples.
 #[derive(Clone, Debug)]
@@ -42,6 +40,8 @@ pub struct SystemSource {
     system: Option<System>,
     users: Option<Users>,
     host: String,
+    #[cfg(target_os = "linux")]
+    interfaces: super::linux::InterfaceNames,
 }
 
 impl SystemSource {
@@ -55,71 +55,23 @@ impl SystemSource {
             system: System::new().ok(),
             users: Users::new_with_refreshed_list().ok(),
             host: System::host_name().unwrap_or_else(|_| "unknown-host".to_owned()),
+            #[cfg(target_os = "linux")]
+            interfaces: super::linux::InterfaceNames::default(),
         }
     }
 }
 
-/// Maps netstat2's state. Linux reports half-open request sockets as `TCP_NEW_SYN_RECV` (12), which
-/// netstat2 does not name and turns into `Unknown`; `ss` prints them as SYN-RECV, and so do we.
-fn map_state(state: netstat2::TcpState) -> TcpState {
-    use netstat2::TcpState as N;
-    match state {
-        N::Listen => TcpState::Listen,
-        N::SynSent => TcpState::SynSent,
-        N::SynReceived | N::Unknown => TcpState::SynReceived,
-        N::Established => TcpState::Established,
-        N::FinWait1 => TcpState::FinWait1,
-        N::FinWait2 => TcpState::FinWait2,
-        N::CloseWait => TcpState::CloseWait,
-        N::Closing => TcpState::Closing,
-        N::LastAck => TcpState::LastAck,
-        N::TimeWait => TcpState::TimeWait,
-        N::Closed | N::DeleteTcb => TcpState::Closed,
-    }
-}
-
-/// Turns the kernel's dump into entries (owners not yet attached).
-fn dump_sockets() -> Result<Vec<SocketEntry>, CollectError> {
-    let families = AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6;
-    let protocols = ProtocolFlags::TCP | ProtocolFlags::UDP;
-    let iter = netstat2::iterate_sockets_info_without_pids(families, protocols)
-        .map_err(|e| CollectError::SocketDump(e.to_string()))?;
-    let mut sockets = Vec::new();
-    for item in iter {
-        let info = item.map_err(|e| CollectError::SocketDump(e.to_string()))?;
-        let inode = (info.inode != 0).then_some(info.inode);
-        let entry = match info.protocol_socket_info {
-            ProtocolSocketInfo::Tcp(t) => SocketEntry {
-                protocol: Protocol::Tcp,
-                local: SocketAddr::new(t.local_addr, t.local_port),
-                remote: Some(SocketAddr::new(t.remote_addr, t.remote_port)),
-                state: Some(map_state(t.state)),
-                inode,
-                uid: Some(info.uid),
-                pids: Vec::new(),
-                owner_note: None,
-            },
-            ProtocolSocketInfo::Udp(u) => SocketEntry {
-                protocol: Protocol::Udp,
-                local: SocketAddr::new(u.local_addr, u.local_port),
-                remote: None,
-                state: None,
-                inode,
-                uid: Some(info.uid),
-                pids: Vec::new(),
-                owner_note: None,
-            },
-        };
-        sockets.push(entry);
-    }
-    Ok(sockets)
-}
-
 /// Why a socket without a process has none.
 fn owner_note(socket: &SocketEntry, owners: &InodeOwners) -> OwnerNote {
-    match (socket.inode, socket.state) {
-        (_, Some(TcpState::TimeWait)) => OwnerNote::TimeWait,
-        (None, Some(TcpState::SynReceived)) => OwnerNote::NotAccepted,
+    use TcpState as T;
+    match (socket.inode, socket.tcp_state()) {
+        (None, Some(T::TimeWait)) => OwnerNote::TimeWait,
+        // No file refers to a connection the kernel completed (or is completing) for a listener until a
+        // program accepts it.
+        (None, Some(T::SynReceived | T::Established | T::CloseWait)) => OwnerNote::NotAccepted,
+        (None, Some(T::FinWait1 | T::FinWait2 | T::Closing | T::LastAck | T::Closed)) => {
+            OwnerNote::Orphaned
+        }
         (Some(_), _)
             if socket
                 .uid
@@ -214,7 +166,7 @@ impl SystemSource {
 impl SocketSource for SystemSource {
     fn sample(&mut self) -> Result<Snapshot, CollectError> {
         let taken_at = Utc::now();
-        let mut sockets = dump_sockets()?;
+        let (mut sockets, notes) = self.dump()?;
         let inodes: Vec<u32> = sockets.iter().filter_map(|s| s.inode).collect();
         let owners = self
             .owners
@@ -245,7 +197,34 @@ impl SocketSource for SystemSource {
             sockets,
             processes,
             users,
+            notes,
         })
+    }
+}
+
+impl SystemSource {
+    /// The kernel's sockets, and notes on what could not be seen. On Linux a refused sock_diag dump falls
+    /// back to the `/proc/net` tables, which lack v6only, cookies, interfaces and `tcp_info`.
+    #[cfg(target_os = "linux")]
+    fn dump(&mut self) -> Result<(Vec<SocketEntry>, Vec<String>), CollectError> {
+        match super::linux::dump_sockets(&mut self.interfaces) {
+            Ok(sockets) => Ok((sockets, Vec::new())),
+            Err(err) => match super::linux::dump_procfs(Path::new("/proc/net")) {
+                Ok(sockets) => Ok((
+                    sockets,
+                    vec![format!(
+                        "{err}; read /proc/net instead, which does not give IPV6_V6ONLY, socket \
+                         cookies, bound interfaces or tcp_info"
+                    )],
+                )),
+                Err(_) => Err(err),
+            },
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn dump(&mut self) -> Result<(Vec<SocketEntry>, Vec<String>), CollectError> {
+        super::portable::dump_sockets().map(|s| (s, Vec::new()))
     }
 }
 

@@ -34,13 +34,13 @@ pub fn write_text(
         writeln!(out, "- {s} {}", owners(before, s))?;
     }
     for ch in &c.diff.changed {
-        let from = ch.from.map_or("-", |st| st.as_str());
-        let to = ch.socket.state.map_or("-", |st| st.as_str());
-        let mut moved = ch.socket.clone();
-        moved.state = None;
+        let or_dash = |s: &'static str| if s.is_empty() { "-" } else { s };
+        let from = or_dash(ch.from.as_str());
+        let to = or_dash(ch.socket.state.as_str());
         writeln!(
             out,
-            "~ {moved} {from} -> {to} {}",
+            "~ {} {from} -> {to} {}",
+            ch.socket.tuple(),
             owners(after, &ch.socket)
         )?;
     }
@@ -125,7 +125,7 @@ pub fn write_json(
         .iter()
         .map(|ch| ChangedRecord {
             socket: SocketRecord::new(&ch.socket, after, registry),
-            from: ch.from.map(|s| s.as_str()),
+            from: Some(ch.from.as_str()).filter(|s| !s.is_empty()),
         })
         .collect();
     let file = ComparisonFile {

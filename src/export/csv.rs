@@ -26,10 +26,21 @@ struct Row<'a> {
     inode: Option<u32>,
     uid: Option<u32>,
     owner_note: Option<&'static str>,
+    v6only: Option<bool>,
+    interface: Option<&'a str>,
+    cookie: Option<u64>,
+    recv_queue: Option<u32>,
+    send_queue: Option<u32>,
+    timer: Option<&'static str>,
+    timer_expires_ms: Option<u32>,
+    rtt_us: Option<u32>,
+    total_retrans: Option<u32>,
+    bytes_acked: Option<u64>,
+    bytes_received: Option<u64>,
 }
 
 /// The CSV header, in order.
-pub const CSV_COLUMNS: [&str; 15] = [
+pub const CSV_COLUMNS: [&str; 26] = [
     "protocol",
     "family",
     "local_address",
@@ -45,6 +56,17 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "inode",
     "uid",
     "owner_note",
+    "v6only",
+    "interface",
+    "cookie",
+    "recv_queue",
+    "send_queue",
+    "timer",
+    "timer_expires_ms",
+    "rtt_us",
+    "total_retrans",
+    "bytes_acked",
+    "bytes_received",
 ];
 
 /// Writes one header row and one row per socket. Several PIDs are joined with `;`.
@@ -59,6 +81,8 @@ pub fn write_csv(
     let mut w = csv::Writer::from_writer(out);
     for s in &snapshot.sockets {
         let port = s.local.port();
+        let d = &s.details;
+        let info = d.tcp_info.as_ref();
         let row = Row {
             protocol: s.protocol.as_str(),
             family: s.family().as_str(),
@@ -66,7 +90,7 @@ pub fn write_csv(
             local_port: port,
             remote_address: s.remote.map(|r| r.ip().to_string()),
             remote_port: s.remote.map(|r| r.port()),
-            state: s.state.map(|st| st.as_str()),
+            state: Some(s.state.as_str()).filter(|st| !st.is_empty()),
             pids: s
                 .pids
                 .iter()
@@ -80,6 +104,17 @@ pub fn write_csv(
             inode: s.inode,
             uid: s.uid,
             owner_note: s.owner_note.map(|n| n.as_str()),
+            v6only: d.v6only,
+            interface: d.interface.as_deref(),
+            cookie: d.cookie,
+            recv_queue: d.recv_queue,
+            send_queue: d.send_queue,
+            timer: d.timer.map(|t| t.kind.as_str()),
+            timer_expires_ms: d.timer.map(|t| t.expires_ms),
+            rtt_us: info.and_then(|i| i.rtt_us),
+            total_retrans: info.and_then(|i| i.total_retrans),
+            bytes_acked: info.and_then(|i| i.bytes_acked),
+            bytes_received: info.and_then(|i| i.bytes_received),
         };
         w.serialize(row).map_err(std::io::Error::other)?;
     }

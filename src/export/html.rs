@@ -109,7 +109,7 @@ pub fn write_html(
             s.protocol,
             escape(&s.local.to_string()),
             escape(&remote),
-            s.state.map_or("", |st| st.as_str()),
+            s.state.as_str(),
             pids.join(" "),
             process,
             escape(snapshot.user_of(s).unwrap_or("")),

@@ -10,15 +10,18 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
 use crate::model::port_class::PortClass;
 use crate::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use crate::model::socket::{Family, OwnerNote, Protocol, SocketEntry, TcpState};
+use crate::model::socket::{
+    Family, OwnerNote, Protocol, SocketEntry, SocketState, TcpState, UdpState,
+};
 use crate::services::registry::Registry;
 
 /// The value of the `format` field.
 pub const FORMAT_NAME: &str = "sockscope-snapshot";
-/// The version written, and the only one read.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version written. Version 1 files are read too (they lack UDP state and kernel details).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What to leave out of an export.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,13 +51,95 @@ pub struct SocketRecord {
     pub local_port: u16,
     pub remote_address: Option<IpAddr>,
     pub remote_port: Option<u16>,
-    pub state: Option<TcpState>,
+    pub state: Option<String>,
     pub inode: Option<u32>,
     pub uid: Option<u32>,
     pub user: Option<String>,
     pub pids: Vec<u32>,
     pub owner_note: Option<OwnerNote>,
+    #[serde(default)]
+    pub v6only: Option<bool>,
+    #[serde(default)]
+    pub interface: Option<String>,
+    #[serde(default)]
+    pub cookie: Option<u64>,
+    #[serde(default)]
+    pub recv_queue: Option<u32>,
+    #[serde(default)]
+    pub send_queue: Option<u32>,
+    #[serde(default)]
+    pub timer: Option<TimerRecord>,
+    #[serde(default)]
+    pub tcp_info: Option<TcpInfoRecord>,
     pub service: Option<ServiceRecord>,
+}
+
+/// A socket's armed TCP timer in the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct TimerRecord {
+    /// `retransmit`, `keepalive`, `time_wait` or `zero_window_probe`.
+    pub kind: String,
+    pub expires_ms: u32,
+    pub retransmits: u8,
+}
+
+/// `tcp_info` in the file; every field `null` when the kernel did not send it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct TcpInfoRecord {
+    pub rtt_us: Option<u32>,
+    pub rttvar_us: Option<u32>,
+    #[serde(default)]
+    pub min_rtt_us: Option<u32>,
+    #[serde(default)]
+    pub rto_us: Option<u32>,
+    pub retrans: Option<u32>,
+    pub total_retrans: Option<u32>,
+    pub lost: Option<u32>,
+    pub snd_cwnd: Option<u32>,
+    pub bytes_sent: Option<u64>,
+    pub bytes_acked: Option<u64>,
+    pub bytes_received: Option<u64>,
+    pub delivery_rate: Option<u64>,
+}
+
+impl From<&TcpInfo> for TcpInfoRecord {
+    fn from(i: &TcpInfo) -> Self {
+        Self {
+            rtt_us: i.rtt_us,
+            rttvar_us: i.rttvar_us,
+            min_rtt_us: i.min_rtt_us,
+            rto_us: i.rto_us,
+            retrans: i.retrans,
+            total_retrans: i.total_retrans,
+            lost: i.lost,
+            snd_cwnd: i.snd_cwnd,
+            bytes_sent: i.bytes_sent,
+            bytes_acked: i.bytes_acked,
+            bytes_received: i.bytes_received,
+            delivery_rate: i.delivery_rate,
+        }
+    }
+}
+
+impl From<TcpInfoRecord> for TcpInfo {
+    fn from(r: TcpInfoRecord) -> Self {
+        Self {
+            rtt_us: r.rtt_us,
+            rttvar_us: r.rttvar_us,
+            min_rtt_us: r.min_rtt_us,
+            rto_us: r.rto_us,
+            retrans: r.retrans,
+            total_retrans: r.total_retrans,
+            lost: r.lost,
+            snd_cwnd: r.snd_cwnd,
+            bytes_sent: r.bytes_sent,
+            bytes_acked: r.bytes_acked,
+            bytes_received: r.bytes_received,
+            delivery_rate: r.delivery_rate,
+        }
+    }
 }
 
 /// One process in the file.
@@ -77,6 +162,9 @@ pub struct SnapshotFile {
     pub taken_at: DateTime<Utc>,
     pub host: String,
     pub ephemeral_range: Option<[u16; 2]>,
+    /// What the sampler could not see (version 2; absent in version 1).
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub sockets: Vec<SocketRecord>,
     pub processes: Vec<ProcessRecord>,
 }
@@ -94,12 +182,25 @@ impl SocketRecord {
             local_port: port,
             remote_address: socket.remote.map(|r| r.ip()),
             remote_port: socket.remote.map(|r| r.port()),
-            state: socket.state,
+            state: Some(socket.state.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
             inode: socket.inode,
             uid: socket.uid,
             user: snapshot.user_of(socket).map(str::to_owned),
             pids: socket.pids.clone(),
             owner_note: socket.owner_note,
+            v6only: socket.details.v6only,
+            interface: socket.details.interface.clone(),
+            cookie: socket.details.cookie,
+            recv_queue: socket.details.recv_queue,
+            send_queue: socket.details.send_queue,
+            timer: socket.details.timer.map(|t| TimerRecord {
+                kind: t.kind.as_str().to_owned(),
+                expires_ms: t.expires_ms,
+                retransmits: t.retransmits,
+            }),
+            tcp_info: socket.details.tcp_info.as_ref().map(TcpInfoRecord::from),
             service: Some(ServiceRecord {
                 port,
                 name: (!name.is_empty()).then(|| name.to_owned()),
@@ -139,6 +240,7 @@ impl SnapshotFile {
             taken_at: snapshot.taken_at,
             host: snapshot.host.clone(),
             ephemeral_range: snapshot.ephemeral_range.map(|r| [r.low, r.high]),
+            notes: snapshot.notes.clone(),
             sockets,
             processes,
         }
@@ -155,9 +257,9 @@ impl SnapshotFile {
                 self.format
             )));
         }
-        if self.version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&self.version) {
             return Err(FileError::Invalid(format!(
-                "\"version\" is {}, this Sockscope reads version {FORMAT_VERSION}",
+                "\"version\" is {}, this Sockscope reads versions 1 to {FORMAT_VERSION}",
                 self.version
             )));
         }
@@ -175,46 +277,10 @@ impl SnapshotFile {
         let mut keys = HashSet::with_capacity(self.sockets.len());
         for (i, r) in self.sockets.into_iter().enumerate() {
             let bad = |what: String| FileError::Invalid(format!("sockets[{i}]: {what}"));
-            if Family::of(r.local_address) != r.family {
-                return Err(bad(format!(
-                    "family {} does not match address {}",
-                    r.family.as_str(),
-                    r.local_address
-                )));
-            }
-            let remote = match (r.protocol, r.remote_address, r.remote_port) {
-                (Protocol::Tcp, Some(a), Some(p)) => Some(SocketAddr::new(a, p)),
-                (Protocol::Tcp, _, _) => {
-                    return Err(bad(
-                        "a tcp socket needs remote_address and remote_port".into()
-                    ));
-                }
-                (Protocol::Udp, None, None) => None,
-                (Protocol::Udp, Some(a), Some(p)) => Some(SocketAddr::new(a, p)),
-                (Protocol::Udp, _, _) => {
-                    return Err(bad(
-                        "remote_address and remote_port must both be set or null".into(),
-                    ));
-                }
-            };
-            match (r.protocol, r.state) {
-                (Protocol::Tcp, None) => return Err(bad("a tcp socket needs a state".into())),
-                (Protocol::Udp, Some(_)) => return Err(bad("a udp socket has no state".into())),
-                _ => {}
-            }
-            if let (Some(uid), Some(user)) = (r.uid, r.user) {
+            if let (Some(uid), Some(user)) = (r.uid, r.user.clone()) {
                 users.insert(uid, user);
             }
-            let socket = SocketEntry {
-                protocol: r.protocol,
-                local: SocketAddr::new(r.local_address, r.local_port),
-                remote,
-                state: r.state,
-                inode: r.inode.filter(|i| *i != 0),
-                uid: r.uid,
-                pids: r.pids,
-                owner_note: r.owner_note,
-            };
+            let socket = r.into_entry(self.version).map_err(bad)?;
             if !keys.insert(socket.key()) {
                 return Err(bad(format!("duplicate socket {socket}")));
             }
@@ -243,7 +309,78 @@ impl SnapshotFile {
             sockets,
             processes,
             users,
+            notes: self.notes,
         })
+    }
+}
+
+impl SocketRecord {
+    /// The socket this record describes, read under the rules of format `version`.
+    fn into_entry(self, version: u32) -> Result<SocketEntry, String> {
+        let remote = match (self.remote_address, self.remote_port) {
+            (Some(a), Some(p)) => Some(SocketAddr::new(a, p)),
+            (None, None) => None,
+            _ => return Err("remote_address and remote_port must both be set or null".into()),
+        };
+        let state = match (self.protocol, self.state.as_deref()) {
+            (Protocol::Tcp, None) => return Err("a tcp socket needs a state".into()),
+            (Protocol::Tcp, Some(text)) => SocketState::Tcp(
+                TcpState::parse(text).ok_or_else(|| format!("{text:?} is not a TCP state"))?,
+            ),
+            // Version 1 recorded no UDP state (and no UDP peer): it stays unknown, not "unconnected".
+            (Protocol::Udp, None) if version == 1 => SocketState::Udp(UdpState::NotRecorded),
+            (Protocol::Udp, None) => return Err("a udp socket needs a state".into()),
+            (Protocol::Udp, Some(text)) => {
+                SocketState::Udp(UdpState::parse(text).ok_or_else(|| {
+                    format!("{text:?} is not a UDP state (CONNECTED, UNCONNECTED)")
+                })?)
+            }
+        };
+        if Family::of(self.local_address) != self.family {
+            return Err(format!(
+                "family {} does not match address {}",
+                self.family.as_str(),
+                self.local_address
+            ));
+        }
+        // Version 1 wrote the kernel's placeholder uid 0 for TIME_WAIT and request sockets as if it
+        // were a fact; drop it.
+        let placeholder_uid = version == 1
+            && self.inode.is_none_or(|i| i == 0)
+            && matches!(
+                state,
+                SocketState::Tcp(TcpState::TimeWait | TcpState::SynReceived)
+            );
+        let timer = match self.timer {
+            None => None,
+            Some(t) => Some(SocketTimer {
+                kind: TimerKind::parse(&t.kind)
+                    .ok_or_else(|| format!("timer kind {:?} is not known", t.kind))?,
+                expires_ms: t.expires_ms,
+                retransmits: t.retransmits,
+            }),
+        };
+        let socket = SocketEntry {
+            protocol: self.protocol,
+            local: SocketAddr::new(self.local_address, self.local_port),
+            remote,
+            state,
+            inode: self.inode.filter(|i| *i != 0),
+            uid: self.uid.filter(|_| !placeholder_uid),
+            pids: self.pids,
+            owner_note: self.owner_note,
+            details: KernelDetails {
+                v6only: self.v6only,
+                interface: self.interface,
+                cookie: self.cookie,
+                recv_queue: self.recv_queue,
+                send_queue: self.send_queue,
+                timer,
+                tcp_info: self.tcp_info.map(TcpInfo::from),
+            },
+        };
+        socket.validate()?;
+        Ok(socket)
     }
 }
 

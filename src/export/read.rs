@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::json::{FileError, read_json};
+use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
 use crate::model::snapshot::{ProcessInfo, Snapshot};
-use crate::model::socket::{Family, OwnerNote, Protocol, SocketEntry, TcpState};
+use crate::model::socket::{Family, OwnerNote, Protocol, SocketEntry, SocketState, UdpState};
 
 /// Files larger than this are refused before reading: a real snapshot of 100 000 sockets is ~40 MB.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -171,19 +172,15 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
             }
         };
         let state = match (protocol, get("state")) {
-            (Protocol::Udp, "") => None,
-            (Protocol::Udp, s) => {
-                return Err(bad(format!("a udp socket has no state, found {s:?}")));
-            }
-            (Protocol::Tcp, s) => Some(
-                TcpState::parse(s).ok_or_else(|| bad(format!("state {s:?} is not a TCP state")))?,
-            ),
+            // Files without UDP state (before format version 2) leave it unknown, not "unconnected".
+            (Protocol::Udp, "") => SocketState::Udp(UdpState::NotRecorded),
+            (p, text) => SocketState::parse(p, text).ok_or_else(|| {
+                bad(format!(
+                    "state {text:?} is not a {} state",
+                    p.as_str().to_uppercase()
+                ))
+            })?,
         };
-        if protocol == Protocol::Tcp && remote.is_none() {
-            return Err(bad(
-                "a tcp socket needs remote_address and remote_port".to_owned()
-            ));
-        }
         let pids: Vec<u32> = get("pids")
             .split(';')
             .filter(|p| !p.is_empty())
@@ -237,7 +234,9 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
             uid,
             pids,
             owner_note,
+            details: csv_details(&get, &bad)?,
         };
+        socket.validate().map_err(&bad)?;
         if !keys.insert(socket.key()) {
             return Err(bad(format!("duplicate socket {socket}")));
         }
@@ -245,6 +244,61 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
     }
     snapshot.processes = processes;
     Ok(snapshot)
+}
+
+/// The kernel-detail columns of a CSV row (format version 2); absent columns are "not recorded".
+fn csv_details<'a>(
+    get: &impl Fn(&str) -> &'a str,
+    bad: &impl Fn(String) -> FileError,
+) -> Result<KernelDetails, FileError> {
+    fn parsed<T: std::str::FromStr>(
+        value: &str,
+        name: &str,
+        bad: &impl Fn(String) -> FileError,
+    ) -> Result<Option<T>, FileError> {
+        match value {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| bad(format!("{name} {v:?} is not a number"))),
+        }
+    }
+    let num32 = |name: &str| parsed::<u32>(get(name), name, bad);
+    let num64 = |name: &str| parsed::<u64>(get(name), name, bad);
+    let v6only = match get("v6only") {
+        "" => None,
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        v => return Err(bad(format!("v6only {v:?} is not true or false"))),
+    };
+    let timer = match get("timer") {
+        "" => None,
+        kind => Some(SocketTimer {
+            kind: TimerKind::parse(kind)
+                .ok_or_else(|| bad(format!("timer {kind:?} is not known")))?,
+            expires_ms: num32("timer_expires_ms")?.unwrap_or(0),
+            retransmits: 0,
+        }),
+    };
+    let tcp = TcpInfo {
+        rtt_us: num32("rtt_us")?,
+        total_retrans: num32("total_retrans")?,
+        bytes_acked: num64("bytes_acked")?,
+        bytes_received: num64("bytes_received")?,
+        ..TcpInfo::default()
+    };
+    Ok(KernelDetails {
+        v6only,
+        interface: Some(get("interface"))
+            .filter(|i| !i.is_empty())
+            .map(str::to_owned),
+        cookie: num64("cookie")?,
+        recv_queue: num32("recv_queue")?,
+        send_queue: num32("send_queue")?,
+        timer,
+        tcp_info: (tcp != TcpInfo::default()).then_some(tcp),
+    })
 }
 
 #[cfg(test)]

@@ -123,7 +123,7 @@ impl Comparison {
 mod tests {
     use super::*;
     use crate::model::snapshot::ProcessInfo;
-    use crate::model::socket::TcpState;
+    use crate::model::socket::{SocketState, TcpState};
     use chrono::Utc;
 
     fn listen(port: u16, pid: u32, inode: u32) -> SocketEntry {
@@ -131,11 +131,12 @@ mod tests {
             protocol: Protocol::Tcp,
             local: format!("0.0.0.0:{port}").parse().unwrap(),
             remote: Some("0.0.0.0:0".parse().unwrap()),
-            state: Some(TcpState::Listen),
+            state: SocketState::Tcp(TcpState::Listen),
             inode: Some(inode),
             uid: None,
             pids: vec![pid],
             owner_note: None,
+            details: Default::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::snapshot::Snapshot;
-use super::socket::{SocketEntry, SocketKey, TcpState};
+use super::socket::{SocketEntry, SocketKey, SocketState};
 
 /// A socket whose TCP state differs between two snapshots.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,7 +11,7 @@ pub struct StateChange {
     /// The socket as it is in the newer snapshot.
     pub socket: SocketEntry,
     /// Its state in the older snapshot.
-    pub from: Option<TcpState>,
+    pub from: SocketState,
 }
 
 /// Differences from an older snapshot to a newer one, keyed by [`SocketKey`].
@@ -62,7 +62,7 @@ impl SnapshotDiff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::socket::Protocol;
+    use crate::model::socket::{Protocol, SocketState, TcpState};
     use chrono::Utc;
 
     fn sock(local: &str, remote: &str, state: TcpState) -> SocketEntry {
@@ -70,11 +70,12 @@ mod tests {
             protocol: Protocol::Tcp,
             local: local.parse().unwrap(),
             remote: Some(remote.parse().unwrap()),
-            state: Some(state),
+            state: SocketState::Tcp(state),
             inode: Some(1),
             uid: None,
             pids: vec![],
             owner_note: None,
+            details: Default::default(),
         }
     }
 
@@ -86,7 +87,7 @@ mod tests {
         let gone = sock("127.0.0.1:3", "127.0.0.1:4", TcpState::Established);
         let new = sock("127.0.0.1:5", "127.0.0.1:6", TcpState::SynSent);
         let mut moved = stay.clone();
-        moved.state = Some(TcpState::TimeWait);
+        moved.state = SocketState::Tcp(TcpState::TimeWait);
         moved.inode = None;
         a.sockets = vec![stay.clone(), gone.clone()];
         b.sockets = vec![moved.clone(), new.clone()];
@@ -97,7 +98,7 @@ mod tests {
             d.changed,
             vec![StateChange {
                 socket: moved,
-                from: Some(TcpState::Established)
+                from: SocketState::Tcp(TcpState::Established)
             }]
         );
         assert!(SnapshotDiff::between(&b, &b).is_empty());

@@ -137,9 +137,9 @@ impl SampleStats {
         let mut per_port: HashMap<(Protocol, u16), u32> = HashMap::new();
         let mut per_pid: HashMap<u32, (u32, u32)> = HashMap::new();
         for s in &snapshot.sockets {
-            match (s.protocol, s.state) {
-                (Protocol::Tcp, Some(state)) => stats.by_state[state.index()] += 1,
-                _ => stats.udp += 1,
+            match s.tcp_state() {
+                Some(state) => stats.by_state[state.index()] += 1,
+                None => stats.udp += 1,
             }
             match s.family() {
                 Family::Ipv4 => stats.ipv4 += 1,
@@ -165,7 +165,7 @@ impl SampleStats {
                 Some(pid) => {
                     let e = per_pid.entry(*pid).or_default();
                     e.0 += 1;
-                    e.1 += u32::from(s.state == Some(TcpState::CloseWait));
+                    e.1 += u32::from(s.tcp_state() == Some(TcpState::CloseWait));
                 }
                 None => stats.unowned += 1,
             }

@@ -143,7 +143,7 @@ impl PortsIndex {
                     pids: BTreeSet::new(),
                 });
             usage.sockets.push(i);
-            if let Some(state) = s.state {
+            if let Some(state) = s.tcp_state() {
                 usage.by_state[state.index()] += 1;
             }
             usage.addresses.insert(s.local.ip());
@@ -181,7 +181,7 @@ impl PortsIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::socket::SocketEntry;
+    use crate::model::socket::{SocketEntry, SocketState};
     use chrono::Utc;
 
     fn tcp(local: &str, remote: &str, state: TcpState, inode: u32) -> SocketEntry {
@@ -189,11 +189,12 @@ mod tests {
             protocol: Protocol::Tcp,
             local: local.parse().unwrap(),
             remote: Some(remote.parse().unwrap()),
-            state: Some(state),
+            state: SocketState::Tcp(state),
             inode: Some(inode),
             uid: Some(0),
             pids: vec![10],
             owner_note: None,
+            details: Default::default(),
         }
     }
 

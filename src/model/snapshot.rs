@@ -72,6 +72,8 @@ pub struct Snapshot {
     pub processes: BTreeMap<u32, ProcessInfo>,
     /// User names by uid, for the sockets' `uid`.
     pub users: BTreeMap<u32, String>,
+    /// What the sampler could not see, in sentences (a refused kernel dump and the fallback used).
+    pub notes: Vec<String>,
 }
 
 impl Snapshot {
@@ -85,6 +87,7 @@ impl Snapshot {
             sockets: Vec::new(),
             processes: BTreeMap::new(),
             users: BTreeMap::new(),
+            notes: Vec::new(),
         }
     }
 

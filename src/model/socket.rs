@@ -9,6 +9,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
+use super::kernel::KernelDetails;
+pub use super::state::{SocketState, TcpState, UdpState};
+
 /// The transport protocol, which is also the port number space: 53/tcp and 53/udp are different ports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -66,105 +69,6 @@ impl Family {
     }
 }
 
-/// A TCP connection state as named by RFC 9293 §3.3.2, spelled as `netstat` spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TcpState {
-    /// Waiting for connection requests from any remote TCP peer.
-    Listen,
-    /// Sent a SYN, waiting for the matching SYN+ACK.
-    SynSent,
-    /// Received a SYN and answered; waiting for the final ACK of the handshake.
-    SynReceived,
-    /// Open connection: data flows both ways.
-    Established,
-    /// This side closed (sent FIN), waiting for the peer's ACK or FIN.
-    #[serde(rename = "FIN_WAIT_1")]
-    FinWait1,
-    /// This side's FIN was acknowledged; waiting for the peer to close.
-    #[serde(rename = "FIN_WAIT_2")]
-    FinWait2,
-    /// The peer closed; waiting for the local program to close.
-    CloseWait,
-    /// Both sides closed at the same time; waiting for the ACK of this side's FIN.
-    Closing,
-    /// The peer closed first, then this side; waiting for the ACK of this side's FIN.
-    LastAck,
-    /// This side closed first; the kernel keeps the tuple for 2×MSL so stray segments die out.
-    TimeWait,
-    /// No connection: a socket that is bound (or just created) but neither listening nor connected.
-    Closed,
-}
-
-impl TcpState {
-    /// Every state, in the order used for charts and counts.
-    pub const ALL: [Self; 11] = [
-        Self::Listen,
-        Self::SynSent,
-        Self::SynReceived,
-        Self::Established,
-        Self::FinWait1,
-        Self::FinWait2,
-        Self::CloseWait,
-        Self::Closing,
-        Self::LastAck,
-        Self::TimeWait,
-        Self::Closed,
-    ];
-
-    /// The name used in files and on screen, e.g. `TIME_WAIT`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Listen => "LISTEN",
-            Self::SynSent => "SYN_SENT",
-            Self::SynReceived => "SYN_RECEIVED",
-            Self::Established => "ESTABLISHED",
-            Self::FinWait1 => "FIN_WAIT_1",
-            Self::FinWait2 => "FIN_WAIT_2",
-            Self::CloseWait => "CLOSE_WAIT",
-            Self::Closing => "CLOSING",
-            Self::LastAck => "LAST_ACK",
-            Self::TimeWait => "TIME_WAIT",
-            Self::Closed => "CLOSED",
-        }
-    }
-
-    /// Parses a state name, accepting `ss`'s spellings too (`SYN-RECV`, `ESTAB`, `FIN-WAIT-1`, `UNCONN`
-    /// is not TCP and is rejected), case-insensitively.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        let norm = text.trim().to_ascii_uppercase().replace('-', "_");
-        let state = match norm.as_str() {
-            "LISTEN" => Self::Listen,
-            "SYN_SENT" => Self::SynSent,
-            "SYN_RECEIVED" | "SYN_RECV" => Self::SynReceived,
-            "ESTABLISHED" | "ESTAB" => Self::Established,
-            "FIN_WAIT_1" | "FIN_WAIT1" => Self::FinWait1,
-            "FIN_WAIT_2" | "FIN_WAIT2" => Self::FinWait2,
-            "CLOSE_WAIT" => Self::CloseWait,
-            "CLOSING" => Self::Closing,
-            "LAST_ACK" => Self::LastAck,
-            "TIME_WAIT" => Self::TimeWait,
-            "CLOSED" | "CLOSE" => Self::Closed,
-            _ => return None,
-        };
-        Some(state)
-    }
-
-    /// Position in [`TcpState::ALL`], for per-state counters.
-    #[must_use]
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for TcpState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Why a socket has no owner process in a snapshot. Knowing the reason matters: "not permitted" is fixed by
 /// running as root, "kernel-owned" never is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -175,21 +79,35 @@ pub enum OwnerNote {
     NotPermitted,
     /// A TIME_WAIT socket: the program already closed it; only the kernel holds the tuple now.
     TimeWait,
-    /// A half-open connection (SYN_RECEIVED) not yet accepted by any program; the kernel holds it.
+    /// A connection no program has accepted yet: a request socket in SYN_RECEIVED (handshake not
+    /// finished), or a completed connection (ESTABLISHED, or CLOSE_WAIT if the peer already closed) waiting
+    /// in the listener's accept queue. The kernel holds it; no file descriptor exists yet.
     NotAccepted,
-    /// No process held the socket when `/proc` was scanned: its process exited (or closed it) during the
-    /// scan, or the socket is orphaned (closed by its program, still finishing its FIN exchange).
+    /// The program closed the socket but the kernel is still finishing the close (FIN_WAIT_1/2, CLOSING,
+    /// LAST_ACK with no inode): no process will ever own it again.
+    Orphaned,
+    /// No process held the socket when `/proc` was scanned: its process exited or closed it during the
+    /// scan, or the process is in another PID namespace (a container or sandbox) this process cannot see.
     NoProcess,
 }
 
 impl OwnerNote {
-    /// The code used in files (`not_permitted`, `time_wait`, `not_accepted`, `no_process`).
+    const ALL: [Self; 5] = [
+        Self::NotPermitted,
+        Self::TimeWait,
+        Self::NotAccepted,
+        Self::Orphaned,
+        Self::NoProcess,
+    ];
+
+    /// The code used in files (`not_permitted`, `time_wait`, `not_accepted`, `orphaned`, `no_process`).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NotPermitted => "not_permitted",
             Self::TimeWait => "time_wait",
             Self::NotAccepted => "not_accepted",
+            Self::Orphaned => "orphaned",
             Self::NoProcess => "no_process",
         }
     }
@@ -197,14 +115,7 @@ impl OwnerNote {
     /// Parses the file code back.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::NotPermitted,
-            Self::TimeWait,
-            Self::NotAccepted,
-            Self::NoProcess,
-        ]
-        .into_iter()
-        .find(|n| n.as_str() == text)
+        Self::ALL.into_iter().find(|n| n.as_str() == text)
     }
 
     /// One sentence for people.
@@ -217,43 +128,182 @@ impl OwnerNote {
             }
             Self::TimeWait => {
                 "No owner: in TIME_WAIT the program has already closed the socket; only the kernel keeps the \
-                 tuple, for about 60 s on Linux."
+                 tuple, for 60 s on Linux (TCP_TIMEWAIT_LEN)."
             }
             Self::NotAccepted => {
-                "No owner yet: a half-open connection waits in the listener's queue until a program calls \
-                 accept()."
+                "No owner yet: the kernel holds this connection for a listener, and no program has called \
+                 accept() for it (a SYN_RECEIVED request still waits for the handshake's last ACK; an \
+                 ESTABLISHED one waits in the accept queue)."
+            }
+            Self::Orphaned => {
+                "No owner: the program closed the socket; the kernel alone finishes the connection's close."
             }
             Self::NoProcess => {
-                "No owner found: the process exited or closed the socket during the scan, or the socket is \
-                 orphaned and the kernel is finishing its close."
+                "No owner found: the process exited or closed the socket during the scan, or it runs in \
+                 another PID namespace (a container or sandbox) whose processes are not visible here."
             }
         }
     }
 }
 
-/// One socket: protocol, local and remote endpoint, TCP state, kernel identity and owner.
+/// One socket: protocol, local and remote endpoint, state, kernel identity, owner and kernel details.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SocketEntry {
     /// TCP or UDP.
     pub protocol: Protocol,
-    /// Local address and port the socket is bound to (`0.0.0.0`/`::` means every interface).
+    /// Local address and port the socket is bound to (`0.0.0.0` = every IPv4 address; `::` = every IPv6
+    /// address, and every IPv4 address too unless IPV6_V6ONLY is set).
     pub local: SocketAddr,
-    /// Remote address and port. `None` for UDP (the kernel's dump used here does not report a UDP peer);
-    /// for a TCP socket that is not connected (LISTEN, CLOSED) it is the unspecified address and port 0.
+    /// Remote address and port. TCP: always present; for a socket that is not connected (LISTEN, CLOSED)
+    /// the unspecified address and port 0. UDP: the peer set by connect(), `None` when unconnected (or not
+    /// recorded, in files of format version 1).
     pub remote: Option<SocketAddr>,
-    /// The TCP state; `None` for UDP, which has no connection states.
-    pub state: Option<TcpState>,
-    /// The kernel's socket inode; `None` when the kernel reports 0 (TIME_WAIT, half-open request sockets).
+    /// The state, in the state space of `protocol`.
+    pub state: SocketState,
+    /// The kernel's socket inode; `None` when the kernel reports 0 (TIME_WAIT, request sockets, and
+    /// sockets no file refers to: not yet accepted, or orphaned).
     pub inode: Option<u32>,
     /// The user id that created the socket, as the kernel reports it (known even when the PID is not).
+    /// `None` where the kernel sends a placeholder 0 (TIME_WAIT and request sockets) or did not say.
     pub uid: Option<u32>,
     /// Processes holding a file descriptor for this socket (several after `fork`), ascending.
     pub pids: Vec<u32>,
     /// Why `pids` is empty, when it is.
     pub owner_note: Option<OwnerNote>,
+    /// Queues, timer, v6only, interface, cookie and `tcp_info`, where recorded.
+    pub details: KernelDetails,
 }
 
 impl SocketEntry {
+    /// A TCP socket with no owner or details yet; `remote` is the unspecified address and port 0 for a
+    /// socket that is not connected.
+    #[must_use]
+    pub fn tcp(local: SocketAddr, remote: SocketAddr, state: TcpState) -> Self {
+        Self::bare(Protocol::Tcp, local, Some(remote), SocketState::Tcp(state))
+    }
+
+    /// A UDP socket with no owner or details yet: connected when `peer` is given.
+    #[must_use]
+    pub fn udp(local: SocketAddr, peer: Option<SocketAddr>) -> Self {
+        let state = if peer.is_some() {
+            UdpState::Connected
+        } else {
+            UdpState::Unconnected
+        };
+        Self::bare(Protocol::Udp, local, peer, SocketState::Udp(state))
+    }
+
+    fn bare(
+        protocol: Protocol,
+        local: SocketAddr,
+        remote: Option<SocketAddr>,
+        state: SocketState,
+    ) -> Self {
+        Self {
+            protocol,
+            local,
+            remote,
+            state,
+            inode: None,
+            uid: None,
+            pids: Vec::new(),
+            owner_note: None,
+            details: KernelDetails::default(),
+        }
+    }
+
+    /// The same socket with this inode.
+    #[must_use]
+    pub fn with_inode(mut self, inode: u32) -> Self {
+        self.inode = (inode != 0).then_some(inode);
+        self
+    }
+
+    /// The same socket with this uid.
+    #[must_use]
+    pub fn with_uid(mut self, uid: u32) -> Self {
+        self.uid = Some(uid);
+        self
+    }
+
+    /// The same socket owned by `pids` (sorted, no owner note).
+    #[must_use]
+    pub fn with_pids(mut self, mut pids: Vec<u32>) -> Self {
+        pids.sort_unstable();
+        pids.dedup();
+        self.pids = pids;
+        self.owner_note = None;
+        self
+    }
+
+    /// The same socket with no owner, for `note`'s reason.
+    #[must_use]
+    pub fn without_owner(mut self, note: OwnerNote) -> Self {
+        self.pids.clear();
+        self.owner_note = Some(note);
+        self
+    }
+
+    /// Checks that the parts agree with each other, as a reader of files must before trusting them.
+    ///
+    /// # Errors
+    /// A sentence saying what contradicts what.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.state.protocol() != self.protocol {
+            return Err(format!(
+                "state {} is not a {} state",
+                self.state.as_str(),
+                self.protocol
+            ));
+        }
+        if let Some(remote) = self.remote {
+            if Family::of(remote.ip()) != self.family() {
+                return Err(format!(
+                    "remote {} and local {} are of different families",
+                    remote.ip(),
+                    self.local.ip()
+                ));
+            }
+        }
+        match (self.protocol, self.remote, self.state) {
+            (Protocol::Tcp, None, _) => {
+                return Err("a tcp socket needs remote_address and remote_port".into());
+            }
+            (Protocol::Udp, Some(_), SocketState::Udp(UdpState::Unconnected)) => {
+                return Err("an UNCONNECTED udp socket has no remote address".into());
+            }
+            (Protocol::Udp, None, SocketState::Udp(UdpState::Connected)) => {
+                return Err("a CONNECTED udp socket needs remote_address and remote_port".into());
+            }
+            _ => {}
+        }
+        if self.details.v6only.is_some() && self.family() == Family::Ipv4 {
+            return Err("v6only is set on an IPv4 socket".into());
+        }
+        if !self.pids.is_empty() && self.owner_note.is_some() {
+            return Err("a socket with pids has no owner_note".into());
+        }
+        Ok(())
+    }
+
+    /// The TCP state, for TCP sockets.
+    #[must_use]
+    pub fn tcp_state(&self) -> Option<TcpState> {
+        match self.state {
+            SocketState::Tcp(t) => Some(t),
+            SocketState::Udp(_) => None,
+        }
+    }
+
+    /// The UDP state, for UDP sockets.
+    #[must_use]
+    pub fn udp_state(&self) -> Option<UdpState> {
+        match self.state {
+            SocketState::Udp(u) => Some(u),
+            SocketState::Tcp(_) => None,
+        }
+    }
+
     /// The address family of the local address.
     #[must_use]
     pub fn family(&self) -> Family {
@@ -263,7 +313,7 @@ impl SocketEntry {
     /// True for a TCP socket in LISTEN.
     #[must_use]
     pub fn is_listener(&self) -> bool {
-        self.state == Some(TcpState::Listen)
+        self.state == SocketState::Tcp(TcpState::Listen)
     }
 
     /// The remote endpoint when this socket is connected to a peer (non-zero remote port).
@@ -277,8 +327,24 @@ impl SocketEntry {
     pub fn key(&self) -> SocketKey {
         // A connected TCP 4-tuple is unique on a host, and stays the same when the socket moves to
         // TIME_WAIT (where the kernel drops the inode), so the inode must not be part of the key then.
-        // Unconnected sockets (listeners, UDP) can share an address with SO_REUSEPORT; the inode tells
-        // them apart.
+        // Unconnected TCP sockets (listeners) can share an address with SO_REUSEPORT; the inode tells
+        // them apart. A UDP socket always has an inode and keeps it when it connects, while connect()
+        // may change its local address (a wildcard bind gets a source address): its key is its inode and
+        // local port, so connecting is a change of state, not a close and an open.
+        if self.protocol == Protocol::Udp {
+            if let Some(inode) = self.inode {
+                let any = match self.local {
+                    SocketAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                    SocketAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                };
+                return SocketKey {
+                    protocol: self.protocol,
+                    local: SocketAddr::new(any, self.local.port()),
+                    remote: None,
+                    inode,
+                };
+            }
+        }
         let inode = if self.peer().is_some() {
             0
         } else {
@@ -303,15 +369,34 @@ fn write_endpoint(f: &mut fmt::Formatter<'_>, addr: SocketAddr) -> fmt::Result {
     }
 }
 
-impl fmt::Display for SocketEntry {
+/// A socket's protocol and endpoints without its state, as `ss` shows them: `tcp 127.0.0.1:80 -> *:*`.
+pub struct Tuple<'a>(&'a SocketEntry);
+
+impl fmt::Display for Tuple<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ", self.protocol)?;
-        write_endpoint(f, self.local)?;
-        if let Some(remote) = self.remote {
+        write!(f, "{} ", self.0.protocol)?;
+        write_endpoint(f, self.0.local)?;
+        if let Some(remote) = self.0.remote {
             f.write_str(" -> ")?;
             write_endpoint(f, remote)?;
         }
-        if let Some(state) = self.state {
+        Ok(())
+    }
+}
+
+impl SocketEntry {
+    /// Protocol and endpoints without the state, for lines that print the state themselves.
+    #[must_use]
+    pub fn tuple(&self) -> Tuple<'_> {
+        Tuple(self)
+    }
+}
+
+impl fmt::Display for SocketEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.tuple())?;
+        let state = self.state.as_str();
+        if !state.is_empty() {
             write!(f, " {state}")?;
         }
         Ok(())
@@ -349,16 +434,10 @@ mod tests {
     use super::*;
 
     fn tcp(local: &str, remote: &str, state: TcpState) -> SocketEntry {
-        SocketEntry {
-            protocol: Protocol::Tcp,
-            local: local.parse().unwrap(),
-            remote: Some(remote.parse().unwrap()),
-            state: Some(state),
-            inode: Some(7),
-            uid: Some(0),
-            pids: vec![42],
-            owner_note: None,
-        }
+        SocketEntry::tcp(local.parse().unwrap(), remote.parse().unwrap(), state)
+            .with_inode(7)
+            .with_uid(0)
+            .with_pids(vec![42])
     }
 
     #[test]
@@ -380,7 +459,7 @@ mod tests {
     fn key_survives_move_to_time_wait() {
         let a = tcp("127.0.0.1:5432", "127.0.0.1:40112", TcpState::Established);
         let mut b = a.clone();
-        b.state = Some(TcpState::TimeWait);
+        b.state = SocketState::Tcp(TcpState::TimeWait);
         b.inode = None;
         assert_eq!(a.key(), b.key());
     }

@@ -193,7 +193,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::socket::{Protocol, TcpState};
+    use crate::model::socket::{Protocol, SocketState, TcpState, UdpState};
     use chrono::TimeZone;
 
     fn at(secs: i64) -> DateTime<Utc> {
@@ -205,11 +205,12 @@ mod tests {
             protocol: Protocol::Tcp,
             local: format!("127.0.0.1:{lport}").parse().unwrap(),
             remote: Some(format!("127.0.0.1:{rport}").parse().unwrap()),
-            state: Some(state),
+            state: SocketState::Tcp(state),
             inode: Some(u32::from(lport)),
             uid: Some(1000),
             pids: vec![1],
             owner_note: None,
+            details: Default::default(),
         }
     }
 
@@ -233,7 +234,7 @@ mod tests {
         );
 
         let mut a2 = a.clone();
-        a2.state = Some(TcpState::CloseWait);
+        a2.state = SocketState::Tcp(TcpState::CloseWait);
         let c = tcp(5432, 40002, TcpState::Established);
         store.ingest(snap(1, vec![a2.clone(), c.clone()]), None);
         assert_eq!(store.mark(&a2.key()), Some(ChangeMark::StateChanged));
@@ -286,7 +287,7 @@ mod tests {
         let udp = SocketEntry {
             protocol: Protocol::Udp,
             remote: None,
-            state: None,
+            state: SocketState::Udp(UdpState::Unconnected),
             ..tcp(53, 0, TcpState::Listen)
         };
         let mut v6 = tcp(50000, 443, TcpState::Established);

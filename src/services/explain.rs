@@ -8,7 +8,7 @@
 use crate::model::port_class::PortClass;
 use crate::model::ports::{Exposure, PortsIndex};
 use crate::model::snapshot::{PortRange, Snapshot};
-use crate::model::socket::{Protocol, SocketEntry, TcpState};
+use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use crate::services::registry::Registry;
 
 /// One labelled part of an explanation.
@@ -74,6 +74,27 @@ fn class_meaning(class: PortClass) -> &'static str {
         PortClass::Dynamic => {
             "Dynamic port (49152–65535, RFC 6335): never assigned by IANA, meant for private or temporary use."
         }
+    }
+}
+
+/// What a UDP socket's state means (udp(7), connect(2)), with its peer when connected.
+#[must_use]
+pub fn udp_state_meaning(state: UdpState, peer: Option<std::net::SocketAddr>) -> String {
+    match (state, peer) {
+        (UdpState::Connected, Some(peer)) => format!(
+            "connect() set a default peer: the socket sends to {peer} without naming it, and the kernel \
+             delivers to it only datagrams from {peer}. UDP still does not acknowledge or retransmit."
+        ),
+        (UdpState::Connected, None) => "connect() set a default peer: the socket receives datagrams only \
+             from that peer. UDP still does not acknowledge or retransmit."
+            .to_owned(),
+        (UdpState::Unconnected, _) => "No peer set: each send names its destination, and the socket \
+             receives datagrams from any source sent to its address and port (where several sockets match, \
+             the most specific bind wins; an SO_REUSEPORT group shares them)."
+            .to_owned(),
+        (UdpState::NotRecorded, _) => "Not recorded: this file predates format version 2, which records \
+             whether a UDP socket is connected and to which peer."
+            .to_owned(),
     }
 }
 
@@ -290,11 +311,23 @@ impl<'a> Explainer<'a> {
             _ => format!("local port {lport}: this socket's end of the connection."),
         };
         let (remote_ip_value, remote_ip, remote_port_value, remote_port) = match (s.protocol, s.peer()) {
-            (Protocol::Udp, _) => (
+            (Protocol::Udp, Some(peer)) => (
+                peer.ip().to_string(),
+                format!("the peer set by connect(): datagrams go to {} by default, and the kernel drops datagrams from any other address.", peer.ip()),
+                peer.port().to_string(),
+                format!("the peer's port {}: only datagrams from {peer} reach this socket.", peer.port()),
+            ),
+            (Protocol::Udp, None) if s.udp_state() == Some(UdpState::NotRecorded) => (
+                "?".to_owned(),
+                "not recorded: files of format version 1 did not record UDP peers.".to_owned(),
+                "?".to_owned(),
+                "not recorded.".to_owned(),
+            ),
+            (Protocol::Udp, None) => (
                 "—".to_owned(),
-                "none: UDP is connectionless; each datagram may come from anyone. (A connect()ed UDP socket has a default peer, which the kernel dump used here does not report.)".to_owned(),
+                "none: this UDP socket did not call connect(), so datagrams may come from any address and each send names its destination.".to_owned(),
                 "—".to_owned(),
-                "none: there is no remote port without a connection.".to_owned(),
+                "none: without connect() there is no fixed remote port.".to_owned(),
             ),
             (Protocol::Tcp, None) => (
                 "*".to_owned(),
@@ -342,15 +375,23 @@ impl<'a> Explainer<'a> {
         ]
     }
 
-    /// The TCP state and what it means, or UDP's lack of states.
+    /// The state and what it means: TCP's state, or whether a UDP socket is connected.
     #[must_use]
     pub fn state(&self, s: &SocketEntry) -> Line {
         match s.state {
-            Some(st) => Line { label: "State", value: st.to_string(), meaning: state_meaning(st).to_owned() },
-            None => Line {
+            SocketState::Tcp(st) => Line {
                 label: "State",
-                value: "—".to_owned(),
-                meaning: "UDP has no connection states: the socket takes any datagram addressed to its port.".to_owned(),
+                value: st.to_string(),
+                meaning: state_meaning(st).to_owned(),
+            },
+            SocketState::Udp(u) => Line {
+                label: "State",
+                value: if u == UdpState::NotRecorded {
+                    "not recorded".to_owned()
+                } else {
+                    u.as_str().to_owned()
+                },
+                meaning: udp_state_meaning(u, s.peer()),
             },
         }
     }
@@ -588,8 +629,11 @@ impl<'a> Explainer<'a> {
             aspect("Lifecycle",
                 "In use while at least one socket is bound to it; free again when the last one closes (a TIME_WAIT tuple keeps its pair of ports busy for about 60 s).".to_owned(),
                 match s.state {
-                    Some(st) => format!("Now {st}: created, bound, connected or listening, then closed; TCP may linger in TIME_WAIT after close."),
-                    None => "Lives from socket() to close(); UDP has no connection states.".to_owned(),
+                    SocketState::Tcp(st) => format!("Now {st}: created, bound, connected or listening, then closed; TCP may linger in TIME_WAIT after close."),
+                    SocketState::Udp(u) => format!(
+                        "Lives from socket() to close(), with no handshake; the only state Linux keeps for UDP is whether connect() set a peer{}.",
+                        match u { UdpState::NotRecorded => " (not recorded in this file)".to_owned(), u => format!(" (now {u})", u = u.as_str()) }
+                    ),
                 }),
             aspect("Addressing",
                 format!("One part of an address: {}:{p} needs the IP as well.", s.local.ip()),
@@ -619,11 +663,12 @@ mod tests {
             protocol: Protocol::Tcp,
             local: l.parse().unwrap(),
             remote: Some(r.parse().unwrap()),
-            state: Some(st),
+            state: SocketState::Tcp(st),
             inode: Some(100 + pid),
             uid: Some(0),
             pids: vec![pid],
             owner_note: None,
+            details: Default::default(),
         }
     }
 
@@ -815,7 +860,7 @@ mod tests {
         );
         let mut udp = snap.sockets[0].clone();
         udp.protocol = Protocol::Udp;
-        udp.state = None;
+        udp.state = SocketState::Udp(UdpState::Unconnected);
         udp.remote = None;
         let u = e.socket_vs_port(&udp);
         assert!(

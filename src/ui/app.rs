@@ -548,6 +548,7 @@ impl SockscopeApp {
                         ephemeral_range: shown.ephemeral_range,
                         processes: shown.processes.clone(),
                         users: shown.users.clone(),
+                        notes: shown.notes.clone(),
                     };
                     &filtered
                 }
@@ -709,7 +710,12 @@ impl SockscopeApp {
         let message = match (self.store.last_error(), &self.message) {
             (Some(error), _) => Some((error.to_owned(), true)),
             (None, Some(text)) => Some((text.clone(), self.message_is_error)),
-            (None, None) => None,
+            // What the collector could not see (a refused kernel dump and the fallback used).
+            (None, None) => self
+                .store
+                .current()
+                .and_then(|s| s.notes.first())
+                .map(|note| (note.clone(), true)),
         };
         egui::Panel::bottom("status").show(ui, |ui| {
             commands.extend(self.status_bar.ui(

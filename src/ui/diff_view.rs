@@ -154,7 +154,9 @@ impl DiffView {
                     .changed
                     .iter()
                     .map(|ch| {
-                        let from = ch.from.map_or("-", |s| s.as_str());
+                        let from = Some(ch.from.as_str())
+                            .filter(|s| !s.is_empty())
+                            .unwrap_or("-");
                         (
                             format!(
                                 "~ {} (was {from}) {}",

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use crate::model::port_class::PortClass;
 use crate::model::snapshot::Snapshot;
-use crate::model::socket::{Protocol, SocketEntry, TcpState};
+use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use crate::services::registry::Registry;
 
 /// The field names understood, for hints and the help tooltip.
@@ -23,7 +23,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("pid", "process id: pid:1234"),
     (
         "state",
-        "TCP state, prefix allowed: state:listen, state:estab, state:time_wait",
+        "TCP or UDP state, prefix allowed: state:listen, state:estab, state:time_wait, state:unconn",
     ),
     ("proto", "tcp or udp"),
     (
@@ -39,6 +39,10 @@ pub const FIELDS: &[(&str, &str)] = &[
         "RFC 6335 class of the local port: system, user, dynamic",
     ),
     ("user", "user name contains"),
+    (
+        "iface",
+        "interface the socket is bound to with SO_BINDTODEVICE, exactly: iface:lo",
+    ),
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -48,13 +52,14 @@ enum Field {
     RPort(u16, u16),
     Proc(String),
     Pid(u32),
-    State(Vec<TcpState>),
+    State(Vec<SocketState>),
     Proto(Protocol),
     AddrExact(IpAddr),
     AddrPrefix(String),
     Svc(String),
     Class(PortClass),
     User(String),
+    Iface(String),
     Text(String),
 }
 
@@ -81,13 +86,20 @@ fn parse_ports(value: &str) -> Option<(u16, u16)> {
     }
 }
 
-fn parse_states(value: &str) -> Vec<TcpState> {
+/// States a `state:` term names: an exact TCP or UDP name (with `ss` spellings: `estab`, `syn-recv`,
+/// `unconn`), else every state whose name starts with it (`state:fin` = both FIN_WAITs).
+fn parse_states(value: &str) -> Vec<SocketState> {
     if let Some(exact) = TcpState::parse(value) {
-        return vec![exact];
+        return vec![SocketState::Tcp(exact)];
+    }
+    if let Some(exact) = UdpState::parse(value).filter(|_| !value.eq_ignore_ascii_case("estab")) {
+        return vec![SocketState::Udp(exact)];
     }
     let norm = value.to_ascii_uppercase().replace('-', "_");
     TcpState::ALL
         .into_iter()
+        .map(SocketState::Tcp)
+        .chain([UdpState::Connected, UdpState::Unconnected].map(SocketState::Udp))
         .filter(|s| s.as_str().starts_with(&norm))
         .collect()
 }
@@ -152,7 +164,7 @@ impl Filter {
                 let states = parse_states(value);
                 if states.is_empty() {
                     return Err(format!(
-                        "state:{value} — no TCP state starts with that (listen, estab, time_wait…)"
+                        "state:{value} — no TCP or UDP state starts with that (listen, estab, time_wait, unconn…)"
                     ));
                 }
                 Field::State(states)
@@ -172,6 +184,7 @@ impl Filter {
                     .ok_or_else(|| format!("class:{value} — expected system, user or dynamic"))?,
             ),
             "user" => Field::User(value.to_lowercase()),
+            "iface" | "dev" => Field::Iface(value.to_lowercase()),
             other => {
                 let known: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
                 return Err(format!(
@@ -221,8 +234,13 @@ impl Filter {
             Field::RPort(a, b) => rport.is_some_and(|p| in_range(p, *a, *b)),
             Field::Proc(name) => names().any(|n| n.contains(name.as_str())),
             Field::Pid(pid) => s.pids.contains(pid),
-            Field::State(states) => s.state.is_some_and(|st| states.contains(&st)),
+            Field::State(states) => states.contains(&s.state),
             Field::Proto(p) => s.protocol == *p,
+            Field::Iface(name) => s
+                .details
+                .interface
+                .as_deref()
+                .is_some_and(|i| i.to_lowercase() == *name),
             Field::AddrExact(ip) => s.local.ip() == *ip || s.remote.is_some_and(|r| r.ip() == *ip),
             Field::AddrPrefix(prefix) => {
                 s.local.ip().to_string().starts_with(prefix.as_str())
@@ -264,9 +282,7 @@ fn haystack(s: &SocketEntry, snap: &Snapshot, registry: &Registry) -> String {
             registry.name(r.port(), s.protocol)
         );
     }
-    if let Some(st) = s.state {
-        let _ = write!(h, " {st}");
-    }
+    let _ = write!(h, " {}", s.state);
     for pid in &s.pids {
         let _ = write!(h, " {pid}");
     }
@@ -297,40 +313,61 @@ mod tests {
             uid: Some(0),
             pids: vec![pid],
             owner_note: None,
+            details: Default::default(),
         };
         s.sockets = vec![
             mk(
                 Protocol::Tcp,
                 "0.0.0.0:5432",
                 Some("0.0.0.0:0"),
-                Some(TcpState::Listen),
+                SocketState::Tcp(TcpState::Listen),
                 1,
             ),
             mk(
                 Protocol::Tcp,
                 "127.0.0.1:5432",
                 Some("127.0.0.1:40112"),
-                Some(TcpState::Established),
+                SocketState::Tcp(TcpState::Established),
                 1,
             ),
             mk(
                 Protocol::Tcp,
                 "127.0.0.1:40112",
                 Some("127.0.0.1:5432"),
-                Some(TcpState::Established),
+                SocketState::Tcp(TcpState::Established),
                 2,
             ),
             mk(
                 Protocol::Tcp,
                 "10.0.0.2:51000",
                 Some("10.0.0.10:443"),
-                Some(TcpState::TimeWait),
+                SocketState::Tcp(TcpState::TimeWait),
                 3,
             ),
-            mk(Protocol::Udp, "[::]:53", None, None, 4),
+            mk(
+                Protocol::Udp,
+                "[::]:53",
+                None,
+                SocketState::Udp(UdpState::Unconnected),
+                4,
+            ),
+            mk(
+                Protocol::Udp,
+                "127.0.0.1:41684",
+                Some("127.0.0.53:53"),
+                SocketState::Udp(UdpState::Connected),
+                5,
+            ),
         ];
+        s.sockets[5].details.interface = Some("lo".into());
         let mut processes = BTreeMap::new();
-        for (pid, name) in [(1, "postgres"), (2, "psql"), (3, "firefox"), (4, "dnsmasq")] {
+        for (pid, name) in [
+            (1, "postgres"),
+            (2, "psql"),
+            (3, "firefox"),
+            (4, "dnsmasq"),
+            (5, "dig"),
+        ] {
             processes.insert(
                 pid,
                 crate::model::snapshot::ProcessInfo {
@@ -365,26 +402,38 @@ mod tests {
         assert_eq!(kept("state:listen"), vec![0]);
         assert_eq!(kept("state:estab"), vec![1, 2]);
         assert_eq!(kept("state:time-wait"), vec![3]);
-        assert_eq!(kept("proto:udp"), vec![4]);
+        assert_eq!(kept("proto:udp"), vec![4, 5]);
+        assert_eq!(
+            kept("state:unconn"),
+            vec![4],
+            "ss spelling of an unconnected UDP socket"
+        );
+        assert_eq!(kept("state:connected"), vec![5]);
+        assert_eq!(kept("iface:LO"), vec![5]);
+        assert_eq!(
+            kept("rport:53"),
+            vec![5],
+            "a connected UDP socket has a peer"
+        );
         assert_eq!(kept("addr:10.0.0.10"), vec![3]);
         assert_eq!(kept("addr:10.0."), vec![3]);
         assert_eq!(kept("addr:::"), vec![4]);
         assert_eq!(kept("svc:https"), vec![3]);
         assert_eq!(kept("class:dynamic"), vec![3]);
-        assert_eq!(kept("port:400-50000"), vec![0, 1, 2, 3]);
+        assert_eq!(kept("port:400-50000"), vec![0, 1, 2, 3, 5]);
     }
 
     #[test]
     fn negation_combination_and_free_text() {
         assert_eq!(kept("port:5432 !state:listen"), vec![1, 2]);
-        assert_eq!(kept("!proto:tcp"), vec![4]);
+        assert_eq!(kept("!proto:tcp"), vec![4, 5]);
         assert_eq!(kept("firefox"), vec![3]);
         assert_eq!(
             kept("postgresql"),
             vec![0, 1, 2],
             "service names are searchable"
         );
-        assert_eq!(kept(""), vec![0, 1, 2, 3, 4]);
+        assert_eq!(kept(""), vec![0, 1, 2, 3, 4, 5]);
     }
 
     #[test]
@@ -395,7 +444,7 @@ mod tests {
         assert!(hint.contains("port:99999"), "{hint}");
         assert!(hint.contains("state:zzz"), "{hint}");
         assert!(f.is_empty());
-        assert_eq!(kept("colour:red"), vec![0, 1, 2, 3, 4]);
+        assert_eq!(kept("colour:red"), vec![0, 1, 2, 3, 4, 5]);
     }
 
     #[test]

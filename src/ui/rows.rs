@@ -196,7 +196,7 @@ pub fn compute_rows(
                 SortColumn::RemotePort => {
                     s.peer().map_or(missing, |r| present(u128::from(r.port())))
                 }
-                SortColumn::State => s.state.map_or(missing, |st| present(st.index() as u128)),
+                SortColumn::State => state_rank(s.state).map_or(missing, present),
                 SortColumn::Pid => s.pids.first().map_or(missing, |p| present(u128::from(*p))),
                 SortColumn::Age => input
                     .age_secs(s)
@@ -306,21 +306,34 @@ fn text_ranks(
     row_entries.into_iter().map(|e| entry_rank[e]).collect()
 }
 
+/// Sort rank of a state: TCP states in RFC order, then UDP connected, unconnected; `None` when not
+/// recorded (sorted last).
+fn state_rank(state: crate::model::socket::SocketState) -> Option<u128> {
+    use crate::model::socket::{SocketState, UdpState};
+    match state {
+        SocketState::Tcp(t) => Some(t.index() as u128),
+        SocketState::Udp(UdpState::Connected) => Some(100),
+        SocketState::Udp(UdpState::Unconnected) => Some(101),
+        SocketState::Udp(UdpState::NotRecorded) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::socket::{Protocol, TcpState};
+    use crate::model::socket::{Protocol, SocketState, TcpState, UdpState};
 
     fn sock(l: &str, r: &str, pid: u32) -> SocketEntry {
         SocketEntry {
             protocol: Protocol::Tcp,
             local: l.parse().unwrap(),
             remote: Some(r.parse().unwrap()),
-            state: Some(TcpState::Established),
+            state: SocketState::Tcp(TcpState::Established),
             inode: Some(pid),
             uid: None,
             pids: vec![pid],
             owner_note: None,
+            details: Default::default(),
         }
     }
 
@@ -392,7 +405,8 @@ mod tests {
         let mut udp = sock("1.1.1.1:53", "0.0.0.0:0", 5);
         udp.protocol = Protocol::Udp;
         udp.remote = None;
-        udp.state = None;
+        // A UDP socket from a version-1 file: neither its peer nor its state was recorded.
+        udp.state = SocketState::Udp(UdpState::NotRecorded);
         let i = input(vec![
             udp,
             sock("1.1.1.1:80", "9.9.9.9:1", 6),

@@ -107,7 +107,7 @@ fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [Str
         s.local.port().to_string(),
         raddr,
         rport,
-        s.state.map(|st| st.to_string()).unwrap_or_default(),
+        s.state.as_str().to_owned(),
         pid,
         process,
         snap.user_of(s).unwrap_or_default().to_owned(),
