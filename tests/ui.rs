@@ -91,6 +91,8 @@ fn machine(secs: i64) -> Snapshot {
 fn harness(snapshots: Vec<Snapshot>, settings: Settings) -> Harness<'static, SockscopeApp> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
+        // The inspector's grids size their columns over a few frames when the selection changes.
+        .with_max_steps(8)
         .allow_missing_glyphs()
         .build_eframe(move |cc| {
             SockscopeApp::with_source(
@@ -637,4 +639,102 @@ mod files {
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+/// Two samples one second apart in which postgres's first connection moved 2 MB in and 50 kB out.
+fn traffic_samples() -> Vec<Snapshot> {
+    use sockscope::model::kernel::TcpInfo;
+    let with_counters = |secs: i64, rx: u64, tx: u64| {
+        let mut s = machine(secs);
+        for (i, sock) in s.sockets.iter_mut().enumerate() {
+            sock.details.cookie = Some(1000 + i as u64);
+            if sock.tcp_state() == Some(TcpState::Established) {
+                let busy =
+                    sock.local.port() == 5432 && sock.peer().map(|p| p.port()) == Some(40112);
+                sock.details.tcp_info = Some(TcpInfo {
+                    bytes_received: Some(if busy { rx } else { 7 }),
+                    bytes_acked: Some(if busy { tx } else { 7 }),
+                    ..TcpInfo::default()
+                });
+            }
+        }
+        s
+    };
+    vec![
+        with_counters(0, 1_000_000, 10_000),
+        with_counters(1, 3_000_000, 60_000),
+    ]
+}
+
+#[test]
+fn traffic_since_the_previous_sample_shows_in_columns_and_the_busiest_chart() {
+    let mut h = harness(traffic_samples(), Settings::default());
+    h.state_mut().sample_now();
+    h.run();
+    assert!(h.query_by_label("In/s").is_some(), "an In/s column");
+    assert!(
+        h.query_by_label("2.0 MB/s").is_some(),
+        "the busy connection's receive rate is shown"
+    );
+    assert!(h.query_by_label("50.0 KB/s").is_some());
+    h.get_by_label("Charts").click();
+    h.run();
+    let label = "tcp 127.0.0.1:5432 -> 127.0.0.1:40112 postgres";
+    let bar = h
+        .state()
+        .charts()
+        .bar_center(label)
+        .expect("the busiest connection has a bar");
+    click_at(&mut h, bar);
+    h.run();
+    assert_eq!(
+        h.state().settings().view,
+        sockscope::ui::settings::View::Sockets
+    );
+    let selected = h.state().selected().expect("clicking the bar selects it");
+    assert_eq!(selected.local.port(), 5432);
+    assert_eq!(selected.remote.map(|r| r.port()), Some(40112));
+    assert!(
+        h.query_by_label("↓2.0 MB/s ↑50.0 KB/s").is_some(),
+        "the inspector shows the connection's traffic"
+    );
+}
+
+#[test]
+fn a_connected_udp_socket_is_explained_with_its_peer() {
+    let mut s = machine(0);
+    s.sockets.push(
+        SocketEntry::udp(
+            "127.0.0.1:41684".parse().unwrap(),
+            Some("127.0.0.53:53".parse().unwrap()),
+        )
+        .with_inode(77)
+        .with_pids(vec![400]),
+    );
+    let mut h = harness(vec![s], Settings::default());
+    h.get_by_label("41684").click();
+    h.run();
+    assert!(
+        h.query_all_by_label("CONNECTED").count() >= 2,
+        "in the table and the inspector"
+    );
+    assert!(
+        h.query_all_by_label_contains("only datagrams from 127.0.0.53:53")
+            .next()
+            .is_some(),
+        "the inspector says a connected UDP socket hears only its peer"
+    );
+}
+
+#[test]
+fn what_the_collector_could_not_see_shows_in_the_status_bar() {
+    let mut s = machine(0);
+    let note = "cannot list tcp (IPv4) sockets from the kernel (sock_diag): permission denied; read \
+                /proc/net instead";
+    s.notes.push(note.to_owned());
+    let h = harness(vec![s], Settings::default());
+    assert!(
+        h.query_by_label_contains("read /proc/net instead")
+            .is_some()
+    );
 }

@@ -14,7 +14,7 @@ mod thread;
 
 pub use owners::{InodeOwners, OwnerScan};
 pub use replay::ReplaySource;
-pub use system::{SystemSource, SystemSourceOptions};
+pub use system::{LIVE_OWNER_CACHE, SystemSource, SystemSourceOptions};
 pub use thread::{Collector, CollectorEvent};
 
 use crate::model::snapshot::Snapshot;
@@ -81,10 +81,19 @@ fn refusal_text(errno: i32) -> String {
         12 | 105 => "the kernel ran out of memory for the reply",
         _ => "the kernel refused the request",
     };
-    format!(
-        "{what} (errno {errno}: {})",
-        std::io::Error::from_raw_os_error(errno)
-    )
+    let name = match errno {
+        1 => "EPERM",
+        2 => "ENOENT",
+        12 => "ENOMEM",
+        13 => "EACCES",
+        22 => "EINVAL",
+        93 => "EPROTONOSUPPORT",
+        95 => "EOPNOTSUPP",
+        97 => "EAFNOSUPPORT",
+        105 => "ENOBUFS",
+        _ => return format!("{what} (errno {errno})"),
+    };
+    format!("{what} ({name})")
 }
 
 /// Anything that can produce snapshots: the live system, or a replay of recorded ones.

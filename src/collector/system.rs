@@ -13,6 +13,10 @@ use super::{CollectError, SocketSource};
 use crate::model::snapshot::{PortRange, ProcessInfo, Snapshot};
 use crate::model::socket::{OwnerNote, SocketEntry, TcpState};
 
+/// How long the window's collector reuses an owner scan while no unknown socket appears: the scan of every
+/// `/proc/PID/fd` is the costly part of a sample, and owners rarely change without a new socket.
+pub const LIVE_OWNER_CACHE: Duration = Duration::from_secs(10);
+
 /// How a [`SystemSource`] samples.
 #[derive(Clone, Debug)]
 pub struct SystemSourceOptions {
@@ -207,19 +211,9 @@ impl SystemSource {
     /// back to the `/proc/net` tables, which lack v6only, cookies, interfaces and `tcp_info`.
     #[cfg(target_os = "linux")]
     fn dump(&mut self) -> Result<(Vec<SocketEntry>, Vec<String>), CollectError> {
-        match super::linux::dump_sockets(&mut self.interfaces) {
-            Ok(sockets) => Ok((sockets, Vec::new())),
-            Err(err) => match super::linux::dump_procfs(Path::new("/proc/net")) {
-                Ok(sockets) => Ok((
-                    sockets,
-                    vec![format!(
-                        "{err}; read /proc/net instead, which does not give IPV6_V6ONLY, socket \
-                         cookies, bound interfaces or tcp_info"
-                    )],
-                )),
-                Err(_) => Err(err),
-            },
-        }
+        with_fallback(super::linux::dump_sockets(&mut self.interfaces), || {
+            super::linux::dump_procfs(Path::new("/proc/net"))
+        })
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -228,9 +222,60 @@ impl SystemSource {
     }
 }
 
+/// The kernel dump, or when the kernel refused it the fallback's sockets with a note saying so and what
+/// the fallback lacks. When both fail, the kernel's error is the one worth reporting.
+#[cfg(target_os = "linux")]
+fn with_fallback(
+    dump: Result<Vec<SocketEntry>, CollectError>,
+    fallback: impl FnOnce() -> std::io::Result<Vec<SocketEntry>>,
+) -> Result<(Vec<SocketEntry>, Vec<String>), CollectError> {
+    match dump {
+        Ok(sockets) => Ok((sockets, Vec::new())),
+        Err(err) => match fallback() {
+            Ok(sockets) => Ok((
+                sockets,
+                vec![format!(
+                    "{err}; read /proc/net instead, which does not give IPV6_V6ONLY, socket cookies, \
+                     bound interfaces or tcp_info"
+                )],
+            )),
+            Err(_) => Err(err),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refused_dump_falls_back_to_proc_net_and_says_why() {
+        use crate::collector::DumpError;
+        let refused = || {
+            Err(CollectError::SocketDump {
+                table: "tcp (IPv4)",
+                source: DumpError::Refused(1),
+            })
+        };
+        let one = SocketEntry::udp("0.0.0.0:53".parse().unwrap(), None);
+        let (sockets, notes) = with_fallback(refused(), || Ok(vec![one.clone()])).unwrap();
+        assert_eq!(sockets, vec![one]);
+        assert_eq!(
+            notes,
+            vec![
+                "cannot list tcp (IPv4) sockets from the kernel (sock_diag): permission denied (a \
+                 security policy or seccomp filter blocks sock_diag) (EPERM); read /proc/net \
+                 instead, which does not give IPV6_V6ONLY, socket cookies, bound interfaces or \
+                 tcp_info"
+            ]
+        );
+        let both_fail = with_fallback(refused(), || Err(std::io::Error::other("no /proc")));
+        let err = both_fail.unwrap_err();
+        assert!(
+            matches!(err, CollectError::SocketDump { ref source, .. } if source.is_permission())
+        );
+    }
 
     #[test]
     fn reads_this_machines_ephemeral_range() {

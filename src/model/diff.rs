@@ -103,4 +103,29 @@ mod tests {
         );
         assert!(SnapshotDiff::between(&b, &b).is_empty());
     }
+
+    #[test]
+    fn a_udp_socket_that_connects_is_a_change_not_a_close_and_an_open() {
+        use crate::model::socket::UdpState;
+        let mut a = Snapshot::empty("h", Utc::now());
+        let mut b = a.clone();
+        let unconnected = SocketEntry::udp("0.0.0.0:5353".parse().unwrap(), None).with_inode(9);
+        // connect() gave the wildcard-bound socket a source address as well as a peer.
+        let connected = SocketEntry::udp(
+            "127.0.0.1:5353".parse().unwrap(),
+            Some("127.0.0.53:53".parse().unwrap()),
+        )
+        .with_inode(9);
+        a.sockets = vec![unconnected];
+        b.sockets = vec![connected.clone()];
+        let d = SnapshotDiff::between(&a, &b);
+        assert!(d.opened.is_empty() && d.closed.is_empty(), "{d:?}");
+        assert_eq!(
+            d.changed,
+            vec![StateChange {
+                socket: connected,
+                from: SocketState::Udp(UdpState::Unconnected)
+            }]
+        );
+    }
 }

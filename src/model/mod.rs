@@ -11,3 +11,4 @@ pub mod snapshot;
 pub mod socket;
 pub mod state;
 pub mod store;
+pub mod traffic;

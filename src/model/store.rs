@@ -15,6 +15,7 @@ use super::diff::SnapshotDiff;
 use super::history::{History, NameInterner, SampleStats};
 use super::snapshot::Snapshot;
 use super::socket::{SocketEntry, SocketKey};
+use super::traffic::{Rate, TrafficMeter};
 
 /// How a socket changed at the latest sample, for TCPView-style highlighting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,6 +42,8 @@ pub struct Store {
     names: NameInterner,
     budget: EphemeralBudget,
     close_wait: Vec<CloseWaitAlert>,
+    traffic: TrafficMeter,
+    rates: Arc<HashMap<u64, Rate>>,
 }
 
 impl Store {
@@ -64,6 +67,7 @@ impl Store {
             .push(SampleStats::of(&snapshot, diff.as_ref(), &mut self.names));
         self.budget = EphemeralBudget::of(&snapshot);
         self.close_wait = close_wait_alerts(&self.history);
+        self.rates = Arc::new(self.traffic.update(&snapshot));
 
         let mut first_seen = HashMap::with_capacity(snapshot.sockets.len());
         for s in &snapshot.sockets {
@@ -139,6 +143,12 @@ impl Store {
     #[must_use]
     pub fn marks(&self) -> Arc<HashMap<SocketKey, ChangeMark>> {
         Arc::clone(&self.marks)
+    }
+
+    /// Traffic of each connection since the previous sample, by socket cookie, shared.
+    #[must_use]
+    pub fn rates(&self) -> Arc<HashMap<u64, Rate>> {
+        Arc::clone(&self.rates)
     }
 
     /// First-seen times of all current sockets, shared.

@@ -2,4 +2,5 @@
 //! that explain a socket and its port.
 
 pub mod explain;
+pub mod kernel_facts;
 pub mod registry;

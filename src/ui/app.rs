@@ -32,9 +32,6 @@ use crate::export::read::open_snapshot;
 use crate::model::compare::Comparison;
 use crate::services::registry::Registry;
 
-/// How an owner scan of `/proc` may be reused by the 1 Hz sampler while no unknown socket appears.
-const OWNER_CACHE: Duration = Duration::from_secs(10);
-
 /// Where samples come from.
 enum Feed {
     /// The collector thread, sending events through a channel.
@@ -108,7 +105,7 @@ impl SockscopeApp {
             .unwrap_or_default();
         let source = SystemSource::new(SystemSourceOptions {
             with_cmdline: false,
-            owner_cache: OWNER_CACHE,
+            owner_cache: crate::collector::LIVE_OWNER_CACHE,
         });
         let (tx, rx) = channel();
         let ctx = cc.egui_ctx.clone();
@@ -774,6 +771,7 @@ impl SockscopeApp {
                     until,
                     self.store.budget(),
                     self.store.close_wait_alerts(),
+                    self.shown.as_ref(),
                 ));
             }
         });

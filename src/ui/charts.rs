@@ -9,10 +9,11 @@ use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, PlotPoint, Plo
 
 use super::command::Command;
 use super::settings::View;
+use super::view_worker::ComputedView;
 use crate::model::budget::{BudgetLevel, CloseWaitAlert, EphemeralBudget};
 use crate::model::history::{History, SampleStats};
 use crate::model::port_class::PortClass;
-use crate::model::socket::TcpState;
+use crate::model::socket::{SocketEntry, TcpState};
 use crate::services::registry::Registry;
 
 /// Height of one time-series plot.
@@ -109,6 +110,7 @@ impl Charts {
         until: Option<DateTime<Utc>>,
         budget: &EphemeralBudget,
         alerts: &[CloseWaitAlert],
+        view: Option<&ComputedView>,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         self.bar_centers.clear();
@@ -191,6 +193,9 @@ impl Charts {
                     commands.extend(self.top_ports(&mut cols[0], latest));
                     commands.extend(self.top_processes(&mut cols[1], latest));
                 });
+                if let Some(view) = view {
+                    commands.extend(self.busiest_connections(ui, view));
+                }
 
                 ui.label(
                     RichText::new("Local ports by RFC 6335 class, and in the OS ephemeral range")
@@ -246,21 +251,22 @@ impl Charts {
         ui: &mut egui::Ui,
         id: &str,
         title: &str,
+        x_label: &str,
         y_label: &str,
-        items: &[(String, u32)],
+        items: &[(String, f64)],
     ) -> Option<usize> {
         ui.label(RichText::new(title).strong());
         let labels: Vec<String> = items.iter().map(|(l, _)| l.clone()).collect();
         let bars: Vec<Bar> = items
             .iter()
             .enumerate()
-            .map(|(i, (label, n))| Bar::new(i as f64, f64::from(*n)).name(label).width(0.7))
+            .map(|(i, (label, n))| Bar::new(i as f64, *n).name(label).width(0.7))
             .collect();
         let count = items.len();
         let response: PlotResponse<()> = Plot::new(id)
             // Room for a label per bar: egui_plot drops axis labels that would sit closer than ~30 px.
             .height(PLOT_HEIGHT.max(36.0 * count as f32 + 40.0))
-            .x_axis_label("sockets now")
+            .x_axis_label(x_label)
             .y_axis_label(y_label)
             .y_axis_formatter(move |mark, _| {
                 let i = mark.value.round();
@@ -292,7 +298,7 @@ impl Charts {
         for (i, (label, n)) in items.iter().enumerate() {
             let center = response
                 .transform
-                .position_from_point(&PlotPoint::new(f64::from(*n) / 2.0, i as f64));
+                .position_from_point(&PlotPoint::new(*n / 2.0, i as f64));
             self.bar_centers.push((label.clone(), center));
         }
         let pos = response
@@ -306,13 +312,13 @@ impl Charts {
             && (value.y - i).abs() <= 0.35
             && (i as usize) < count
             && value.x >= 0.0
-            && value.x <= f64::from(items[i as usize].1);
+            && value.x <= items[i as usize].1;
         hit.then_some(i as usize)
     }
 
     fn top_ports(&mut self, ui: &mut egui::Ui, latest: &SampleStats) -> Vec<Command> {
         let registry = Registry::global();
-        let items: Vec<(String, u32)> = latest
+        let items: Vec<(String, f64)> = latest
             .top_ports
             .iter()
             .map(|p| {
@@ -322,13 +328,14 @@ impl Charts {
                 } else {
                     format!("{}/{} {name}", p.port, p.protocol)
                 };
-                (label, p.count)
+                (label, f64::from(p.count))
             })
             .collect();
         let clicked = self.clickable_bars(
             ui,
             "chart-top-ports",
             "Top ports now (click a bar to filter)",
+            "sockets now",
             "service port",
             &items,
         );
@@ -347,15 +354,16 @@ impl Charts {
     }
 
     fn top_processes(&mut self, ui: &mut egui::Ui, latest: &SampleStats) -> Vec<Command> {
-        let items: Vec<(String, u32)> = latest
+        let items: Vec<(String, f64)> = latest
             .top_processes
             .iter()
-            .map(|p| (format!("{}[{}]", p.name, p.pid), p.count))
+            .map(|p| (format!("{}[{}]", p.name, p.pid), f64::from(p.count)))
             .collect();
         let clicked = self.clickable_bars(
             ui,
             "chart-top-procs",
             "Top processes now (click a bar to filter)",
+            "sockets now",
             "process",
             &items,
         );
@@ -371,6 +379,46 @@ impl Charts {
                 vec![
                     Command::SetFilter(format!("proc:{}", p.name)),
                     Command::SetView(View::Sockets),
+                ]
+            })
+            .unwrap_or_default()
+    }
+
+    /// The busiest TCP connections since the previous sample; clicking one selects it in the table.
+    fn busiest_connections(&mut self, ui: &mut egui::Ui, view: &ComputedView) -> Vec<Command> {
+        let snap = &view.input.snapshot;
+        let rows: Vec<(&SocketEntry, f64)> = view
+            .traffic
+            .busiest
+            .iter()
+            .filter_map(|(i, rate)| Some((snap.sockets.get(*i)?, rate.total() / 1000.0)))
+            .collect();
+        if rows.is_empty() {
+            ui.label(RichText::new("Busiest connections now").strong());
+            ui.label("No TCP connection moved data since the previous sample.");
+            return Vec::new();
+        }
+        let items: Vec<(String, f64)> = rows
+            .iter()
+            .map(|(s, kbps)| {
+                let owner = snap.process_name(s).unwrap_or("?");
+                (format!("{} {owner}", s.tuple()), *kbps)
+            })
+            .collect();
+        let clicked = self.clickable_bars(
+            ui,
+            "chart-busiest",
+            "Busiest connections now: KB/s in + out (click a bar to inspect)",
+            "KB/s since the previous sample",
+            "connection",
+            &items,
+        );
+        clicked
+            .and_then(|i| rows.get(i))
+            .map(|(s, _)| {
+                vec![
+                    Command::SetView(View::Sockets),
+                    Command::SelectSocket(Some(s.key())),
                 ]
             })
             .unwrap_or_default()

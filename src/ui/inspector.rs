@@ -10,6 +10,7 @@ use super::theme::format_age;
 use super::view_worker::ComputedView;
 use crate::model::socket::SocketEntry;
 use crate::services::explain::{Explainer, Line};
+use crate::services::kernel_facts::kernel_lines;
 use crate::services::registry::Registry;
 
 /// The inspector panel.
@@ -76,6 +77,10 @@ impl Inspector {
                     for line in explainer.owner(socket) {
                         left.add(egui::Label::new(line).wrap());
                     }
+                    left.add_space(4.0);
+                    left.label(RichText::new("What the kernel reports").strong());
+                    let rate = (!closed).then(|| view.input.rate(socket)).flatten();
+                    lines_grid(left, "inspector-kernel", &kernel_lines(socket, rate));
                     if let Some(seen) = view.input.first_seen.get(&socket.key()) {
                         let age = view
                             .input

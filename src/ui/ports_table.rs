@@ -8,9 +8,10 @@ use super::command::Command;
 use super::view_worker::ComputedView;
 use crate::model::ports::PortUsage;
 use crate::model::socket::{Protocol, SocketKey};
+use crate::model::traffic::format_rate;
 use crate::services::registry::Registry;
 
-const HEADERS: [(&str, &str, f32); 9] = [
+const HEADERS: [(&str, &str, f32); 11] = [
     ("Port", "Local port number", 56.0),
     ("Proto", "Number space: tcp or udp", 48.0),
     (
@@ -35,6 +36,16 @@ const HEADERS: [(&str, &str, f32); 9] = [
         190.0,
     ),
     ("Sockets", "Sockets on this port by state", 170.0),
+    (
+        "In/s",
+        "Bytes per second received by this port's TCP connections since the previous sample",
+        72.0,
+    ),
+    (
+        "Out/s",
+        "Bytes per second sent (acknowledged by the peers) by this port's TCP connections",
+        72.0,
+    ),
     ("Processes", "Processes owning sockets on this port", 120.0),
 ];
 
@@ -57,6 +68,41 @@ fn process_names(usage: &PortUsage, view: &ComputedView) -> String {
     names.join(", ")
 }
 
+/// One line of the busiest processes by traffic, so a process's sum over all its ports is in view too.
+fn process_traffic(ui: &mut egui::Ui, view: &ComputedView) {
+    let busy: Vec<String> = view
+        .traffic
+        .by_process
+        .iter()
+        .filter(|(_, r)| r.total() > 0.0)
+        .take(6)
+        .map(|(pid, r)| {
+            let name = view
+                .input
+                .snapshot
+                .processes
+                .get(pid)
+                .map_or("?", |p| p.name.as_str());
+            format!(
+                "{name}[{pid}] ↓{} ↑{}",
+                format_rate(r.in_bps),
+                format_rate(r.out_bps)
+            )
+        })
+        .collect();
+    if busy.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Traffic by process:").strong())
+            .on_hover_text(
+                "TCP bytes per second since the previous sample, summed over each process's \
+                 connections (↓ received, ↑ sent and acknowledged)",
+            );
+        ui.label(busy.join("   "));
+    });
+}
+
 impl PortsTable {
     /// Draws the table, and under it the sockets of `selected` port.
     pub fn ui(
@@ -72,6 +118,7 @@ impl PortsTable {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         ui.style_mut().interaction.selectable_labels = false;
         let ports = view.ports.ports();
+        process_traffic(ui, view);
         let table_height = if selected.is_some() {
             ui.available_height() * 0.55
         } else {
@@ -138,6 +185,12 @@ impl PortsTable {
                         row.col(|ui| {
                             ui.add(Label::new(usage.state_summary()).truncate());
                         });
+                        let rate = view.traffic.by_port.get(&key);
+                        for value in [rate.map(|r| r.in_bps), rate.map(|r| r.out_bps)] {
+                            row.col(|ui| {
+                                ui.label(value.map(format_rate).unwrap_or_default());
+                            });
+                        }
                         row.col(|ui| {
                             ui.add(Label::new(process_names(usage, view)).truncate());
                         });

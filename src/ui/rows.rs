@@ -13,6 +13,7 @@ use super::filter::Filter;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::store::{ChangeMark, Store};
+use crate::model::traffic::Rate;
 use crate::services::registry::Registry;
 
 /// A sortable column of the sockets table.
@@ -40,6 +41,10 @@ pub enum SortColumn {
     Service,
     /// Time since first seen.
     Age,
+    /// Bytes per second received.
+    RateIn,
+    /// Bytes per second sent (acknowledged by the peer).
+    RateOut,
 }
 
 /// Column and direction.
@@ -89,6 +94,8 @@ pub struct ViewInput {
     pub marks: Arc<HashMap<SocketKey, ChangeMark>>,
     /// When each current socket was first seen.
     pub first_seen: Arc<HashMap<SocketKey, DateTime<Utc>>>,
+    /// Traffic per connection since the previous sample, by cookie (empty for files).
+    pub rates: Arc<HashMap<u64, Rate>>,
     /// The store generation this was taken at.
     pub generation: u64,
     /// False for a snapshot opened from a file: nobody watched its sockets appear, so they have no age.
@@ -104,6 +111,7 @@ impl ViewInput {
             closed: Arc::clone(store.recently_closed()),
             marks: store.marks(),
             first_seen: store.first_seen_all(),
+            rates: store.rates(),
             generation: store.generation(),
             ages_known: true,
         })
@@ -127,6 +135,12 @@ impl ViewInput {
                 .socket(row)
                 .and_then(|s| self.marks.get(&s.key()).copied()),
         }
+    }
+
+    /// The traffic of a socket since the previous sample, when it is a TCP connection seen twice.
+    #[must_use]
+    pub fn rate(&self, socket: &SocketEntry) -> Option<Rate> {
+        self.rates.get(&socket.details.cookie?).copied()
     }
 
     /// Seconds since a live socket was first seen, as of the snapshot's time.
@@ -201,6 +215,13 @@ pub fn compute_rows(
                 SortColumn::Age => input
                     .age_secs(s)
                     .map_or(missing, |a| present(u128::try_from(a).unwrap_or(0))),
+                // Rates are non-negative and far below u128's range; sub-byte precision is noise.
+                SortColumn::RateIn => input
+                    .rate(s)
+                    .map_or(missing, |r| present(r.in_bps.round() as u128)),
+                SortColumn::RateOut => input
+                    .rate(s)
+                    .map_or(missing, |r| present(r.out_bps.round() as u128)),
                 SortColumn::Process | SortColumn::User | SortColumn::Service => ranks
                     .as_ref()
                     .and_then(|r| r.get(i).copied().flatten())

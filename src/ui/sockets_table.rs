@@ -8,10 +8,11 @@ use super::rows::{RowRef, SortColumn, SortSpec};
 use super::theme::{format_age, mark_fill};
 use super::view_worker::ComputedView;
 use crate::model::socket::{SocketEntry, SocketKey};
+use crate::model::traffic::format_rate;
 use crate::services::registry::Registry;
 
 /// Columns in display order: sort key, header text, tooltip, initial width.
-const COLUMNS: [(SortColumn, &str, &str, f32); 11] = [
+const COLUMNS: [(SortColumn, &str, &str, f32); 13] = [
     (
         SortColumn::Protocol,
         "Protocol",
@@ -21,7 +22,8 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 11] = [
     (
         SortColumn::LocalAddress,
         "Local address",
-        "The address the socket is bound to; 0.0.0.0 or :: means every interface",
+        "The address the socket is bound to; 0.0.0.0 = every IPv4 address, :: = every IPv6 address \
+         (and every IPv4 address too, unless the socket set IPV6_V6ONLY)",
         130.0,
     ),
     (
@@ -33,7 +35,8 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 11] = [
     (
         SortColumn::RemoteAddress,
         "Remote address",
-        "The peer's address; * when not connected, empty for UDP",
+        "The peer's address; * for a TCP socket that is not connected, empty for a UDP socket without \
+         connect()",
         130.0,
     ),
     (
@@ -45,7 +48,7 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 11] = [
     (
         SortColumn::State,
         "State",
-        "TCP state (RFC 9293); UDP has none",
+        "TCP state (RFC 9293); for UDP, whether connect() set a peer (CONNECTED) or not (UNCONNECTED)",
         96.0,
     ),
     (SortColumn::Pid, "PID", "Process holding the socket", 56.0),
@@ -68,6 +71,18 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 11] = [
         90.0,
     ),
     (
+        SortColumn::RateIn,
+        "In/s",
+        "Bytes received per second since the previous sample (TCP's byte counters; none for UDP)",
+        72.0,
+    ),
+    (
+        SortColumn::RateOut,
+        "Out/s",
+        "Bytes sent and acknowledged by the peer per second since the previous sample",
+        72.0,
+    ),
+    (
         SortColumn::Age,
         "Age",
         "Time since Sockscope first saw the socket",
@@ -84,7 +99,7 @@ pub fn five_tuple(s: &SocketEntry) -> String {
     s.to_string()
 }
 
-fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [String; 11] {
+fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [String; 13] {
     let snap = &view.input.snapshot;
     let (raddr, rport) = match (s.remote, s.peer()) {
         (None, _) => (String::new(), String::new()),
@@ -96,6 +111,7 @@ fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [Str
         [one] => one.to_string(),
         [first, rest @ ..] => format!("{first} +{}", rest.len()),
     };
+    let rate = view.input.rate(s);
     let process = if s.pids.is_empty() {
         String::new()
     } else {
@@ -112,6 +128,8 @@ fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [Str
         process,
         snap.user_of(s).unwrap_or_default().to_owned(),
         registry.name(s.local.port(), s.protocol).to_owned(),
+        rate.map(|r| format_rate(r.in_bps)).unwrap_or_default(),
+        rate.map(|r| format_rate(r.out_bps)).unwrap_or_default(),
         view.input.age_secs(s).map(format_age).unwrap_or_default(),
     ]
 }

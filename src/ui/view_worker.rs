@@ -10,6 +10,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput, compute_rows};
 use crate::model::ports::PortsIndex;
+use crate::model::traffic::TrafficSums;
 use crate::services::registry::Registry;
 
 /// Inputs up to this many sockets are computed on the UI thread: a few milliseconds at most (see
@@ -28,6 +29,8 @@ pub struct ComputedView {
     pub ports: Arc<PortsIndex>,
     /// Ports with at least one socket passing the filter, ascending.
     pub visible_ports: Arc<Vec<usize>>,
+    /// Traffic summed per port and process, and the busiest connections (unfiltered).
+    pub traffic: Arc<TrafficSums>,
 }
 
 /// One request: what to compute and the request id it answers.
@@ -64,11 +67,13 @@ pub fn compute(
             .map(|(i, _)| i)
             .collect()
     };
+    let traffic = TrafficSums::of(&input.snapshot, &input.rates);
     ComputedView {
         input,
         rows: Arc::new(rows),
         ports: Arc::new(ports),
         visible_ports: Arc::new(visible_ports),
+        traffic: Arc::new(traffic),
     }
 }
 

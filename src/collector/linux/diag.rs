@@ -8,6 +8,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::model::kernel::TcpInfo;
+
 /// `NLMSG_NOOP`: nothing to read.
 const NLMSG_NOOP: u16 = 1;
 /// `NLMSG_ERROR`: the payload starts with a negative errno.
@@ -18,6 +20,14 @@ const NLMSG_DONE: u16 = 3;
 const NLM_F_DUMP_INTR: u16 = 0x10;
 /// `SOCK_DIAG_BY_FAMILY`: a socket record.
 pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// `TCPDIAG_GETSOCK`: the older request (and reply) type for TCP, which takes `AF_UNSPEC` and so walks
+/// the kernel's TCP tables once for IPv4 and IPv6 together, as `ss` does.
+pub const TCPDIAG_GETSOCK: u16 = 18;
+/// `sizeof(struct inet_diag_req)`, the older request.
+const INET_DIAG_REQ_V1_LEN: usize = 60;
+/// Every state bit, including TCP_BOUND_INACTIVE (13) on kernels that know it (≥ 6.8); older kernels
+/// ignore bits they do not know.
+const ALL_STATES: u32 = u32::MAX;
 /// `NLM_F_REQUEST | NLM_F_DUMP`.
 const DUMP_REQUEST_FLAGS: u16 = 0x1 | 0x300;
 
@@ -72,8 +82,8 @@ pub struct RawSocket {
     pub inode: u32,
     /// `INET_DIAG_SKV6ONLY`, when sent.
     pub v6only: Option<bool>,
-    /// The raw `struct tcp_info`, when sent (its length varies with the kernel version).
-    pub tcp_info: Option<Vec<u8>>,
+    /// `struct tcp_info`, when sent, read from whatever length the kernel sent.
+    pub tcp_info: Option<TcpInfo>,
 }
 
 /// What one buffer of a dump reply held.
@@ -106,10 +116,27 @@ pub fn dump_request(family: u8, protocol: u8, seq: u32) -> Vec<u8> {
     // idiag_ext: bit (ext - 1) asks for attribute ext; v6only comes unasked.
     buf.push(1 << (INET_DIAG_INFO - 1));
     buf.push(0);
-    // idiag_states: every state, including TCP_BOUND_INACTIVE (13) on kernels that know it (≥ 6.8);
-    // older kernels ignore bits they do not know.
-    buf.extend_from_slice(&u32::MAX.to_ne_bytes());
+    buf.extend_from_slice(&ALL_STATES.to_ne_bytes());
     buf.resize(len, 0); // inet_diag_sockid: all zero, no filter
+    buf
+}
+
+/// The request for a dump of every TCP socket, IPv4 and IPv6 in one walk of the kernel's tables
+/// (`TCPDIAG_GETSOCK` with `struct inet_diag_req`, family `AF_UNSPEC`), all states, with `tcp_info`.
+#[must_use]
+pub fn tcp_dump_request_both_families(seq: u32) -> Vec<u8> {
+    let len = NLMSG_HDRLEN + INET_DIAG_REQ_V1_LEN;
+    let mut buf = Vec::with_capacity(len);
+    buf.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
+    buf.extend_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+    buf.extend_from_slice(&DUMP_REQUEST_FLAGS.to_ne_bytes());
+    buf.extend_from_slice(&seq.to_ne_bytes());
+    buf.extend_from_slice(&0u32.to_ne_bytes());
+    // idiag_family (ignored: the kernel dumps AF_UNSPEC), src_len, dst_len, idiag_ext.
+    buf.extend_from_slice(&[0, 0, 0, 1 << (INET_DIAG_INFO - 1)]);
+    buf.resize(NLMSG_HDRLEN + 4 + 48, 0); // inet_diag_sockid: no filter
+    buf.extend_from_slice(&ALL_STATES.to_ne_bytes());
+    buf.extend_from_slice(&0u32.to_ne_bytes()); // idiag_dbs
     buf
 }
 
@@ -170,7 +197,7 @@ pub fn parse_batch(buf: &[u8]) -> Batch {
                     break;
                 }
             }
-            SOCK_DIAG_BY_FAMILY => match parse_inet_msg(payload) {
+            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => match parse_inet_msg(payload) {
                 Some(socket) => batch.sockets.push(socket),
                 None => batch.skipped += 1,
             },
@@ -220,7 +247,7 @@ pub fn parse_inet_msg(msg: &[u8]) -> Option<RawSocket> {
     for (kind, data) in attributes(&msg[INET_DIAG_MSG_LEN..]) {
         match kind {
             INET_DIAG_SKV6ONLY => socket.v6only = data.first().map(|b| *b != 0),
-            INET_DIAG_INFO => socket.tcp_info = Some(data.to_vec()),
+            INET_DIAG_INFO => socket.tcp_info = Some(super::tcp_info::parse(data)),
             _ => {}
         }
     }
@@ -356,6 +383,18 @@ pub(crate) mod tests {
         assert_eq!(ack.error, None);
         let failed_dump = parse_batch(&frame(&[(NLMSG_DONE, &(-22i32).to_ne_bytes())]));
         assert_eq!(failed_dump.error, Some(22));
+    }
+
+    #[test]
+    fn the_one_walk_tcp_request_is_the_older_struct() {
+        let req = tcp_dump_request_both_families(3);
+        assert_eq!(req.len(), 76);
+        assert_eq!(u32_ne(&req, 0), Some(76));
+        assert_eq!(u16_ne(&req, 4), Some(TCPDIAG_GETSOCK));
+        assert_eq!((req[16], req[19]), (0, 2), "AF_UNSPEC, INET_DIAG_INFO");
+        assert_eq!(u32_ne(&req, 16 + 52), Some(u32::MAX));
+        let reply = frame(&[(TCPDIAG_GETSOCK, &inet_msg(1, 1, 2, &[]))]);
+        assert_eq!(parse_batch(&reply).sockets.len(), 1);
     }
 
     #[test]

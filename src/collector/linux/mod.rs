@@ -50,14 +50,29 @@ pub fn dump_sockets(names: &mut InterfaceNames) -> Result<Vec<SocketEntry>, Coll
         })?;
     let mut buf = Vec::with_capacity(RECV_BUFFER);
     let mut out = Vec::new();
-    let tables = [
-        ("tcp (IPv4)", AF_INET, IPPROTO_TCP),
-        ("tcp (IPv6)", AF_INET6, IPPROTO_TCP),
+    // TCP: one walk of the kernel's tables for both families, as `ss` does; kernels without the older
+    // request type get one dump per family.
+    let both = diag::tcp_dump_request_both_families(1);
+    let one_walk = dump_one(&socket, &mut buf, &both, &mut |raw| {
+        out.push(entry_of(&raw, IPPROTO_TCP, names));
+    });
+    let mut tables = vec![
         ("udp (IPv4)", AF_INET, IPPROTO_UDP),
         ("udp (IPv6)", AF_INET6, IPPROTO_UDP),
     ];
-    for (seq, (table, family, protocol)) in (1u32..).zip(tables) {
-        dump_one(&socket, &mut buf, family, protocol, seq, &mut |raw| {
+    if one_walk.is_err() {
+        out.clear();
+        tables.splice(
+            0..0,
+            [
+                ("tcp (IPv4)", AF_INET, IPPROTO_TCP),
+                ("tcp (IPv6)", AF_INET6, IPPROTO_TCP),
+            ],
+        );
+    }
+    for (seq, (table, family, protocol)) in (2u32..).zip(tables) {
+        let request = diag::dump_request(family, protocol, seq);
+        dump_one(&socket, &mut buf, &request, &mut |raw| {
             out.push(entry_of(&raw, protocol, names));
         })
         .map_err(|source| CollectError::SocketDump { table, source })?;
@@ -65,16 +80,14 @@ pub fn dump_sockets(names: &mut InterfaceNames) -> Result<Vec<SocketEntry>, Coll
     Ok(out)
 }
 
+/// Sends one dump request and feeds every record of the reply to `sink`.
 fn dump_one(
     socket: &Socket,
     buf: &mut Vec<u8>,
-    family: u8,
-    protocol: u8,
-    seq: u32,
+    request: &[u8],
     sink: &mut dyn FnMut(RawSocket),
 ) -> Result<(), DumpError> {
-    let request = diag::dump_request(family, protocol, seq);
-    socket.send(&request, 0).map_err(DumpError::Io)?;
+    socket.send(request, 0).map_err(DumpError::Io)?;
     loop {
         buf.clear();
         let n = loop {
@@ -174,7 +187,7 @@ pub(crate) fn entry_of(raw: &RawSocket, protocol: u8, names: &mut InterfaceNames
                 expires_ms: raw.expires_ms,
                 retransmits: raw.retransmits,
             }),
-        tcp_info: raw.tcp_info.as_deref().map(tcp_info::parse),
+        tcp_info: raw.tcp_info,
     };
     entry
 }
