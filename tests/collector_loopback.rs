@@ -291,3 +291,83 @@ fn bytes_flow_on_the_sockets_we_list() {
     set.server.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping");
 }
+
+/// Linux ≥ 6.8 lists TCP sockets that are bound but neither listening nor connected (`ss -B`).
+fn kernel_lists_bound_inactive() -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (6, 8)
+}
+
+#[test]
+fn kernel_held_connections_and_bound_sockets_are_told_apart() {
+    let _serial = serial();
+    let me = std::process::id();
+    // A connection the kernel completed for a listener that never calls accept().
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    // A TCP socket that is only bound.
+    let bound = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    bound
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    let bound_addr = bound.local_addr().unwrap().as_socket().unwrap();
+    // A connected UDP socket and its peer.
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.connect(peer.local_addr().unwrap()).unwrap();
+
+    let snap = SystemSource::new(SystemSourceOptions::default())
+        .sample()
+        .unwrap();
+    let queued = find(
+        &snap,
+        Protocol::Tcp,
+        listener.local_addr().unwrap(),
+        Some(client.local_addr().unwrap()),
+    )
+    .expect("the accept queue's connection is listed");
+    assert_eq!(
+        queued.tcp_state(),
+        Some(TcpState::Established),
+        "{queued:?}"
+    );
+    assert_eq!(queued.inode, None, "no file refers to it yet: {queued:?}");
+    assert_eq!(
+        queued.owner_note,
+        Some(OwnerNote::NotAccepted),
+        "{queued:?}"
+    );
+    let l = find(&snap, Protocol::Tcp, listener.local_addr().unwrap(), None)
+        .filter(|s| s.is_listener())
+        .expect("the listener");
+    assert_eq!(
+        l.details.recv_queue,
+        Some(1),
+        "one connection waits for accept()"
+    );
+
+    let c = find(
+        &snap,
+        Protocol::Udp,
+        udp.local_addr().unwrap(),
+        Some(peer.local_addr().unwrap()),
+    )
+    .expect("the connected UDP socket, with its peer");
+    assert_eq!(c.udp_state(), Some(UdpState::Connected));
+    assert_eq!(c.pids, vec![me]);
+    assert!(c.details.cookie.is_some());
+    let p = find(&snap, Protocol::Udp, peer.local_addr().unwrap(), None).unwrap();
+    assert_eq!(p.state, SocketState::Udp(UdpState::Unconnected));
+    assert_eq!(p.remote, None);
+
+    if kernel_lists_bound_inactive() {
+        let b = find(&snap, Protocol::Tcp, bound_addr, None).expect("the bound-only socket");
+        assert_eq!(b.tcp_state(), Some(TcpState::Closed), "{b:?}");
+        assert_eq!(b.pids, vec![me]);
+    }
+}

@@ -38,8 +38,10 @@ impl std::ops::AddAssign for Rate {
     }
 }
 
-/// The byte counters of a socket, when the kernel reported them.
+/// The byte counters of a connection, when the kernel reported them. A listener's counters exist but
+/// stay zero: it carries no data, so it gets no rate.
 fn counters(s: &SocketEntry) -> Option<(u64, (u64, u64))> {
+    s.peer()?;
     let info = s.details.tcp_info.as_ref()?;
     Some((s.details.cookie?, (info.bytes_received?, info.bytes_acked?)))
 }
@@ -196,6 +198,16 @@ mod tests {
         assert_eq!(rates.get(&2), None, "a new connection has no rate yet");
         let rates = meter.update(&snap(3, vec![conn(2, 1010, 10)]));
         assert_eq!(rates.get(&2).map(|r| r.in_bps), Some(1000.0));
+    }
+
+    #[test]
+    fn a_listener_carries_no_data_and_gets_no_rate() {
+        let mut listener = conn(5, 0, 0);
+        listener.remote = Some("0.0.0.0:0".parse().unwrap());
+        listener.state = crate::model::socket::SocketState::Tcp(TcpState::Listen);
+        let mut meter = TrafficMeter::default();
+        meter.update(&snap(0, vec![listener.clone()]));
+        assert!(meter.update(&snap(1, vec![listener])).is_empty());
     }
 
     #[test]

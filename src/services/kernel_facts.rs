@@ -36,7 +36,10 @@ pub fn kernel_lines(s: &SocketEntry, rate: Option<Rate>) -> Vec<Line> {
             "Bound to device {name} with SO_BINDTODEVICE: it sends and receives only through {name}."
         ),
     }));
-    lines.extend(d.tcp_info.as_ref().map_or_else(Vec::new, tcp_info));
+    // A listener's (or bound socket's) tcp_info holds no connection to describe.
+    if s.peer().is_some() {
+        lines.extend(d.tcp_info.as_ref().map_or_else(Vec::new, tcp_info));
+    }
     lines.extend(rate.map(|r| {
         Line {
             label: "Traffic",
