@@ -2,5 +2,4 @@
 //! that explain a socket and its port.
 
 pub mod explain;
-pub mod kernel_facts;
 pub mod registry;

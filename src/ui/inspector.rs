@@ -9,8 +9,8 @@ use super::command::Command;
 use super::theme::format_age;
 use super::view_worker::ComputedView;
 use crate::model::socket::SocketEntry;
+use crate::services::explain::kernel_lines;
 use crate::services::explain::{Explainer, Line};
-use crate::services::kernel_facts::kernel_lines;
 use crate::services::registry::Registry;
 
 /// The inspector panel.

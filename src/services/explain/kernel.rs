@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::explain::Line;
+use super::Line;
 use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
 use crate::model::socket::{Protocol, SocketEntry, TcpState};
 use crate::model::traffic::{Rate, format_rate};

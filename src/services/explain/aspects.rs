@@ -1,0 +1,95 @@
+//! Socket and port compared aspect by aspect, each filled with one socket's live values.
+
+use super::{Aspect, Explainer, Side};
+use crate::model::port_class::PortClass;
+use crate::model::ports::Exposure;
+use crate::model::socket::{Protocol, SocketEntry, SocketState, UdpState};
+
+impl Explainer<'_> {
+    /// Socket and port compared, aspect by aspect, with this socket's live values.
+    #[must_use]
+    pub fn socket_vs_port(&self, s: &SocketEntry) -> Vec<Aspect> {
+        let p = s.local.port();
+        let proto = s.protocol;
+        let range = self.range();
+        let usage = self.ports.get(proto, p);
+        let on_port = usage.map_or(1, |u| u.sockets.len());
+        let summary = usage.map(|u| u.state_summary()).unwrap_or_default();
+        let owner = s
+            .pids
+            .first()
+            .and_then(|pid| self.snapshot.processes.get(pid))
+            .map_or_else(
+                || "no visible process".to_owned(),
+                |pr| format!("{} (PID {})", pr.name, pr.pid),
+            );
+        let inode = s.inode.map_or_else(
+            || "no inode (kernel-held)".to_owned(),
+            |i| format!("inode {i}"),
+        );
+        let role = self.role(s);
+        let exposure = Exposure::of(s.local.ip());
+        let two_ports = match s.peer() {
+            Some(peer) => format!(
+                "This connected TCP socket involves two ports: local {p} and remote {}.",
+                peer.port()
+            ),
+            None => "It is not connected, so it involves only its local port.".to_owned(),
+        };
+        let aspect = |aspect, port: String, socket: String| Aspect {
+            aspect,
+            port,
+            socket,
+        };
+        vec![
+            aspect("Definition",
+                format!("{p} is a 16-bit number (0–65535) in the {proto} number space of this host."),
+                format!("This socket is a kernel object ({inode}) held by {owner}: `{s}`.")),
+            aspect("Scope",
+                format!("One number per protocol per host: {p}/tcp and {p}/udp are different ports in different number spaces."),
+                format!("One endpoint of one conversation; {p}/{proto} carries {on_port} socket(s) now{}.", if summary.is_empty() { String::new() } else { format!(" ({summary})") })),
+            aspect("Type",
+                format!("A {} port.", PortClass::of(p)),
+                match proto {
+                    Protocol::Tcp => "A stream socket (SOCK_STREAM over TCP).".to_owned(),
+                    Protocol::Udp => "A datagram socket (SOCK_DGRAM over UDP).".to_owned(),
+                }),
+            aspect("Role",
+                format!("Names a service by convention: {p}/{proto} is {}.", self.service_label(p, proto)),
+                format!("{} {}", match role.side { Side::Listener => "Listener.", Side::Server => "Service side.", Side::Client => "Client side.", Side::Unknown => "Side unknown." }, role.reason)),
+            aspect("Configuration",
+                format!("Chosen by a program with bind(), or by the kernel from {}–{} when the program does not choose.", range.low, range.high),
+                "Made with socket(), then bind() and listen() or connect(); tuned with options such as SO_REUSEADDR, SO_REUSEPORT or TCP_NODELAY.".to_owned()),
+            aspect("Security",
+                format!("Firewall rules and service scanners name ports ({p}/{proto}); ports below 1024 need root or CAP_NET_BIND_SERVICE to bind."),
+                format!("Reachability depends on the bound address ({}: {}) and access on the owner process and user.", s.local.ip(), exposure.badge())),
+            aspect("Connection type",
+                "None: a port is a number and has no connection, delivery or retransmission of its own.".to_owned(),
+                match proto {
+                    Protocol::Tcp => "Connection-oriented: TCP acknowledges, orders and retransmits data for this socket.".to_owned(),
+                    Protocol::Udp => "Connectionless: datagrams may be lost, duplicated or reordered; UDP does not retransmit.".to_owned(),
+                }),
+            aspect("Lifecycle",
+                "In use while at least one socket is bound to it; free again when the last one closes (a TIME_WAIT tuple keeps its pair of ports busy for about 60 s).".to_owned(),
+                match s.state {
+                    SocketState::Tcp(st) => format!("Now {st}: created, bound, connected or listening, then closed; TCP may linger in TIME_WAIT after close."),
+                    SocketState::Udp(u) => format!(
+                        "Lives from socket() to close(), with no handshake; the only state Linux keeps for UDP is whether connect() set a peer{}.",
+                        match u { UdpState::NotRecorded => " (not recorded in this file)".to_owned(), u => format!(" (now {u})", u = u.as_str()) }
+                    ),
+                }),
+            aspect("Addressing",
+                format!("One part of an address: {}:{p} needs the IP as well.", s.local.ip()),
+                match s.peer() {
+                    Some(peer) => format!("The full 5-tuple: {proto}, {}, {p}, {}, {}.", s.local.ip(), peer.ip(), peer.port()),
+                    None => format!("{proto}, {}, {p}, and no peer yet.", s.local.ip()),
+                }),
+            aspect("Dependency",
+                "A port is in use only through sockets: with no socket bound, nothing receives traffic for it.".to_owned(),
+                format!("Needs exactly one local port, which it may share: a listener shares it with its accepted connections, and SO_REUSEPORT lets several listeners share one. {two_ports}")),
+            aspect("Example",
+                format!("{p}/{proto}: like a numbered door of this host{}.", if self.registry.name(p, proto).is_empty() { String::new() } else { format!(", labelled {}", self.registry.name(p, proto)) }),
+                format!("`{s}`: one particular conversation through that door.")),
+        ]
+    }
+}

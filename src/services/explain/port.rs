@@ -1,0 +1,163 @@
+//! The socket's port: service, RFC 6335 class, who picked it, exposure and the other sockets on it.
+
+use super::{Explainer, Line, Side};
+use crate::model::port_class::PortClass;
+use crate::model::socket::{Protocol, SocketEntry};
+
+fn class_meaning(class: PortClass) -> &'static str {
+    match class {
+        PortClass::System => {
+            "System port (0–1023, RFC 6335): assigned by IETF review; on Linux binding one needs root or \
+             CAP_NET_BIND_SERVICE."
+        }
+        PortClass::User => {
+            "User port (1024–49151, RFC 6335): registered with IANA on request; any program may bind it."
+        }
+        PortClass::Dynamic => {
+            "Dynamic port (49152–65535, RFC 6335): never assigned by IANA, meant for private or temporary use."
+        }
+    }
+}
+
+impl Explainer<'_> {
+    /// The local port explained: service, class, ephemeral or chosen, exposure, sharing; and for an outgoing
+    /// connection, the remote port's service.
+    #[must_use]
+    pub fn port(&self, s: &SocketEntry) -> Vec<Line> {
+        let p = s.local.port();
+        let proto = s.protocol;
+        let range = self.range();
+        let role = self.role(s);
+        let mut lines = Vec::new();
+        let other_proto = match proto {
+            Protocol::Tcp => Protocol::Udp,
+            Protocol::Udp => Protocol::Tcp,
+        };
+        let service = match self.registry.service(p, proto) {
+            Some(info) if !info.name.is_empty() => {
+                let iana = info
+                    .iana_name
+                    .as_ref()
+                    .map(|n| format!(" (IANA name: {n})"))
+                    .unwrap_or_default();
+                let desc = if info.description.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", info.description)
+                };
+                Line {
+                    label: "Service",
+                    value: info.name.clone(),
+                    meaning: format!("Registered for {p}/{proto}{iana}{desc}."),
+                }
+            }
+            _ => {
+                let other = self.registry.name(p, other_proto);
+                let hint = if other.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " {p}/{other_proto} is registered as {other}, but that is a different port in the {other_proto} number space."
+                    )
+                };
+                Line {
+                    label: "Service",
+                    value: "—".to_owned(),
+                    meaning: format!("No service is registered for {p}/{proto}.{hint}"),
+                }
+            }
+        };
+        lines.push(service);
+        let class = PortClass::of(p);
+        lines.push(Line {
+            label: "Class",
+            value: class.to_string(),
+            meaning: class_meaning(class).to_owned(),
+        });
+        let in_eph = range.contains(p);
+        let chosen = match (in_eph, role.side) {
+            (true, Side::Client) => format!(
+                "In this machine's ephemeral range {}–{}: the kernel picked it because the program connected without choosing a port.",
+                range.low, range.high
+            ),
+            (true, _) => format!(
+                "In the ephemeral range {}–{}, yet {}: a program bound it on purpose, or the kernel picked it for a bind to port 0.",
+                range.low,
+                range.high,
+                if role.side == Side::Listener {
+                    "it listens"
+                } else {
+                    "it is a service port here"
+                }
+            ),
+            (false, _) => format!(
+                "Outside the ephemeral range {}–{}: a program chose this port with bind().",
+                range.low, range.high
+            ),
+        };
+        let mut chosen = chosen;
+        if class == PortClass::Dynamic || in_eph {
+            chosen.push_str(&format!(" Note: IANA's dynamic range 49152–65535 is not the kernel's ephemeral range ({}–{} here).", range.low, range.high));
+        }
+        lines.push(Line {
+            label: "Picked by",
+            value: if in_eph {
+                "kernel (ephemeral)".to_owned()
+            } else {
+                "program".to_owned()
+            },
+            meaning: chosen,
+        });
+        if let Some(usage) = self.ports.get(proto, p) {
+            let exposure = usage.exposure();
+            let addrs: Vec<String> = usage.addresses.iter().map(ToString::to_string).collect();
+            lines.push(Line {
+                label: "Exposure",
+                value: exposure.badge().to_owned(),
+                meaning: format!(
+                    "{} Bound addresses: {}.",
+                    exposure.meaning(),
+                    addrs.join(", ")
+                ),
+            });
+            let n = usage.sockets.len();
+            let sharing = if n == 1 {
+                "Only this socket uses the port right now.".to_owned()
+            } else {
+                format!(
+                    "{n} sockets share {p}/{proto} right now: {}. One port, many sockets.",
+                    usage.state_summary()
+                )
+            };
+            lines.push(Line {
+                label: "Sockets on port",
+                value: n.to_string(),
+                meaning: sharing,
+            });
+        }
+        if let (Some(peer), Side::Client) = (s.peer(), role.side) {
+            let rp = peer.port();
+            let info = self.registry.service(rp, proto);
+            let desc = info
+                .map(|i| i.description.clone())
+                .filter(|d| !d.is_empty())
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default();
+            lines.push(Line {
+                label: "Remote service",
+                value: format!("{rp}/{proto} {}", self.service_label(rp, proto)),
+                meaning: format!(
+                    "This is an outgoing connection: the service is on the remote side{desc}. {}",
+                    role.reason
+                ),
+            });
+        } else {
+            lines.push(Line {
+                label: "Side",
+                value: format!("{:?}", role.side).to_lowercase(),
+                meaning: role.reason,
+            });
+        }
+        lines
+    }
+}

@@ -1,0 +1,234 @@
+//! The explanations' facts, pinned.
+
+use super::*;
+use crate::model::snapshot::PortRange;
+use crate::model::snapshot::ProcessInfo;
+use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
+use crate::services::registry::IANA_TSV;
+use chrono::Utc;
+
+fn tcp(l: &str, r: &str, st: TcpState, pid: u32) -> SocketEntry {
+    SocketEntry {
+        protocol: Protocol::Tcp,
+        local: l.parse().unwrap(),
+        remote: Some(r.parse().unwrap()),
+        state: SocketState::Tcp(st),
+        inode: Some(100 + pid),
+        uid: Some(0),
+        pids: vec![pid],
+        owner_note: None,
+        details: Default::default(),
+    }
+}
+
+fn fixture() -> (Snapshot, Registry) {
+    let mut s = Snapshot::empty("h", Utc::now());
+    s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
+    s.sockets = vec![
+        tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 1),
+        tcp(
+            "127.0.0.1:5432",
+            "127.0.0.1:40112",
+            TcpState::Established,
+            1,
+        ),
+        tcp(
+            "127.0.0.1:40112",
+            "127.0.0.1:5432",
+            TcpState::Established,
+            2,
+        ),
+        tcp(
+            "10.0.0.2:51000",
+            "93.184.216.34:443",
+            TcpState::Established,
+            3,
+        ),
+        tcp("10.0.0.2:7000", "10.0.0.9:7001", TcpState::Established, 3),
+    ];
+    s.processes.insert(
+        1,
+        ProcessInfo {
+            pid: 1,
+            name: "postgres".into(),
+            user: Some("postgres".into()),
+            exe: None,
+            cmdline: None,
+        },
+    );
+    (s, Registry::from_iana_tsv(IANA_TSV).unwrap())
+}
+
+#[test]
+fn roles_follow_listeners_registered_ports_and_ephemeral_range() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    assert_eq!(e.role(&snap.sockets[0]).side, Side::Listener);
+    let accepted = e.role(&snap.sockets[1]);
+    assert_eq!(accepted.side, Side::Server);
+    assert!(accepted.reason.contains("listener"), "{}", accepted.reason);
+    assert_eq!(e.role(&snap.sockets[2]).side, Side::Client);
+    let outgoing = e.role(&snap.sockets[3]);
+    assert_eq!(outgoing.side, Side::Client);
+    assert!(
+        outgoing.reason.contains("51000") || outgoing.reason.contains("443"),
+        "{}",
+        outgoing.reason
+    );
+    assert_eq!(
+        e.role(&snap.sockets[4]).side,
+        Side::Unknown,
+        "7000 and 7001: nothing tells"
+    );
+}
+
+#[test]
+fn tuple_cells_are_filled_from_the_socket() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    let cells = e.tuple(&snap.sockets[2]);
+    let labels: Vec<&str> = cells.iter().map(|c| c.label).collect();
+    assert_eq!(
+        labels,
+        [
+            "Protocol",
+            "Local IP",
+            "Local port",
+            "Remote IP",
+            "Remote port"
+        ]
+    );
+    assert!(
+        cells[2].meaning.contains("ephemeral range 32768–60999"),
+        "{}",
+        cells[2].meaning
+    );
+    assert!(
+        cells[4]
+            .meaning
+            .starts_with("remote port 5432: the service this connection talks to (postgresql)"),
+        "{}",
+        cells[4].meaning
+    );
+    assert!(cells[3].meaning.contains("loopback"));
+    let listener = e.tuple(&snap.sockets[0]);
+    assert!(listener[1].meaning.contains("every interface"));
+    assert!(listener[3].meaning.contains("none yet"));
+}
+
+#[test]
+fn states_are_explained_per_rfc_9293() {
+    assert!(
+        state_meaning(TcpState::CloseWait).contains("peer closed")
+            && state_meaning(TcpState::CloseWait).contains("close()")
+    );
+    assert!(state_meaning(TcpState::TimeWait).contains("closed first"));
+    assert!(state_meaning(TcpState::Listen).contains("own socket"));
+    for st in TcpState::ALL {
+        assert!(!state_meaning(st).is_empty());
+    }
+}
+
+#[test]
+fn port_panel_names_service_class_sharing_and_corrects_ranges() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    let lines = e.port(&snap.sockets[0]);
+    let get = |label| lines.iter().find(|l| l.label == label).unwrap();
+    assert_eq!(get("Service").value, "postgresql");
+    assert!(get("Service").meaning.contains("PostgreSQL Database"));
+    assert_eq!(get("Class").value, "user");
+    assert!(
+        get("Sockets on port")
+            .meaning
+            .contains("1 LISTEN + 1 ESTABLISHED"),
+        "{}",
+        get("Sockets on port").meaning
+    );
+    assert_eq!(get("Exposure").value, "all interfaces");
+    let client = e.port(&snap.sockets[3]);
+    let eph = client.iter().find(|l| l.label == "Picked by").unwrap();
+    assert!(
+        eph.meaning
+            .contains("IANA's dynamic range 49152–65535 is not the kernel's ephemeral range"),
+        "{}",
+        eph.meaning
+    );
+    let remote = client.iter().find(|l| l.label == "Remote service").unwrap();
+    assert!(remote.value.contains("443/tcp https"), "{}", remote.value);
+}
+
+#[test]
+fn socket_vs_port_is_live_and_technically_right() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    let aspects = e.socket_vs_port(&snap.sockets[1]);
+    let names: Vec<&str> = aspects.iter().map(|a| a.aspect).collect();
+    assert_eq!(
+        names,
+        [
+            "Definition",
+            "Scope",
+            "Type",
+            "Role",
+            "Configuration",
+            "Security",
+            "Connection type",
+            "Lifecycle",
+            "Addressing",
+            "Dependency",
+            "Example"
+        ]
+    );
+    let find = |n| aspects.iter().find(|a| a.aspect == n).unwrap();
+    assert!(
+        find("Scope")
+            .port
+            .contains("5432/tcp and 5432/udp are different ports")
+    );
+    assert!(
+        find("Connection type")
+            .port
+            .contains("no connection, delivery or retransmission")
+    );
+    assert!(find("Connection type").socket.contains("retransmits"));
+    assert!(
+        find("Dependency")
+            .socket
+            .contains("two ports: local 5432 and remote 40112")
+    );
+    assert!(find("Dependency").socket.contains("SO_REUSEPORT"));
+    assert!(
+        find("Addressing")
+            .socket
+            .contains("tcp, 127.0.0.1, 5432, 127.0.0.1, 40112")
+    );
+    let mut udp = snap.sockets[0].clone();
+    udp.protocol = Protocol::Udp;
+    udp.state = SocketState::Udp(UdpState::Unconnected);
+    udp.remote = None;
+    let u = e.socket_vs_port(&udp);
+    assert!(
+        u.iter()
+            .find(|a| a.aspect == "Connection type")
+            .unwrap()
+            .socket
+            .contains("does not retransmit")
+    );
+}
+
+#[test]
+fn owner_or_reason() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    assert!(e.owner(&snap.sockets[0])[0].starts_with("PID 1 postgres — user postgres"));
+    let mut tw = snap.sockets[2].clone();
+    tw.pids.clear();
+    tw.owner_note = Some(crate::model::socket::OwnerNote::TimeWait);
+    assert!(e.owner(&tw)[0].contains("TIME_WAIT"));
+}

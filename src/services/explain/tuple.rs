@@ -1,0 +1,227 @@
+//! The socket itself: its 5-tuple cell by cell, its state and its owner.
+
+use super::{Explainer, Line, Side};
+use crate::model::ports::Exposure;
+use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
+
+/// What a UDP socket's state means (udp(7), connect(2)), with its peer when connected.
+#[must_use]
+pub fn udp_state_meaning(state: UdpState, peer: Option<std::net::SocketAddr>) -> String {
+    match (state, peer) {
+        (UdpState::Connected, Some(peer)) => format!(
+            "connect() set a default peer: the socket sends to {peer} without naming it, and the kernel \
+             delivers to it only datagrams from {peer}. UDP still does not acknowledge or retransmit."
+        ),
+        (UdpState::Connected, None) => "connect() set a default peer: the socket receives datagrams only \
+             from that peer. UDP still does not acknowledge or retransmit."
+            .to_owned(),
+        (UdpState::Unconnected, _) => "No peer set: each send names its destination, and the socket \
+             receives datagrams from any source sent to its address and port (where several sockets match, \
+             the most specific bind wins; an SO_REUSEPORT group shares them)."
+            .to_owned(),
+        (UdpState::NotRecorded, _) => "Not recorded: this file predates format version 2, which records \
+             whether a UDP socket is connected and to which peer."
+            .to_owned(),
+    }
+}
+
+/// What a TCP state means, in plain language (RFC 9293 §3.3.2).
+#[must_use]
+pub fn state_meaning(state: TcpState) -> &'static str {
+    match state {
+        TcpState::Listen => {
+            "Waiting for connection requests. A listener carries no data itself: each accepted connection gets \
+             its own socket on the same local port."
+        }
+        TcpState::SynSent => {
+            "This side sent a SYN to open a connection and waits for SYN+ACK. Sockets stuck here mean the peer \
+             does not answer (host down, firewall dropping packets)."
+        }
+        TcpState::SynReceived => {
+            "A SYN arrived and was answered with SYN+ACK; the kernel waits for the last ACK of the three-way \
+             handshake. Many of these at once can mean a SYN flood or a lossy path."
+        }
+        TcpState::Established => {
+            "Open connection: both sides can send data, and TCP delivers it in order, retransmitting what is lost."
+        }
+        TcpState::FinWait1 => {
+            "This side closed (sent FIN) and waits for the peer to acknowledge it."
+        }
+        TcpState::FinWait2 => {
+            "This side's FIN was acknowledged; waiting for the peer to close its side. The peer may still send data."
+        }
+        TcpState::CloseWait => {
+            "The peer closed its side (its FIN arrived) and this process has not called close() yet. CLOSE_WAIT \
+             sockets that pile up mean the program leaks connections."
+        }
+        TcpState::Closing => {
+            "Both sides sent FIN at about the same time; waiting for the ACK of this side's FIN."
+        }
+        TcpState::LastAck => {
+            "The peer closed first, then this side; waiting for the ACK of this side's FIN."
+        }
+        TcpState::TimeWait => {
+            "This side closed first. The kernel keeps the 5-tuple for a while (2×MSL, 60 s on Linux) so that late \
+             segments of this connection cannot be taken for a new one with the same tuple. No process owns it."
+        }
+        TcpState::Closed => {
+            "No connection: the socket exists (created or bound) but neither listens nor is connected."
+        }
+    }
+}
+
+impl Explainer<'_> {
+    /// The 5-tuple as five labelled cells with their meaning for this socket.
+    #[must_use]
+    pub fn tuple(&self, s: &SocketEntry) -> Vec<Line> {
+        let role = self.role(s);
+        let lport = s.local.port();
+        let lip = s.local.ip();
+        let protocol = match s.protocol {
+            Protocol::Tcp => {
+                "TCP (RFC 9293): a connected, ordered byte stream; TCP itself acknowledges, orders and retransmits."
+            }
+            Protocol::Udp => {
+                "UDP (RFC 768): independent datagrams with no connection, no ordering and no retransmission; the program must cope with loss."
+            }
+        };
+        let local_ip = match Exposure::of(lip) {
+            Exposure::AllInterfaces => format!(
+                "{lip}: the wildcard address, so the socket accepts traffic arriving on every interface of this host."
+            ),
+            Exposure::Loopback => {
+                format!("{lip}: loopback, so only programs on this machine can reach it.")
+            }
+            Exposure::Specific => {
+                format!("{lip}: one address of this host; only traffic to that address reaches it.")
+            }
+        };
+        let local_port = match role.side {
+            Side::Listener => format!(
+                "local port {lport}: the port this service listens on; clients connect to it."
+            ),
+            Side::Server => format!(
+                "local port {lport}: the service's port, shared with its listener; each accepted connection is another socket on it."
+            ),
+            Side::Client if self.range().contains(lport) => format!(
+                "local port {lport}: picked by the kernel from the ephemeral range {}–{} for this outgoing connection.",
+                self.range().low,
+                self.range().high
+            ),
+            _ if s.protocol == Protocol::Udp => format!(
+                "local port {lport}: datagrams sent to this port on {lip} are delivered to this socket."
+            ),
+            _ => format!("local port {lport}: this socket's end of the connection."),
+        };
+        let (remote_ip_value, remote_ip, remote_port_value, remote_port) = match (s.protocol, s.peer()) {
+            (Protocol::Udp, Some(peer)) => (
+                peer.ip().to_string(),
+                format!("the peer set by connect(): datagrams go to {} by default, and the kernel drops datagrams from any other address.", peer.ip()),
+                peer.port().to_string(),
+                format!("the peer's port {}: only datagrams from {peer} reach this socket.", peer.port()),
+            ),
+            (Protocol::Udp, None) if s.udp_state() == Some(UdpState::NotRecorded) => (
+                "?".to_owned(),
+                "not recorded: files of format version 1 did not record UDP peers.".to_owned(),
+                "?".to_owned(),
+                "not recorded.".to_owned(),
+            ),
+            (Protocol::Udp, None) => (
+                "—".to_owned(),
+                "none: this UDP socket did not call connect(), so datagrams may come from any address and each send names its destination.".to_owned(),
+                "—".to_owned(),
+                "none: without connect() there is no fixed remote port.".to_owned(),
+            ),
+            (Protocol::Tcp, None) => (
+                "*".to_owned(),
+                "none yet: a socket that is not connected has no peer; a listener hands each client to a new socket.".to_owned(),
+                "*".to_owned(),
+                "none yet: set when a connection is made.".to_owned(),
+            ),
+            (Protocol::Tcp, Some(peer)) => {
+                let rport = peer.port();
+                let who = if peer.ip().is_loopback() { "a program on this same machine (loopback)" } else { "another host" };
+                let rp = match role.side {
+                    Side::Client => format!("remote port {rport}: the service this connection talks to ({}).", self.service_label(rport, s.protocol)),
+                    Side::Server => format!("remote port {rport}: the client's port, picked by its kernel from its ephemeral range."),
+                    _ => format!("remote port {rport}: the peer's end of the connection."),
+                };
+                (peer.ip().to_string(), format!("{}: the peer is {who}.", peer.ip()), rport.to_string(), rp)
+            }
+        };
+        vec![
+            Line {
+                label: "Protocol",
+                value: s.protocol.to_string(),
+                meaning: protocol.to_owned(),
+            },
+            Line {
+                label: "Local IP",
+                value: lip.to_string(),
+                meaning: local_ip,
+            },
+            Line {
+                label: "Local port",
+                value: lport.to_string(),
+                meaning: local_port,
+            },
+            Line {
+                label: "Remote IP",
+                value: remote_ip_value,
+                meaning: remote_ip,
+            },
+            Line {
+                label: "Remote port",
+                value: remote_port_value,
+                meaning: remote_port,
+            },
+        ]
+    }
+
+    /// The state and what it means: TCP's state, or whether a UDP socket is connected.
+    #[must_use]
+    pub fn state(&self, s: &SocketEntry) -> Line {
+        match s.state {
+            SocketState::Tcp(st) => Line {
+                label: "State",
+                value: st.to_string(),
+                meaning: state_meaning(st).to_owned(),
+            },
+            SocketState::Udp(u) => Line {
+                label: "State",
+                value: if u == UdpState::NotRecorded {
+                    "not recorded".to_owned()
+                } else {
+                    u.as_str().to_owned()
+                },
+                meaning: udp_state_meaning(u, s.peer()),
+            },
+        }
+    }
+
+    /// Who owns the socket, or why no one is shown.
+    #[must_use]
+    pub fn owner(&self, s: &SocketEntry) -> Vec<String> {
+        if s.pids.is_empty() {
+            let why = s.owner_note.map_or("No owner known.", |n| n.sentence());
+            let user = self
+                .snapshot
+                .user_of(s)
+                .map(|u| format!(" The kernel says user {u} created it."))
+                .unwrap_or_default();
+            return vec![format!("{why}{user}")];
+        }
+        s.pids
+            .iter()
+            .map(|pid| match self.snapshot.processes.get(pid) {
+                Some(p) => format!(
+                    "PID {pid} {} — user {}, executable {}",
+                    p.name,
+                    p.user.as_deref().unwrap_or("unknown"),
+                    p.exe.as_deref().unwrap_or("not readable")
+                ),
+                None => format!("PID {pid} (exited before its details could be read)"),
+            })
+            .collect()
+    }
+}
