@@ -39,6 +39,16 @@ fn sample_snapshot() -> Snapshot {
     );
     Snapshot {
         notes: Vec::new(),
+        machine: sockscope::model::snapshot::MachineFacts {
+            unprivileged_port_start: Some(1024),
+            reserved_ports: Some(vec![PortRange {
+                low: 9000,
+                high: 9010,
+            }]),
+            bindv6only: Some(false),
+            tcp_tw_reuse: Some(2),
+            local_addresses: Some(vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()]),
+        },
         taken_at: Utc.with_ymd_and_hms(2026, 11, 23, 20, 46, 49).unwrap(),
         host: "build-07".into(),
         ephemeral_range: Some(PortRange {

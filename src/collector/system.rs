@@ -202,6 +202,7 @@ impl SocketSource for SystemSource {
             processes,
             users,
             notes,
+            machine: machine_facts(),
         })
     }
 }
@@ -220,6 +221,14 @@ impl SystemSource {
     fn dump(&mut self) -> Result<(Vec<SocketEntry>, Vec<String>), CollectError> {
         super::portable::dump_sockets().map(|s| (s, Vec::new()))
     }
+}
+
+/// The host settings explanations depend on; none on systems other than Linux.
+fn machine_facts() -> crate::model::snapshot::MachineFacts {
+    #[cfg(target_os = "linux")]
+    return super::linux::read_machine_facts(Path::new("/proc"));
+    #[cfg(not(target_os = "linux"))]
+    return crate::model::snapshot::MachineFacts::default();
 }
 
 /// The kernel dump, or when the kernel refused it the fallback's sockets with a note saying so and what

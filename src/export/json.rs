@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
 use crate::model::port_class::PortClass;
-use crate::model::snapshot::{PortRange, ProcessInfo, Snapshot};
+use crate::model::snapshot::{MachineFacts, PortRange, ProcessInfo, Snapshot};
 use crate::model::socket::{
     Family, OwnerNote, Protocol, SocketEntry, SocketState, TcpState, UdpState,
 };
@@ -72,6 +72,61 @@ pub struct SocketRecord {
     #[serde(default)]
     pub tcp_info: Option<TcpInfoRecord>,
     pub service: Option<ServiceRecord>,
+}
+
+/// The host's settings in the file; each `null` when not read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct MachineRecord {
+    pub ip_unprivileged_port_start: Option<u16>,
+    pub ip_local_reserved_ports: Option<Vec<[u16; 2]>>,
+    pub bindv6only: Option<bool>,
+    pub tcp_tw_reuse: Option<u8>,
+    pub local_addresses: Option<Vec<IpAddr>>,
+}
+
+impl From<&MachineFacts> for MachineRecord {
+    fn from(m: &MachineFacts) -> Self {
+        Self {
+            ip_unprivileged_port_start: m.unprivileged_port_start,
+            ip_local_reserved_ports: m
+                .reserved_ports
+                .as_ref()
+                .map(|r| r.iter().map(|r| [r.low, r.high]).collect()),
+            bindv6only: m.bindv6only,
+            tcp_tw_reuse: m.tcp_tw_reuse,
+            local_addresses: m.local_addresses.clone(),
+        }
+    }
+}
+
+impl MachineRecord {
+    fn into_facts(self) -> Result<MachineFacts, FileError> {
+        let reserved_ports = match self.ip_local_reserved_ports {
+            None => None,
+            Some(ranges) => Some(
+                ranges
+                    .into_iter()
+                    .map(|[low, high]| {
+                        (low <= high)
+                            .then_some(PortRange { low, high })
+                            .ok_or_else(|| {
+                                FileError::Invalid(format!(
+                                    "machine.ip_local_reserved_ports: {low}-{high} is reversed"
+                                ))
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        Ok(MachineFacts {
+            unprivileged_port_start: self.ip_unprivileged_port_start,
+            reserved_ports,
+            bindv6only: self.bindv6only,
+            tcp_tw_reuse: self.tcp_tw_reuse,
+            local_addresses: self.local_addresses,
+        })
+    }
 }
 
 /// A socket's armed TCP timer in the file.
@@ -165,6 +220,9 @@ pub struct SnapshotFile {
     /// What the sampler could not see (version 2; absent in version 1).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The host's settings (version 2; absent in version 1).
+    #[serde(default)]
+    pub machine: Option<MachineRecord>,
     pub sockets: Vec<SocketRecord>,
     pub processes: Vec<ProcessRecord>,
 }
@@ -241,6 +299,7 @@ impl SnapshotFile {
             host: snapshot.host.clone(),
             ephemeral_range: snapshot.ephemeral_range.map(|r| [r.low, r.high]),
             notes: snapshot.notes.clone(),
+            machine: Some(MachineRecord::from(&snapshot.machine)),
             sockets,
             processes,
         }
@@ -310,6 +369,11 @@ impl SnapshotFile {
             processes,
             users,
             notes: self.notes,
+            machine: self
+                .machine
+                .map(MachineRecord::into_facts)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }

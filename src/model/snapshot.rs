@@ -1,6 +1,7 @@
 //! A snapshot: every socket and owning process of one host at one instant.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
@@ -42,6 +43,58 @@ impl PortRange {
     }
 }
 
+/// A value the explanations depend on, and whether it was read from the sampled machine or assumed (the
+/// Linux default) because the snapshot did not record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Known<T> {
+    /// The value.
+    pub value: T,
+    /// True when the snapshot did not record it and this is Linux's default.
+    pub assumed: bool,
+}
+
+impl<T> Known<T> {
+    fn of(recorded: Option<T>, default: T) -> Self {
+        match recorded {
+            Some(value) => Self {
+                value,
+                assumed: false,
+            },
+            None => Self {
+                value: default,
+                assumed: true,
+            },
+        }
+    }
+
+    /// `" (assumed: Linux's default; this snapshot did not record it)"` when assumed, else empty: the
+    /// suffix every sentence built on this value carries.
+    #[must_use]
+    pub fn note(&self) -> &'static str {
+        if self.assumed {
+            " (assumed: Linux's default; this snapshot did not record it)"
+        } else {
+            ""
+        }
+    }
+}
+
+/// Kernel settings of the sampled host's network namespace that decide what binds and what an address
+/// means. `None` where the snapshot did not record it (files of format version 1, other systems).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MachineFacts {
+    /// `net.ipv4.ip_unprivileged_port_start`: ports below it need CAP_NET_BIND_SERVICE (IPv6 too).
+    pub unprivileged_port_start: Option<u16>,
+    /// `net.ipv4.ip_local_reserved_ports`: ranges the kernel never picks as ephemeral ports.
+    pub reserved_ports: Option<Vec<PortRange>>,
+    /// `net.ipv6.bindv6only`: the IPV6_V6ONLY a new IPv6 socket starts with.
+    pub bindv6only: Option<bool>,
+    /// `net.ipv4.tcp_tw_reuse`: 0 off, 1 on, 2 on for loopback only (the default).
+    pub tcp_tw_reuse: Option<u8>,
+    /// The addresses of this host's interfaces (IPv4 and IPv6).
+    pub local_addresses: Option<Vec<IpAddr>>,
+}
+
 /// A process that owns at least one socket in a snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcessInfo {
@@ -74,6 +127,8 @@ pub struct Snapshot {
     pub users: BTreeMap<u32, String>,
     /// What the sampler could not see, in sentences (a refused kernel dump and the fallback used).
     pub notes: Vec<String>,
+    /// The sampled host's settings that explanations depend on.
+    pub machine: MachineFacts,
 }
 
 impl Snapshot {
@@ -88,6 +143,7 @@ impl Snapshot {
             processes: BTreeMap::new(),
             users: BTreeMap::new(),
             notes: Vec::new(),
+            machine: MachineFacts::default(),
         }
     }
 
@@ -134,6 +190,54 @@ impl Snapshot {
     #[must_use]
     pub fn ephemeral_range_or_default(&self) -> PortRange {
         self.ephemeral_range.unwrap_or(PortRange::LINUX_DEFAULT)
+    }
+
+    /// The ephemeral range, marked assumed when not recorded.
+    #[must_use]
+    pub fn ephemeral_range_known(&self) -> Known<PortRange> {
+        Known::of(self.ephemeral_range, PortRange::LINUX_DEFAULT)
+    }
+
+    /// The first port a process without CAP_NET_BIND_SERVICE may bind (Linux default 1024).
+    #[must_use]
+    pub fn unprivileged_port_start(&self) -> Known<u16> {
+        Known::of(self.machine.unprivileged_port_start, 1024)
+    }
+
+    /// Whether new IPv6 sockets start IPv6-only (Linux default: no).
+    #[must_use]
+    pub fn bindv6only(&self) -> Known<bool> {
+        Known::of(self.machine.bindv6only, false)
+    }
+
+    /// True when `port` is in `ip_local_reserved_ports`; `None` when the snapshot did not record them.
+    #[must_use]
+    pub fn is_reserved_port(&self, port: u16) -> Option<bool> {
+        self.machine
+            .reserved_ports
+            .as_ref()
+            .map(|ranges| ranges.iter().any(|r| r.contains(port)))
+    }
+
+    /// Whether `ip` is an address of the sampled host: loopback and IPv4-mapped loopback always are;
+    /// others by the recorded interface addresses, or by a socket bound to it. `None` when that cannot
+    /// be told (addresses not recorded and no socket bound to it).
+    #[must_use]
+    pub fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        if ip.is_loopback() {
+            return Some(true);
+        }
+        if let Some(addresses) = &self.machine.local_addresses {
+            return Some(addresses.contains(&ip));
+        }
+        self.sockets
+            .iter()
+            .any(|s| s.local.ip() == ip)
+            .then_some(true)
     }
 }
 

@@ -546,6 +546,7 @@ impl SockscopeApp {
                         processes: shown.processes.clone(),
                         users: shown.users.clone(),
                         notes: shown.notes.clone(),
+                        machine: shown.machine.clone(),
                     };
                     &filtered
                 }

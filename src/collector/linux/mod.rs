@@ -5,6 +5,7 @@
 //! the kernel's placeholders (uid 0 of TIME_WAIT and request sockets) are not mistaken for facts.
 
 pub mod diag;
+mod machine;
 mod procfs;
 pub mod tcp_info;
 
@@ -18,6 +19,7 @@ use super::{CollectError, DumpError};
 use crate::model::kernel::{KernelDetails, SocketTimer, TimerKind};
 use crate::model::socket::{SocketEntry, SocketState, TcpState, UdpState};
 
+pub use machine::read_machine_facts;
 pub use procfs::dump_procfs;
 
 /// The kernel's state numbers (include/net/tcp_states.h).
