@@ -5,16 +5,20 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::collector::current_privilege;
 use crate::collector::{CollectError, SocketSource, SystemSource, SystemSourceOptions};
 use crate::export::atomic::{WriteError, write_atomically};
 use crate::export::compare::{
     write_json as write_comparison_json, write_text as write_comparison_text,
 };
 use crate::export::csv::write_csv;
+use crate::export::json::SocketRecord;
 use crate::export::json::{ExportOptions, write_json};
 use crate::export::read::{OpenError, open_snapshot};
 use crate::model::compare::Comparison;
 use crate::model::snapshot::Snapshot;
+use crate::model::socket::Protocol;
+use crate::services::doctor::{BindQuestion, Verdict, why_port};
 use crate::services::registry::Registry;
 
 /// Every socket on this machine next to the port it uses, explained.
@@ -49,6 +53,35 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Predict whether this user can bind ADDR:PORT now, and if not which sockets and rules stand in the
+    /// way (for a socket that sets no options; what SO_REUSEADDR, SO_REUSEPORT or IPV6_V6ONLY change is
+    /// said). Exits 0 whatever the verdict.
+    WhyPort(WhyPortArgs),
+}
+
+/// Options of `sockscope why-port`.
+#[derive(Debug, clap::Args)]
+pub struct WhyPortArgs {
+    /// The port to ask about.
+    pub port: u16,
+    /// The protocol, whose port number space is asked about.
+    #[arg(long = "proto", value_enum, default_value_t = ProtoArg::Tcp)]
+    pub protocol: ProtoArg,
+    /// The local address to bind (0.0.0.0 or :: for every address).
+    #[arg(long = "addr", default_value = "0.0.0.0")]
+    pub address: std::net::IpAddr,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+/// `--proto` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProtoArg {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
 }
 
 /// Output formats of `sockscope diff`.
@@ -168,4 +201,64 @@ pub fn run_diff(
         DiffFormat::Text => write_comparison_text(out, &comparison, &a, &b),
         DiffFormat::Json => write_comparison_json(out, &comparison, &a, &b, Registry::global()),
     })
+}
+
+/// Runs `sockscope why-port`: samples this machine, then answers for this process.
+///
+/// # Errors
+/// When sampling or writing fails; the verdict itself is never an error.
+pub fn run_why_port(args: &WhyPortArgs) -> Result<(), CliError> {
+    let snapshot = SystemSource::new(SystemSourceOptions::default()).sample()?;
+    let question = BindQuestion {
+        protocol: match args.protocol {
+            ProtoArg::Tcp => Protocol::Tcp,
+            ProtoArg::Udp => Protocol::Udp,
+        },
+        address: args.address,
+        port: args.port,
+    };
+    let verdict = why_port(&snapshot, question, current_privilege());
+    to_stdout(|out| match args.format {
+        DiffFormat::Text => write_verdict_text(out, &verdict),
+        DiffFormat::Json => write_verdict_json(out, &verdict, &snapshot),
+    })
+}
+
+fn write_verdict_text(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
+    let q = v.question;
+    writeln!(
+        out,
+        "{}/{} on {}: {}",
+        q.port,
+        q.protocol,
+        q.address,
+        if v.bindable {
+            "bindable"
+        } else {
+            "not bindable"
+        }
+    )?;
+    for reason in &v.reasons {
+        writeln!(out, "- {reason}")?;
+    }
+    Ok(())
+}
+
+fn write_verdict_json(out: &mut dyn Write, v: &Verdict, snapshot: &Snapshot) -> io::Result<()> {
+    let registry = Registry::global();
+    let blockers: Vec<SocketRecord> = v
+        .blockers
+        .iter()
+        .map(|s| SocketRecord::new(s, snapshot, registry))
+        .collect();
+    let doc = serde_json::json!({
+        "port": v.question.port,
+        "protocol": v.question.protocol,
+        "address": v.question.address,
+        "bindable": v.bindable,
+        "blockers": blockers,
+        "reasons": v.reasons,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
+    out.write_all(b"\n")
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sockscope::cli::{Cli, Command, run_diff, run_snapshot};
+use sockscope::cli::{Cli, Command, run_diff, run_snapshot, run_why_port};
 use sockscope::export::read::open_snapshot;
 use sockscope::ui::SockscopeApp;
 
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
             after,
             format,
         }) => run_diff(before, after, *format).map_err(anyhow::Error::from),
+        Some(Command::WhyPort(args)) => run_why_port(args).map_err(anyhow::Error::from),
         Some(Command::Open { file }) => match open_snapshot(file) {
             // Read before the window opens, so a bad file is a one-line error and exit 1.
             Ok(snapshot) => open_window(Some((file.clone(), snapshot))),

@@ -8,11 +8,13 @@ pub mod linux;
 mod owners;
 #[cfg(not(target_os = "linux"))]
 mod portable;
+mod privilege;
 mod replay;
 mod system;
 mod thread;
 
 pub use owners::{InodeOwners, OwnerScan};
+pub use privilege::current_privilege;
 pub use replay::ReplaySource;
 pub use system::{LIVE_OWNER_CACHE, SystemSource, SystemSourceOptions};
 pub use thread::{Collector, CollectorEvent};

@@ -7,6 +7,7 @@ pub mod history;
 pub mod kernel;
 pub mod port_class;
 pub mod ports;
+pub mod privilege;
 pub mod snapshot;
 pub mod socket;
 pub mod state;

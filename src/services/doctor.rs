@@ -1,0 +1,463 @@
+//! The port-conflict doctor: would a plain `bind()` of ADDR:PORT succeed for this process right now, and
+//! if not, which sockets and which rules stand in the way.
+//!
+//! The rules are Linux's (`inet_csk_bind_conflict`, `inet_rcv_saddr_equal`, `ipv6_rcv_saddr_equal`,
+//! `udp_lib_lport_inuse`), applied to the sockets of one snapshot and the host's recorded settings. The
+//! prediction is for a socket that sets no options before `bind()`; what SO_REUSEADDR, SO_REUSEPORT or
+//! IPV6_V6ONLY would change is said as advice, because the existing sockets' own options are not
+//! visible in the kernel's socket dump.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+pub use crate::model::privilege::Privilege;
+use crate::model::snapshot::Snapshot;
+use crate::model::socket::{Protocol, SocketEntry, TcpState};
+
+/// What is asked: may this process bind `address:port` over `protocol`?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BindQuestion {
+    /// TCP or UDP: each has its own port number space.
+    pub protocol: Protocol,
+    /// The local address asked for (`0.0.0.0` or `::` for every address).
+    pub address: IpAddr,
+    /// The port asked for.
+    pub port: u16,
+}
+
+/// Why a bind would fail, as the kernel's error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// EACCES: the port is below the unprivileged threshold and the process lacks CAP_NET_BIND_SERVICE.
+    Privileged,
+    /// EADDRNOTAVAIL: the address is not one of this host's.
+    NotLocal,
+    /// EADDRINUSE: sockets already hold an overlapping address on the port.
+    InUse,
+}
+
+/// The doctor's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// The question answered.
+    pub question: BindQuestion,
+    /// True when a plain bind() is predicted to succeed.
+    pub bindable: bool,
+    /// The kernel errors predicted, most fundamental first (empty when bindable).
+    pub refusals: Vec<Refusal>,
+    /// The sockets that hold an overlapping address on the port.
+    pub blockers: Vec<SocketEntry>,
+    /// Why, and what to do, one sentence each.
+    pub reasons: Vec<String>,
+}
+
+/// The address an existing socket holds for bind conflicts, with its IPV6_V6ONLY as the kernel applies it.
+fn held_address(s: &SocketEntry, snapshot: &Snapshot) -> (IpAddr, bool) {
+    let ip = s.local.ip();
+    let v6only = match ip {
+        IpAddr::V4(_) => false,
+        // The kernel sets IPV6_V6ONLY itself for a specific, non-mapped IPv6 address; a mapped one can
+        // never be v6only. Only `::` depends on the flag, which the dump reports for unconnected sockets.
+        IpAddr::V6(v6) if v6.is_unspecified() => s
+            .details
+            .v6only
+            .unwrap_or_else(|| snapshot.bindv6only().value),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
+    };
+    (ip, v6only)
+}
+
+/// The IPv4 address an address stands for in IPv4's space, if any: itself, or the mapped part.
+fn as_v4(ip: IpAddr) -> Option<Ipv4Addr> {
+    match ip {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+    }
+}
+
+/// Do two bound addresses overlap for bind()? Linux's `inet_rcv_saddr_equal` with wildcards matching.
+/// `a` is the new socket's address and `a_v6only` its IPV6_V6ONLY; `b`, `b_v6only` the existing one's.
+#[must_use]
+pub fn addresses_overlap(a: IpAddr, a_v6only: bool, b: IpAddr, b_v6only: bool) -> bool {
+    let any6 = |ip: IpAddr| matches!(ip, IpAddr::V6(v6) if v6.is_unspecified());
+    // The IPv4 view of each side: an IPv4 address, a mapped one, or `::` without v6only (which also
+    // takes every IPv4 address). None when the side cannot hold IPv4 at all.
+    let v4_view = |ip: IpAddr, v6only: bool| match ip {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(_) if any6(ip) => (!v6only).then_some(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => as_v4(ip),
+    };
+    let v4_overlap = match (v4_view(a, a_v6only), v4_view(b, b_v6only)) {
+        (Some(x), Some(y)) => x == y || x.is_unspecified() || y.is_unspecified(),
+        _ => false,
+    };
+    // The IPv6 view: only IPv6 sockets have one; `::` covers every IPv6 address.
+    let v6_overlap = match (a, b) {
+        (IpAddr::V6(x), IpAddr::V6(y)) if as_v4(a).is_none() && as_v4(b).is_none() => {
+            x == y || x.is_unspecified() || y.is_unspecified()
+        }
+        _ => false,
+    };
+    v4_overlap || v6_overlap
+}
+
+/// Answers `q` for a process with `privilege`, from `snapshot`'s sockets and settings.
+#[must_use]
+pub fn why_port(snapshot: &Snapshot, q: BindQuestion, privilege: Privilege) -> Verdict {
+    let mut v = Verdict {
+        question: q,
+        bindable: true,
+        refusals: Vec::new(),
+        blockers: Vec::new(),
+        reasons: Vec::new(),
+    };
+    if q.port == 0 {
+        v.reasons.push(
+            "Port 0 asks the kernel to pick a free port from the ephemeral range: bind() gets one as \
+             long as the range has a free port for this address."
+                .to_owned(),
+        );
+        return v;
+    }
+    privileged(snapshot, q, privilege, &mut v);
+    local_address(snapshot, q, &mut v);
+    conflicts(snapshot, q, &mut v);
+    ranges(snapshot, q, &mut v);
+    v.bindable = v.refusals.is_empty();
+    if v.bindable {
+        v.reasons.insert(
+            0,
+            format!(
+                "{} can bind: no {} socket holds port {} on an overlapping address.",
+                SocketAddr::new(q.address, q.port),
+                q.protocol,
+                q.port
+            ),
+        );
+    }
+    v
+}
+
+fn privileged(snapshot: &Snapshot, q: BindQuestion, privilege: Privilege, v: &mut Verdict) {
+    let start = snapshot.unprivileged_port_start();
+    if q.port >= start.value {
+        return;
+    }
+    let threshold = format!(
+        "port {} is below net.ipv4.ip_unprivileged_port_start = {}{}",
+        q.port,
+        start.value,
+        start.note()
+    );
+    match privilege {
+        Privilege::CanBindLowPorts => v.reasons.push(format!(
+            "Allowed although {threshold}: this process has CAP_NET_BIND_SERVICE."
+        )),
+        Privilege::Unprivileged => {
+            v.refusals.push(Refusal::Privileged);
+            v.reasons.push(format!(
+                "Refused (EACCES): {threshold}, and this process lacks CAP_NET_BIND_SERVICE. Run the \
+                 server as root, grant it the capability (setcap cap_net_bind_service+ep PROGRAM), or \
+                 use a port of {} or above.",
+                start.value
+            ));
+        }
+        Privilege::Unknown => v.reasons.push(format!(
+            "Binding it needs CAP_NET_BIND_SERVICE (root has it): {threshold}."
+        )),
+    }
+}
+
+fn local_address(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
+    if q.address.is_unspecified() || snapshot.is_own_address(q.address) != Some(false) {
+        return;
+    }
+    v.refusals.push(Refusal::NotLocal);
+    v.reasons.push(format!(
+        "Refused (EADDRNOTAVAIL): {} is not an address of this host's interfaces; bind to one of them \
+         or to {} (unless net.ipv4.ip_nonlocal_bind or IP_FREEBIND allows non-local addresses).",
+        q.address,
+        if q.address.is_ipv4() { "0.0.0.0" } else { "::" }
+    ));
+}
+
+fn conflicts(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
+    let new_v6only = match q.address {
+        IpAddr::V6(v6) if v6.is_unspecified() => snapshot.bindv6only().value,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
+        IpAddr::V4(_) => false,
+    };
+    v.blockers = snapshot
+        .sockets
+        .iter()
+        .filter(|s| s.protocol == q.protocol && s.local.port() == q.port)
+        .filter(|s| {
+            let (held, held_v6only) = held_address(s, snapshot);
+            addresses_overlap(q.address, new_v6only, held, held_v6only)
+        })
+        .cloned()
+        .collect();
+    if v.blockers.is_empty() {
+        return;
+    }
+    v.refusals.push(Refusal::InUse);
+    let listed: Vec<String> = v
+        .blockers
+        .iter()
+        .take(5)
+        .map(|s| {
+            let owner = snapshot.process_name(s).map_or_else(
+                || {
+                    s.owner_note
+                        .map_or("owner unknown", |n| n.as_str())
+                        .to_owned()
+                },
+                |name| format!("{name}[{}]", s.pids.first().copied().unwrap_or(0)),
+            );
+            format!("{s} ({owner})")
+        })
+        .collect();
+    let more = v.blockers.len().saturating_sub(listed.len());
+    v.reasons.push(format!(
+        "Refused (EADDRINUSE): {} overlap{} {}:{} — {}{}.",
+        plural(v.blockers.len(), "socket holds", "sockets hold"),
+        if v.blockers.len() == 1 { "s" } else { "" },
+        q.address,
+        q.port,
+        listed.join("; "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ));
+    v.reasons
+        .extend(conflict_advice(snapshot, q, new_v6only, &v.blockers));
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one} an address that")
+    } else {
+        format!("{n} {many} addresses that")
+    }
+}
+
+/// What would change the outcome, given what kind of sockets block.
+fn conflict_advice(
+    snapshot: &Snapshot,
+    q: BindQuestion,
+    new_v6only: bool,
+    blockers: &[SocketEntry],
+) -> Vec<String> {
+    let mut advice = Vec::new();
+    let listeners = blockers.iter().filter(|s| s.is_listener()).count();
+    let time_wait: Vec<&SocketEntry> = blockers
+        .iter()
+        .filter(|s| s.tcp_state() == Some(TcpState::TimeWait))
+        .collect();
+    if q.address.is_unspecified() {
+        advice.push(format!(
+            "{} is the wildcard: it claims port {} on every {} address, so any socket on the port \
+             blocks it; a specific address that no socket holds may still be free.",
+            q.address,
+            q.port,
+            match (q.address, new_v6only) {
+                (IpAddr::V4(_), _) => "IPv4",
+                (IpAddr::V6(_), true) => "IPv6",
+                (IpAddr::V6(_), false) => "IPv6 and (IPV6_V6ONLY is off) IPv4",
+            }
+        ));
+    }
+    if q.address.is_ipv6() && q.address.is_unspecified() && !new_v6only {
+        let bv6 = snapshot.bindv6only();
+        if blockers.iter().all(|s| as_v4(s.local.ip()).is_some()) {
+            advice.push(format!(
+                "Only IPv4 sockets block it: a new :: socket starts with IPV6_V6ONLY off \
+                 (net.ipv6.bindv6only = {}{}), so it also claims IPv4; setting IPV6_V6ONLY=1 before \
+                 bind() avoids the conflict.",
+                u8::from(bv6.value),
+                bv6.note()
+            ));
+        }
+    }
+    if listeners > 0 {
+        advice.push(
+            "A listening socket blocks the port even for a socket with SO_REUSEADDR; only SO_REUSEPORT \
+             set on both sockets, by the same user, lets a second socket share it."
+                .to_owned(),
+        );
+    } else if !time_wait.is_empty() && time_wait.len() == blockers.len() {
+        let left = time_wait
+            .iter()
+            .filter_map(|s| s.details.timer.map(|t| t.expires_ms))
+            .max();
+        advice.push(format!(
+            "Only TIME_WAIT sockets block it{}: a server that sets SO_REUSEADDR before bind() can \
+             usually bind now (Linux allows it when the old connections' sockets had it too, as \
+             connections accepted by such a server do).",
+            left.map(|ms| format!(
+                ", and the last of them goes away in {:.0} s",
+                f64::from(ms) / 1000.0
+            ))
+            .unwrap_or_default()
+        ));
+    } else if q.protocol == Protocol::Tcp {
+        advice.push(
+            "No listener holds it, only connection sockets (for example the local end of outgoing \
+             connections): a socket with SO_REUSEADDR may bind when those sockets set it too; a plain \
+             bind() fails."
+                .to_owned(),
+        );
+    } else {
+        advice.push(
+            "For UDP, a second socket may bind the same address and port only when both set \
+             SO_REUSEADDR, or both SO_REUSEPORT as the same user."
+                .to_owned(),
+        );
+    }
+    advice
+}
+
+fn ranges(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
+    let range = snapshot.ephemeral_range_known();
+    let reserved = snapshot.is_reserved_port(q.port);
+    if reserved == Some(true) {
+        v.reasons.push(format!(
+            "Port {} is in net.ipv4.ip_local_reserved_ports: the kernel never hands it out as an \
+             ephemeral port, and an explicit bind() is unaffected.",
+            q.port
+        ));
+    } else if range.value.contains(q.port) {
+        v.reasons.push(format!(
+            "Port {} lies in the ephemeral range {}–{}{}: the kernel may give it to an outgoing \
+             connection at any time, so a server that binds it later can find it taken; choose a port \
+             outside the range or add it to net.ipv4.ip_local_reserved_ports.",
+            q.port,
+            range.value.low,
+            range.value.high,
+            range.note()
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::snapshot::MachineFacts;
+    use chrono::Utc;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn address_overlap_follows_linux() {
+        let any4 = ip("0.0.0.0");
+        let any6 = ip("::");
+        let lo = ip("127.0.0.1");
+        assert!(addresses_overlap(any4, false, lo, false));
+        assert!(addresses_overlap(lo, false, any4, false));
+        assert!(!addresses_overlap(ip("127.0.0.2"), false, lo, false));
+        // `::` without v6only takes IPv4 too; with it, not.
+        assert!(addresses_overlap(any4, false, any6, false));
+        assert!(!addresses_overlap(any4, false, any6, true));
+        assert!(addresses_overlap(any6, false, lo, false));
+        assert!(!addresses_overlap(any6, true, lo, false));
+        assert!(addresses_overlap(any6, true, any6, true));
+        // A mapped address is its IPv4 address.
+        assert!(addresses_overlap(ip("::ffff:127.0.0.1"), false, lo, false));
+        assert!(!addresses_overlap(ip("::1"), true, any4, false));
+        assert!(addresses_overlap(ip("::1"), true, any6, true));
+    }
+
+    fn snap(sockets: Vec<SocketEntry>) -> Snapshot {
+        let mut s = Snapshot::empty("h", Utc::now());
+        s.sockets = sockets;
+        s.machine = MachineFacts {
+            unprivileged_port_start: Some(1024),
+            bindv6only: Some(false),
+            local_addresses: Some(vec![ip("127.0.0.1"), ip("::1"), ip("10.0.0.2")]),
+            ..MachineFacts::default()
+        };
+        s
+    }
+
+    fn listener(addr: &str) -> SocketEntry {
+        SocketEntry::tcp(
+            addr.parse().unwrap(),
+            "0.0.0.0:0".parse().unwrap(),
+            TcpState::Listen,
+        )
+    }
+
+    fn ask(s: &Snapshot, addr: &str, port: u16, privilege: Privilege) -> Verdict {
+        why_port(
+            s,
+            BindQuestion {
+                protocol: Protocol::Tcp,
+                address: ip(addr),
+                port,
+            },
+            privilege,
+        )
+    }
+
+    #[test]
+    fn a_listener_on_loopback_blocks_the_wildcard_but_not_another_address() {
+        let s = snap(vec![listener("127.0.0.1:8080")]);
+        let v = ask(&s, "0.0.0.0", 8080, Privilege::Unprivileged);
+        assert!(!v.bindable);
+        assert_eq!(v.refusals, vec![Refusal::InUse]);
+        assert_eq!(v.blockers.len(), 1);
+        assert!(
+            v.reasons[0].starts_with("Refused (EADDRINUSE)"),
+            "{:?}",
+            v.reasons
+        );
+        assert!(ask(&s, "127.0.0.2", 8080, Privilege::Unprivileged).bindable);
+    }
+
+    #[test]
+    fn privileged_ports_use_the_machines_threshold() {
+        let mut s = snap(vec![]);
+        let v = ask(&s, "127.0.0.1", 80, Privilege::Unprivileged);
+        assert_eq!(v.refusals, vec![Refusal::Privileged]);
+        assert!(v.reasons[0].contains("ip_unprivileged_port_start = 1024"));
+        assert!(ask(&s, "127.0.0.1", 80, Privilege::CanBindLowPorts).bindable);
+        s.machine.unprivileged_port_start = Some(0);
+        assert!(ask(&s, "127.0.0.1", 80, Privilege::Unprivileged).bindable);
+        s.machine.unprivileged_port_start = None;
+        let assumed = ask(&s, "127.0.0.1", 80, Privilege::Unprivileged);
+        assert!(
+            assumed.reasons[0].contains("(assumed"),
+            "{:?}",
+            assumed.reasons
+        );
+    }
+
+    #[test]
+    fn a_foreign_address_is_not_available() {
+        let s = snap(vec![]);
+        let v = ask(&s, "192.0.2.7", 8080, Privilege::Unprivileged);
+        assert_eq!(v.refusals, vec![Refusal::NotLocal]);
+        assert!(ask(&s, "10.0.0.2", 8080, Privilege::Unprivileged).bindable);
+    }
+
+    #[test]
+    fn a_dual_stack_wildcard_is_blocked_by_ipv4_and_says_v6only_helps() {
+        let s = snap(vec![listener("0.0.0.0:8443")]);
+        let v = ask(&s, "::", 8443, Privilege::Unprivileged);
+        assert!(!v.bindable);
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("setting IPV6_V6ONLY=1")),
+            "{:?}",
+            v.reasons
+        );
+        let mut only6 = listener("[::]:9443");
+        only6.details.v6only = Some(true);
+        let s = snap(vec![only6]);
+        assert!(ask(&s, "0.0.0.0", 9443, Privilege::Unprivileged).bindable);
+    }
+}
