@@ -738,3 +738,72 @@ fn what_the_collector_could_not_see_shows_in_the_status_bar() {
             .is_some()
     );
 }
+
+#[test]
+fn socket_vs_port_page_answers_with_live_evidence_and_links_select_sockets() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    h.get_by_label("Socket vs port").click();
+    h.run();
+    for aspect in [
+        "Definition",
+        "Scope",
+        "Type",
+        "Role",
+        "Configuration",
+        "Security",
+        "Connection type",
+        "Lifecycle",
+        "Addressing",
+        "Dependency",
+        "Examples",
+    ] {
+        assert!(h.query_by_label(aspect).is_some(), "aspect {aspect}");
+    }
+    for question in [
+        "Can a socket use several ports?",
+        "Are open ports exploitable?",
+        "Can a running service change its port?",
+        "Are port numbers the same everywhere?",
+    ] {
+        assert!(h.query_by_label(question).is_some(), "question {question}");
+    }
+    // Live numbers from the replayed machine: 2 TCP ports in use besides UDP's 5353, 9 sockets.
+    assert!(
+        h.query_by_label_contains("by 9 sockets of 4 processes")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label("Port 5432/tcp carries 4 sockets.")
+            .is_some()
+    );
+    h.get_by_label("Port 5432/tcp carries 4 sockets.")
+        .scroll_to_me();
+    h.run();
+    h.get_by_label("Port 5432/tcp carries 4 sockets.").click();
+    h.run();
+    assert_eq!(
+        h.state().settings().view,
+        sockscope::ui::settings::View::Sockets
+    );
+    let selected = h.state().selected().expect("the link selects a socket");
+    assert_eq!(selected.local.port(), 5432);
+}
+
+#[test]
+fn the_bind_doctor_names_the_listener_that_blocks_a_port() {
+    let mut h = harness(vec![machine(0)], Settings::default());
+    h.get_by_label("Ports").click();
+    h.run();
+    h.get_by_label("Can I bind…?").click();
+    h.run();
+    // Selecting port 5432 asks about it; the postgres listener on 0.0.0.0 holds it.
+    h.get_by_label("postgresql").click();
+    h.run();
+    assert!(h.query_by_label("not bindable now").is_some());
+    assert!(h.query_by_label_contains("Refused (EADDRINUSE)").is_some());
+    assert!(
+        h.query_by_label_contains("LISTEN (postgres[100])")
+            .is_some(),
+        "the blocking listener and its owner are named"
+    );
+}

@@ -19,6 +19,7 @@ use super::diff_view::{DiffView, Shown};
 use super::export_window::ExportWindow;
 use super::filter::Filter;
 use super::inspector::Inspector;
+use super::learn::LearnPage;
 use super::ports_table::PortsTable;
 use super::rows::{RowRef, SortSpec, ViewInput};
 use super::settings::{STORAGE_KEY, Settings, View};
@@ -30,6 +31,7 @@ use crate::export::atomic::write_atomically;
 use crate::export::json::ExportOptions;
 use crate::export::read::open_snapshot;
 use crate::model::compare::Comparison;
+use crate::model::privilege::Privilege;
 use crate::services::registry::Registry;
 
 /// Where samples come from.
@@ -93,6 +95,9 @@ pub struct SockscopeApp {
     comparison: Option<Shown>,
     export_window: ExportWindow,
     diff_view: DiffView,
+    learn: LearnPage,
+    /// What this process may bind, for the doctor's answers about live data.
+    live_privilege: Privilege,
 }
 
 impl SockscopeApp {
@@ -132,7 +137,9 @@ impl SockscopeApp {
                 return app;
             }
         };
-        Self::build(&cc.egui_ctx, feed, settings)
+        let mut app = Self::build(&cc.egui_ctx, feed, settings);
+        app.live_privilege = crate::collector::current_privilege();
+        app
     }
 
     /// An app fed by `source` only when [`SockscopeApp::sample_now`] is called: for tests and replays,
@@ -166,7 +173,7 @@ impl SockscopeApp {
             message_is_error: false,
             toolbar: Toolbar::default(),
             sockets_table: SocketsTable,
-            ports_table: PortsTable,
+            ports_table: PortsTable::default(),
             inspector: Inspector,
             status_bar: StatusBar,
             charts: Charts::default(),
@@ -176,6 +183,8 @@ impl SockscopeApp {
             comparison: None,
             export_window: ExportWindow::default(),
             diff_view: DiffView,
+            learn: LearnPage::default(),
+            live_privilege: Privilege::Unknown,
         }
     }
 
@@ -262,6 +271,15 @@ impl SockscopeApp {
     #[must_use]
     pub fn charts(&self) -> &Charts {
         &self.charts
+    }
+
+    /// The privilege the doctor answers for: this process's for live data, unknown for a file.
+    fn privilege(&self) -> Privilege {
+        if self.file.is_some() {
+            Privilege::Unknown
+        } else {
+            self.live_privilege
+        }
     }
 
     /// True while the view is frozen.
@@ -727,7 +745,7 @@ impl SockscopeApp {
         if let (Some((socket, closed)), Some(view), true) = (
             &self.selected_entry,
             &self.shown,
-            self.settings.view != View::Charts,
+            !matches!(self.settings.view, View::Charts | View::Learn),
         ) {
             let height = ui.available_height();
             egui::Panel::bottom("inspector")
@@ -754,10 +772,16 @@ impl SockscopeApp {
             }
             (Some(view), View::Ports) => {
                 commands.extend(
-                    self.ports_table
-                        .ui(ui, view, self.selected_port, self.selected),
+                    self.ports_table.ui(
+                        ui,
+                        view,
+                        self.selected_port,
+                        self.selected,
+                        self.privilege(),
+                    ),
                 );
             }
+            (Some(view), View::Learn) => commands.extend(self.learn.ui(ui, view)),
             (Some(_), View::Diff) => match &self.comparison {
                 Some(shown) => commands.extend(self.diff_view.ui(ui, shown, self.selected)),
                 None => {

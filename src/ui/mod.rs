@@ -4,6 +4,7 @@
 //! of the frame.
 
 pub mod app;
+pub mod bind_doctor;
 pub mod charts;
 pub mod command;
 pub mod dialogs;
@@ -11,6 +12,7 @@ pub mod diff_view;
 pub mod export_window;
 pub mod filter;
 pub mod inspector;
+pub mod learn;
 pub mod ports_table;
 pub mod rows;
 pub mod settings;

@@ -4,9 +4,11 @@
 use egui::{Label, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
+use super::bind_doctor::BindDoctor;
 use super::command::Command;
 use super::view_worker::ComputedView;
 use crate::model::ports::PortUsage;
+use crate::model::privilege::Privilege;
 use crate::model::socket::{Protocol, SocketKey};
 use crate::model::traffic::format_rate;
 use crate::services::registry::Registry;
@@ -49,9 +51,11 @@ const HEADERS: [(&str, &str, f32); 11] = [
     ("Processes", "Processes owning sockets on this port", 120.0),
 ];
 
-/// The ports panel.
+/// The ports panel, with the bind doctor above the table.
 #[derive(Debug, Default)]
-pub struct PortsTable;
+pub struct PortsTable {
+    doctor: BindDoctor,
+}
 
 fn process_names(usage: &PortUsage, view: &ComputedView) -> String {
     let snap = &view.input.snapshot;
@@ -111,6 +115,7 @@ impl PortsTable {
         view: &ComputedView,
         selected: Option<(Protocol, u16)>,
         selected_socket: Option<SocketKey>,
+        privilege: Privilege,
     ) -> Vec<Command> {
         let registry = Registry::global();
         let mut commands = Vec::new();
@@ -118,6 +123,7 @@ impl PortsTable {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         ui.style_mut().interaction.selectable_labels = false;
         let ports = view.ports.ports();
+        commands.extend(self.doctor.ui(ui, view, privilege));
         process_traffic(ui, view);
         let table_height = if selected.is_some() {
             ui.available_height() * 0.55
@@ -195,6 +201,7 @@ impl PortsTable {
                             ui.add(Label::new(process_names(usage, view)).truncate());
                         });
                         if row.response().clicked() {
+                            self.doctor.ask_about(key.0, key.1);
                             commands.push(Command::SelectPort(if selected == Some(key) {
                                 None
                             } else {

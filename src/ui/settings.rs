@@ -16,11 +16,13 @@ pub enum View {
     Charts,
     /// A comparison of two snapshots.
     Diff,
+    /// Socket vs port, explained with this machine's sockets.
+    Learn,
 }
 
 impl View {
     /// Every view, in toolbar order.
-    pub const ALL: [Self; 3] = [Self::Sockets, Self::Ports, Self::Charts];
+    pub const ALL: [Self; 4] = [Self::Sockets, Self::Ports, Self::Charts, Self::Learn];
 
     /// Its toolbar label.
     #[must_use]
@@ -30,6 +32,7 @@ impl View {
             Self::Ports => "Ports",
             Self::Charts => "Charts",
             Self::Diff => "Diff",
+            Self::Learn => "Socket vs port",
         }
     }
 }

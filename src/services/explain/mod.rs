@@ -7,6 +7,7 @@
 
 mod aspects;
 mod kernel;
+mod page;
 mod port;
 mod role;
 #[cfg(test)]
@@ -14,6 +15,7 @@ mod tests;
 mod tuple;
 
 pub use kernel::kernel_lines;
+pub use page::{Evidence, Faq, Page, PageAspect, page};
 pub use tuple::{state_meaning, udp_state_meaning};
 
 use crate::model::ports::PortsIndex;

@@ -1,0 +1,475 @@
+//! The "Socket vs port" page: the comparison aspect by aspect and the four questions people ask, each
+//! answered with evidence from the sockets of one snapshot, with links to the sockets it cites.
+
+use std::collections::HashMap;
+
+use crate::model::port_class::PortClass;
+use crate::model::ports::{Exposure, PortsIndex};
+use crate::model::snapshot::Snapshot;
+use crate::model::socket::{Protocol, SocketEntry, SocketKey, TcpState};
+use crate::services::registry::Registry;
+
+/// A sentence of live evidence, with the socket it cites (a link that selects it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// What this machine shows.
+    pub text: String,
+    /// The socket cited, if one.
+    pub socket: Option<SocketKey>,
+}
+
+/// One row of the comparison: what the aspect means for ports and for sockets, and what this machine
+/// shows of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageAspect {
+    /// The aspect, e.g. "Scope".
+    pub aspect: &'static str,
+    /// For a port.
+    pub port: String,
+    /// For a socket.
+    pub socket: String,
+    /// Live evidence.
+    pub evidence: Vec<Evidence>,
+}
+
+/// A question with its answer and live evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Faq {
+    /// The question.
+    pub question: &'static str,
+    /// The answer, true everywhere.
+    pub answer: String,
+    /// What this machine shows.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The whole page for one snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The comparison, aspect by aspect.
+    pub aspects: Vec<PageAspect>,
+    /// The questions.
+    pub faqs: Vec<Faq>,
+}
+
+fn cite(text: String, s: &SocketEntry) -> Evidence {
+    Evidence {
+        text,
+        socket: Some(s.key()),
+    }
+}
+
+fn say(text: String) -> Evidence {
+    Evidence { text, socket: None }
+}
+
+/// Facts about one snapshot that several answers cite, computed once.
+struct Facts<'a> {
+    snap: &'a Snapshot,
+    ports: &'a PortsIndex,
+    registry: &'a Registry,
+    listeners: Vec<&'a SocketEntry>,
+    connected: Option<&'a SocketEntry>,
+    udp: Option<&'a SocketEntry>,
+    busiest_port: Option<(Protocol, u16, usize)>,
+}
+
+impl<'a> Facts<'a> {
+    fn of(snap: &'a Snapshot, ports: &'a PortsIndex, registry: &'a Registry) -> Self {
+        let listeners: Vec<&SocketEntry> =
+            snap.sockets.iter().filter(|s| s.is_listener()).collect();
+        let connected = snap
+            .sockets
+            .iter()
+            .find(|s| s.tcp_state() == Some(TcpState::Established) && !s.pids.is_empty())
+            .or_else(|| snap.sockets.iter().find(|s| s.peer().is_some()));
+        let udp = snap.sockets.iter().find(|s| s.protocol == Protocol::Udp);
+        let busiest_port = ports
+            .ports()
+            .iter()
+            .max_by_key(|p| (p.sockets.len(), std::cmp::Reverse(p.port)))
+            .map(|p| (p.protocol, p.port, p.sockets.len()));
+        Self {
+            snap,
+            ports,
+            registry,
+            listeners,
+            connected,
+            udp,
+            busiest_port,
+        }
+    }
+
+    fn first_on(&self, protocol: Protocol, port: u16) -> Option<&'a SocketEntry> {
+        let usage = self.ports.get(protocol, port)?;
+        usage
+            .sockets
+            .first()
+            .and_then(|i| self.snap.sockets.get(*i))
+    }
+
+    fn owner(&self, s: &SocketEntry) -> String {
+        self.snap
+            .process_name(s)
+            .map_or_else(|| "an unknown owner".to_owned(), str::to_owned)
+    }
+}
+
+/// Builds the page from `snap`.
+#[must_use]
+pub fn page(snap: &Snapshot, ports: &PortsIndex, registry: &Registry) -> Page {
+    let f = Facts::of(snap, ports, registry);
+    Page {
+        aspects: aspects(&f),
+        faqs: vec![
+            several_ports(&f),
+            exploitable(&f),
+            change_port(&f),
+            same_everywhere(&f),
+        ],
+    }
+}
+
+fn aspects(f: &Facts<'_>) -> Vec<PageAspect> {
+    let count = |p: Protocol| f.ports.ports().iter().filter(|u| u.protocol == p).count();
+    let by_class = |c: PortClass| f.ports.ports().iter().filter(|u| u.class() == c).count();
+    let processes = f.snap.processes.len();
+    let range = f.snap.ephemeral_range_known();
+    let in_range = f
+        .snap
+        .sockets
+        .iter()
+        .filter(|s| range.value.contains(s.local.port()))
+        .count();
+    let aspect = |aspect, port: &str, socket: &str, evidence| PageAspect {
+        aspect,
+        port: port.to_owned(),
+        socket: socket.to_owned(),
+        evidence,
+    };
+    vec![
+        aspect(
+            "Definition",
+            "A 16-bit number (0–65535) in the TCP or the UDP number space of one host.",
+            "An endpoint object a process opens with socket(): bound to a local address and port and, \
+             once connected, identified by its 5-tuple.",
+            vec![say(format!(
+                "Here: {} TCP and {} UDP ports in use, by {} sockets of {processes} processes.",
+                count(Protocol::Tcp),
+                count(Protocol::Udp),
+                f.snap.sockets.len()
+            ))],
+        ),
+        aspect(
+            "Scope",
+            "One per number per protocol per host (per network namespace): 53/tcp and 53/udp are two ports.",
+            "Belongs to the processes that hold a file descriptor for it; a fork() shares it.",
+            scope_evidence(f),
+        ),
+        aspect(
+            "Type",
+            "RFC 6335 classes by number: system 0–1023, user 1024–49151, dynamic 49152–65535.",
+            "By protocol: a TCP socket is a byte stream (SOCK_STREAM), a UDP socket sends datagrams \
+             (SOCK_DGRAM).",
+            vec![say(format!(
+                "Here: {} system, {} user and {} dynamic ports in use.",
+                by_class(PortClass::System),
+                by_class(PortClass::User),
+                by_class(PortClass::Dynamic)
+            ))],
+        ),
+        aspect(
+            "Role",
+            "Names a service by convention (IANA's registry): clients find a server by its port.",
+            "Does the work: a TCP listener accepts connections, and each accepted connection is a new \
+             socket on the same port.",
+            role_evidence(f),
+        ),
+        aspect(
+            "Configuration",
+            "Chosen by a program's bind(), or picked by the kernel from the ephemeral range when a program \
+             connects without binding.",
+            "Set per socket with options (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY, timeouts…).",
+            vec![say(format!(
+                "Here: the ephemeral range is {}–{}{}, and {in_range} sockets use a port in it.",
+                range.value.low,
+                range.value.high,
+                range.note()
+            ))],
+        ),
+        aspect(
+            "Security",
+            "A listening port is what a scanner finds; what can be attacked is the program behind it.",
+            "Belongs to processes running as some user; the kernel records the uid that created it.",
+            security_evidence(f),
+        ),
+        aspect(
+            "Connection type",
+            "Comes from the number space the port is in: a TCP port's sockets are connection-oriented, \
+             a UDP port's sockets exchange datagrams.",
+            "A TCP socket goes through connection states (RFC 9293); a UDP socket is connected (to one \
+             peer, after connect()) or not.",
+            f.connected
+                .map(|s| vec![cite(format!("For example {s}."), s)])
+                .unwrap_or_default(),
+        ),
+        aspect(
+            "Lifecycle",
+            "In use while at least one socket is bound to it (a TIME_WAIT socket counts).",
+            "Lives from socket() to close(); TCP may keep the tuple in TIME_WAIT after close().",
+            vec![say(format!(
+                "Here: {} sockets in TIME_WAIT hold their ports after their programs closed them.",
+                f.snap
+                    .sockets
+                    .iter()
+                    .filter(|s| s.tcp_state() == Some(TcpState::TimeWait))
+                    .count()
+            ))],
+        ),
+        aspect(
+            "Addressing",
+            "Half of an endpoint: with an IP address it makes ADDR:PORT.",
+            "A connected socket is told apart by protocol, local address, local port, remote address \
+             and remote port.",
+            f.connected
+                .map(|s| {
+                    let peer = s.peer().map_or_else(String::new, |p| p.to_string());
+                    vec![cite(
+                        format!(
+                            "{} {} ↔ {peer}: five values, two ports.",
+                            s.protocol, s.local
+                        ),
+                        s,
+                    )]
+                })
+                .unwrap_or_default(),
+        ),
+        aspect(
+            "Dependency",
+            "Exists in use only through sockets bound to it.",
+            "Needs a local port: bind() chooses it, or connect() has the kernel pick one.",
+            f.busiest_port
+                .and_then(|(p, n, count)| {
+                    let s = f.first_on(p, n)?;
+                    Some(vec![cite(
+                        format!("{n}/{p} carries {count} sockets right now."),
+                        s,
+                    )])
+                })
+                .unwrap_or_default(),
+        ),
+        aspect(
+            "Examples",
+            "443/tcp (https), 53/udp (domain), 5432/tcp (postgresql) in IANA's registry.",
+            "A listener, each connection it accepted, a client's connection, a DNS resolver's UDP socket.",
+            examples(f),
+        ),
+    ]
+}
+
+fn scope_evidence(f: &Facts<'_>) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    let both = f
+        .ports
+        .ports()
+        .iter()
+        .find(|u| u.protocol == Protocol::Tcp && f.ports.get(Protocol::Udp, u.port).is_some());
+    if let Some(u) = both {
+        out.push(say(format!(
+            "Here: {0}/tcp and {0}/udp are both in use — two ports that share a number.",
+            u.port
+        )));
+    }
+    if let Some(s) = f.snap.sockets.iter().find(|s| s.pids.len() > 1) {
+        out.push(cite(
+            format!("{s} is held by {} processes at once.", s.pids.len()),
+            s,
+        ));
+    }
+    out
+}
+
+fn role_evidence(f: &Facts<'_>) -> Vec<Evidence> {
+    let connected = f.snap.sockets.iter().filter(|s| s.peer().is_some()).count();
+    let mut out = vec![say(format!(
+        "Here: {} listeners and {connected} connected sockets.",
+        f.listeners.len()
+    ))];
+    if let Some(l) = f.listeners.first() {
+        let p = l.local.port();
+        let accepted = f
+            .ports
+            .get(l.protocol, p)
+            .map_or(0, |u| u.sockets.len().saturating_sub(1));
+        out.push(cite(
+            format!(
+                "{} listens on {p}/{} ({}); {accepted} other sockets share that port.",
+                f.owner(l),
+                l.protocol,
+                f.registry.name(p, l.protocol)
+            ),
+            l,
+        ));
+    }
+    out
+}
+
+fn security_evidence(f: &Facts<'_>) -> Vec<Evidence> {
+    let open: Vec<&&SocketEntry> = f
+        .listeners
+        .iter()
+        .filter(|s| Exposure::of(s.local.ip()) == Exposure::AllInterfaces)
+        .collect();
+    let local = f
+        .listeners
+        .iter()
+        .filter(|s| Exposure::of(s.local.ip()) == Exposure::Loopback)
+        .count();
+    let mut out = vec![say(format!(
+        "Here: {} listeners on every interface (reachable from the network unless a firewall blocks \
+         them), {local} on loopback only.",
+        open.len()
+    ))];
+    out.extend(open.first().map(|s| {
+        cite(
+            format!(
+                "{} is reachable on port {} from any network.",
+                f.owner(s),
+                s.local.port()
+            ),
+            s,
+        )
+    }));
+    out
+}
+
+fn examples(f: &Facts<'_>) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    out.extend(
+        f.listeners
+            .first()
+            .map(|s| cite(format!("A listener: {s} ({}).", f.owner(s)), s)),
+    );
+    out.extend(
+        f.connected
+            .map(|s| cite(format!("A connection: {s} ({}).", f.owner(s)), s)),
+    );
+    out.extend(
+        f.udp
+            .map(|s| cite(format!("A UDP socket: {s} ({}).", f.owner(s)), s)),
+    );
+    out
+}
+
+fn several_ports(f: &Facts<'_>) -> Faq {
+    let mut evidence = Vec::new();
+    if let Some(s) = f.connected {
+        if let Some(peer) = s.peer() {
+            evidence.push(cite(
+                format!(
+                    "{s} uses local port {} here and the peer's port {} there.",
+                    s.local.port(),
+                    peer.port()
+                ),
+                s,
+            ));
+        }
+    }
+    if let Some((p, n, count)) = f.busiest_port {
+        if let Some(s) = f.first_on(p, n) {
+            evidence.push(cite(format!("Port {n}/{p} carries {count} sockets."), s));
+        }
+    }
+    // Two listeners on one address and port: only SO_REUSEPORT allows that.
+    let mut by_addr: HashMap<(Protocol, std::net::SocketAddr), Vec<&SocketEntry>> = HashMap::new();
+    for l in &f.listeners {
+        by_addr.entry((l.protocol, l.local)).or_default().push(l);
+    }
+    if let Some(group) = by_addr.values().find(|g| g.len() > 1) {
+        evidence.push(cite(
+            format!(
+                "{} listeners share {} through SO_REUSEPORT; the kernel spreads new connections over them.",
+                group.len(),
+                group[0].local
+            ),
+            group[0],
+        ));
+    }
+    Faq {
+        question: "Can a socket use several ports?",
+        answer: "A socket is bound to one local port. A connected socket also names its peer's port, so \
+                 one conversation involves two ports, one on each host. The other way round, one port \
+                 carries many sockets: a listener and every connection it accepted."
+            .to_owned(),
+        evidence,
+    }
+}
+
+fn exploitable(f: &Facts<'_>) -> Faq {
+    Faq {
+        question: "Are open ports exploitable?",
+        answer: "A port is a number; it cannot be attacked by itself. What an attacker reaches through an \
+                 open port is the program listening on it, so the risk is that program's flaws and \
+                 configuration, and who can reach the address it listens on."
+            .to_owned(),
+        evidence: security_evidence(f),
+    }
+}
+
+fn change_port(f: &Facts<'_>) -> Faq {
+    let evidence = f
+        .listeners
+        .first()
+        .map(|l| {
+            vec![cite(
+                format!(
+                    "{} listens on {}: moving it means a new socket bound to the new port.",
+                    f.owner(l),
+                    l.local
+                ),
+                l,
+            )]
+        })
+        .unwrap_or_default();
+    Faq {
+        question: "Can a running service change its port?",
+        answer: "Not in place: a socket's local port is fixed once it is bound. A service \"changes port\" \
+                 by binding a new socket to the new port (usually on restart or reload); connections \
+                 already accepted keep the port they were made on until they close."
+            .to_owned(),
+        evidence,
+    }
+}
+
+fn same_everywhere(f: &Facts<'_>) -> Faq {
+    let range = f.snap.ephemeral_range_known();
+    let mut evidence = vec![say(format!(
+        "This host picks ephemeral ports from {}–{}{}; IANA's dynamic range is 49152–65535, and other \
+         systems use other ranges.",
+        range.value.low,
+        range.value.high,
+        range.note()
+    ))];
+    evidence.extend(f.listeners.iter().find_map(|l| {
+        let name = f.registry.name(l.local.port(), l.protocol);
+        let owner = f.snap.process_name(l)?;
+        (!name.is_empty()).then(|| {
+            cite(
+                format!(
+                    "{}/{} is registered as {name}; here {owner} listens on it.",
+                    l.local.port(),
+                    l.protocol
+                ),
+                l,
+            )
+        })
+    }));
+    Faq {
+        question: "Are port numbers the same everywhere?",
+        answer: "The numbers and IANA's registry are the same everywhere, but the registry is a \
+                 convention: any program may listen on any free port it may bind, and every host (and \
+                 network namespace) has its own ports in use."
+            .to_owned(),
+        evidence,
+    }
+}

@@ -1,0 +1,99 @@
+//! The "Socket vs port" page: the comparison and the four common questions, answered with this
+//! machine's sockets; every cited socket is a link that selects it in the Sockets view.
+
+use std::sync::Arc;
+
+use egui::RichText;
+
+use super::command::Command;
+use super::settings::View;
+use super::view_worker::ComputedView;
+use crate::services::explain::{Evidence, Page, page};
+use crate::services::registry::Registry;
+
+/// The page panel. The page is rebuilt only when the data shown changes.
+#[derive(Debug, Default)]
+pub struct LearnPage {
+    cached: Option<(u64, Arc<Page>)>,
+}
+
+fn evidence(ui: &mut egui::Ui, items: &[Evidence], commands: &mut Vec<Command>) {
+    for e in items {
+        match e.socket {
+            Some(key) => {
+                if ui
+                    .link(&e.text)
+                    .on_hover_text("Select this socket")
+                    .clicked()
+                {
+                    commands.push(Command::SetView(View::Sockets));
+                    commands.push(Command::SelectSocket(Some(key)));
+                }
+            }
+            None => {
+                ui.add(egui::Label::new(&e.text).wrap());
+            }
+        }
+    }
+}
+
+impl LearnPage {
+    fn page(&mut self, view: &ComputedView) -> Arc<Page> {
+        let generation = view.input.generation;
+        match &self.cached {
+            Some((g, page)) if *g == generation => Arc::clone(page),
+            _ => {
+                let built = Arc::new(page(&view.input.snapshot, &view.ports, Registry::global()));
+                self.cached = Some((generation, Arc::clone(&built)));
+                built
+            }
+        }
+    }
+
+    /// Draws the page for what `view` shows.
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &ComputedView) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let page = self.page(view);
+        egui::ScrollArea::vertical()
+            .id_salt("learn-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.heading("Socket vs port, on this machine");
+                ui.label(
+                    "A port is a number in the TCP or the UDP number space of one host; a socket is an \
+                     endpoint a process opens, bound to a port. Each row below is filled from the sockets \
+                     shown now; links select the socket they cite.",
+                );
+                ui.add_space(6.0);
+                egui::Grid::new("learn-aspects")
+                    .num_columns(4)
+                    .striped(true)
+                    .spacing([12.0, 8.0])
+                    .show(ui, |ui| {
+                        for title in ["Aspect", "Port", "Socket", "On this machine"] {
+                            ui.label(RichText::new(title).strong());
+                        }
+                        ui.end_row();
+                        for a in &page.aspects {
+                            ui.label(RichText::new(a.aspect).strong());
+                            ui.add(egui::Label::new(&a.port).wrap());
+                            ui.add(egui::Label::new(&a.socket).wrap());
+                            ui.vertical(|ui| evidence(ui, &a.evidence, &mut commands));
+                            ui.end_row();
+                        }
+                    });
+                ui.add_space(10.0);
+                ui.heading("Questions people ask");
+                for faq in &page.faqs {
+                    egui::CollapsingHeader::new(RichText::new(faq.question).strong())
+                        .id_salt(faq.question)
+                        .default_open(true)
+                        .show(ui, |ui| {
+                            ui.add(egui::Label::new(&faq.answer).wrap());
+                            evidence(ui, &faq.evidence, &mut commands);
+                        });
+                }
+            });
+        commands
+    }
+}
