@@ -1,9 +1,9 @@
 //! What a port number is registered for: IANA's registry, overlaid with the local `/etc/services`.
 //!
 //! The IANA table is compiled into the binary (`assets/services/iana-ports.tsv`, see its PROVENANCE) and
-//! parsed once on first use. Local names win for display because they are what `ss` and `netstat` print
-//! on this machine (80/tcp is `http` locally, `www-http` at IANA); IANA's descriptions stay because
-//! `/etc/services` has none.
+//! parsed once on first use. IANA's service name is the name shown (RFC 6335 §5: 80/tcp is `http`, with
+//! aliases `www` and `www-http`); a different name in this machine's `/etc/services` is kept beside it,
+//! and names only `/etc/services` knows fill ports IANA leaves unnamed.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -15,12 +15,14 @@ use crate::model::socket::Protocol;
 pub const IANA_TSV: &str = include_str!("../../assets/services/iana-ports.tsv");
 
 /// What the registry knows about one (port, protocol).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServiceInfo {
-    /// Service name for display (local name when `/etc/services` has one, else IANA's); may be empty.
+    /// IANA's service name, or the local `/etc/services` name where IANA has none; may be empty.
     pub name: String,
-    /// IANA's service name, when it has one and it differs from `name`.
-    pub iana_name: Option<String>,
+    /// IANA's aliases for the same assignment (80/tcp: `www`, `www-http`).
+    pub aliases: Vec<String>,
+    /// This machine's `/etc/services` name, when it differs from `name` and the aliases.
+    pub local_name: Option<String>,
     /// IANA's description, e.g. "The Secure Shell (SSH) Protocol".
     pub description: String,
 }
@@ -100,7 +102,7 @@ impl Registry {
                 line: line_no,
                 reason: reason.to_owned(),
             };
-            let mut fields = line.splitn(4, '\t');
+            let mut fields = line.splitn(5, '\t');
             let port: u16 = fields
                 .next()
                 .and_then(|p| p.parse().ok())
@@ -111,9 +113,17 @@ impl Registry {
                 .ok_or_else(|| bad("protocol is not tcp or udp"))?;
             let name = fields.next().ok_or_else(|| bad("missing name"))?;
             let description = fields.next().ok_or_else(|| bad("missing description"))?;
+            let aliases = fields
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
             let info = ServiceInfo {
                 name: name.to_owned(),
-                iana_name: None,
+                aliases,
+                local_name: None,
                 description: description.to_owned(),
             };
             if entries.insert((port, protocol), info).is_some() {
@@ -127,8 +137,8 @@ impl Registry {
         Ok(Self { entries })
     }
 
-    /// Lays `/etc/services` text over the registry: its names win for display, IANA's description and name
-    /// stay. Malformed lines are skipped, as libc's `getservent` does.
+    /// Lays `/etc/services` text over the registry: a local name fills a port IANA leaves unnamed and is
+    /// kept beside IANA's name where it differs. Malformed lines are skipped, as libc's `getservent` does.
     pub fn overlay_etc_services(&mut self, text: &str) {
         for line in text.lines() {
             let content = line.split('#').next().unwrap_or_default();
@@ -142,18 +152,15 @@ impl Registry {
             let (Ok(port), Some(protocol)) = (port.parse::<u16>(), parse_protocol(proto)) else {
                 continue;
             };
-            let entry = self
-                .entries
-                .entry((port, protocol))
-                .or_insert_with(|| ServiceInfo {
-                    name: String::new(),
-                    iana_name: None,
-                    description: String::new(),
-                });
+            let entry = self.entries.entry((port, protocol)).or_default();
             // /etc/services lists the canonical name first; later lines for the same key are aliases.
-            if entry.iana_name.is_none() && entry.name != name {
-                let iana = std::mem::replace(&mut entry.name, name.to_owned());
-                entry.iana_name = (!iana.is_empty()).then_some(iana);
+            if entry.name.is_empty() {
+                entry.name = name.to_owned();
+            } else if entry.local_name.is_none()
+                && entry.name != name
+                && !entry.aliases.iter().any(|a| a == name)
+            {
+                entry.local_name = Some(name.to_owned());
             }
         }
     }
@@ -265,18 +272,35 @@ mod tests {
     }
 
     #[test]
-    fn local_names_win_and_iana_descriptions_stay() {
+    fn iana_primary_names_come_first_with_their_aliases() {
+        let r = Registry::from_iana_tsv(IANA_TSV).unwrap();
+        let http = r.service(80, Protocol::Tcp).unwrap();
+        assert_eq!(http.name, "http", "IANA's service name for 80/tcp");
+        assert_eq!(http.aliases, vec!["www", "www-http"]);
+        assert_eq!(r.name(42, Protocol::Tcp), "name");
+        let ports_with_aliases = r.entries.values().filter(|s| !s.aliases.is_empty()).count();
+        assert_eq!(ports_with_aliases, 190);
+    }
+
+    #[test]
+    fn local_names_fill_gaps_and_sit_beside_iana_names() {
         let mut r = Registry::from_iana_tsv(IANA_TSV).unwrap();
-        assert_eq!(r.name(80, Protocol::Tcp), "www-http");
         r.overlay_etc_services(
-            "http\t\t80/tcp\t\twww  # WorldWideWeb HTTP\nbroken line\nmyapp 7777/tcp\n",
+            "http\t\t80/tcp\t\twww  # WorldWideWeb HTTP\nbroken line\nmyapp 4\ttcp\nmyapp 4/tcp\nwebcache 8080/tcp\n",
         );
         let http = r.service(80, Protocol::Tcp).unwrap();
         assert_eq!(http.name, "http");
-        assert_eq!(http.iana_name.as_deref(), Some("www-http"));
+        assert_eq!(http.local_name, None, "the local name is IANA's");
         assert_eq!(http.description, "World Wide Web HTTP");
-        assert_eq!(r.name(7777, Protocol::Tcp), "myapp");
+        assert_eq!(
+            r.name(4, Protocol::Tcp),
+            "myapp",
+            "IANA leaves 4/tcp unnamed"
+        );
+        let alt = r.service(8080, Protocol::Tcp).unwrap();
+        assert_eq!(alt.name, "http-alt");
+        assert_eq!(alt.local_name.as_deref(), Some("webcache"));
         // UDP is a separate number space: the TCP overlay does not touch it.
-        assert_eq!(r.name(80, Protocol::Udp), "www-http");
+        assert_eq!(r.service(8080, Protocol::Udp).unwrap().local_name, None);
     }
 }

@@ -35,11 +35,17 @@ impl Explainer<'_> {
         };
         let service = match self.registry.service(p, proto) {
             Some(info) if !info.name.is_empty() => {
-                let iana = info
-                    .iana_name
-                    .as_ref()
-                    .map(|n| format!(" (IANA name: {n})"))
-                    .unwrap_or_default();
+                let mut also: Vec<String> = info.aliases.clone();
+                also.extend(
+                    info.local_name
+                        .iter()
+                        .map(|l| format!("{l} in /etc/services")),
+                );
+                let iana = if also.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (also: {})", also.join(", "))
+                };
                 let desc = if info.description.is_empty() {
                     String::new()
                 } else {
