@@ -162,6 +162,15 @@ fn verdicts_match_real_binds() {
     let (_only6, port) = listener("[::]:0", Some(true));
     assert!(agree("tcp", "0.0.0.0", port));
 
+    // An outgoing IPv6 connection's local port blocks the IPv4 wildcard, not 127.0.0.1: the kernel gives
+    // such a socket a placeholder IPv4 address that only the wildcard collides with.
+    let (v6_listener, v6_port) = listener("[::1]:0", None);
+    let client = std::net::TcpStream::connect(("::1", v6_port)).unwrap();
+    let _accepted = v6_listener.accept().unwrap();
+    let port = client.local_addr().unwrap().port();
+    assert!(!agree("tcp", "0.0.0.0", port));
+    assert!(agree("tcp", "127.0.0.1", port));
+
     // A UDP port held on 0.0.0.0 blocks 127.0.0.1.
     let udp = Socket::new(Domain::IPV4, Type::DGRAM, None).unwrap();
     udp.bind(&"0.0.0.0:0".parse::<SocketAddr>().unwrap().into())

@@ -50,51 +50,72 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
-/// The address an existing socket holds for bind conflicts, with its IPV6_V6ONLY as the kernel applies it.
-fn held_address(s: &SocketEntry, snapshot: &Snapshot) -> (IpAddr, bool) {
-    let ip = s.local.ip();
-    let v6only = match ip {
-        IpAddr::V4(_) => false,
-        // The kernel sets IPV6_V6ONLY itself for a specific, non-mapped IPv6 address; a mapped one can
-        // never be v6only. Only `::` depends on the flag, which the dump reports for unconnected sockets.
-        IpAddr::V6(v6) if v6.is_unspecified() => s
-            .details
-            .v6only
-            .unwrap_or_else(|| snapshot.bindv6only().value),
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
-    };
-    (ip, v6only)
+/// How a bound socket takes part in IPv4's address space, for bind conflicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum V4View {
+    /// Not at all: an IPv6 socket with IPV6_V6ONLY (set, or forced by binding a specific IPv6 address).
+    None,
+    /// Every IPv4 address: 0.0.0.0, or `::` without IPV6_V6ONLY.
+    Any,
+    /// One IPv4 address: its own, or the one in `::ffff:a.b.c.d`.
+    Addr(Ipv4Addr),
+    /// An IPv6 socket that got its specific address from connect() or accept() rather than bind(): the
+    /// kernel keeps IPV6_V6ONLY off and a placeholder IPv4 address (127.0.0.6) that only an IPv4
+    /// wildcard bind collides with (`inet6_bind`, `LOOPBACK4_IPV6`).
+    Placeholder,
 }
 
-/// The IPv4 address an address stands for in IPv4's space, if any: itself, or the mapped part.
-fn as_v4(ip: IpAddr) -> Option<Ipv4Addr> {
+/// The IPv4 view of an address bound explicitly with bind(): `v6only` applies to `::` only.
+fn bound_view(ip: IpAddr, v6only: bool) -> V4View {
     match ip {
-        IpAddr::V4(v4) => Some(v4),
-        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+        IpAddr::V4(v4) if v4.is_unspecified() => V4View::Any,
+        IpAddr::V4(v4) => V4View::Addr(v4),
+        IpAddr::V6(v6) if v6.is_unspecified() => {
+            if v6only {
+                V4View::None
+            } else {
+                V4View::Any
+            }
+        }
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(V4View::None, V4View::Addr),
     }
 }
 
-/// Do two bound addresses overlap for bind()? Linux's `inet_rcv_saddr_equal` with wildcards matching.
-/// `a` is the new socket's address and `a_v6only` its IPV6_V6ONLY; `b`, `b_v6only` the existing one's.
-#[must_use]
-pub fn addresses_overlap(a: IpAddr, a_v6only: bool, b: IpAddr, b_v6only: bool) -> bool {
-    let any6 = |ip: IpAddr| matches!(ip, IpAddr::V6(v6) if v6.is_unspecified());
-    // The IPv4 view of each side: an IPv4 address, a mapped one, or `::` without v6only (which also
-    // takes every IPv4 address). None when the side cannot hold IPv4 at all.
-    let v4_view = |ip: IpAddr, v6only: bool| match ip {
-        IpAddr::V4(v4) => Some(v4),
-        IpAddr::V6(_) if any6(ip) => (!v6only).then_some(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(_) => as_v4(ip),
-    };
-    let v4_overlap = match (v4_view(a, a_v6only), v4_view(b, b_v6only)) {
-        (Some(x), Some(y)) => x == y || x.is_unspecified() || y.is_unspecified(),
-        _ => false,
-    };
-    // The IPv6 view: only IPv6 sockets have one; `::` covers every IPv6 address.
-    let v6_overlap = match (a, b) {
-        (IpAddr::V6(x), IpAddr::V6(y)) if as_v4(a).is_none() && as_v4(b).is_none() => {
-            x == y || x.is_unspecified() || y.is_unspecified()
+/// The IPv4 view of an existing socket. A specific IPv6 address was bound explicitly when the socket
+/// listens, is only bound, or is unconnected UDP; a connected or closing socket may have got it from
+/// connect() or accept(), and is then taken to hold the placeholder, the view that blocks more.
+fn held_view(s: &SocketEntry, snapshot: &Snapshot) -> V4View {
+    let ip = s.local.ip();
+    match ip {
+        IpAddr::V6(v6) if v6.is_unspecified() => {
+            bound_view(ip, s.details.v6only.unwrap_or(snapshot.bindv6only().value))
         }
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() && s.peer().is_some() => {
+            V4View::Placeholder
+        }
+        _ => bound_view(ip, true),
+    }
+}
+
+/// Do two bound sockets collide in bind()? Linux's `inet_rcv_saddr_equal` with wildcards matching: in
+/// IPv4's space by their views, in IPv6's space (IPv6 sockets only) when either is `::` or both are
+/// equal. `new` is the address asked for with its IPV6_V6ONLY.
+#[must_use]
+pub fn addresses_overlap(new: IpAddr, new_v6only: bool, held: IpAddr, held_v4: V4View) -> bool {
+    let v4_overlap = match (bound_view(new, new_v6only), held_v4) {
+        (V4View::None, _) | (_, V4View::None) => false,
+        (V4View::Any, _) => true,
+        (V4View::Addr(_), V4View::Any) => true,
+        (V4View::Addr(a), V4View::Addr(b)) => a == b,
+        (V4View::Addr(_), V4View::Placeholder) => false,
+        (V4View::Placeholder, _) => false,
+    };
+    let pure_v6 = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => Some(v6),
+        _ => None,
+    };
+    let v6_overlap = match (pure_v6(new), pure_v6(held)) {
+        (Some(x), Some(y)) => x == y || x.is_unspecified() || y.is_unspecified(),
         _ => false,
     };
     v4_overlap || v6_overlap
@@ -190,10 +211,7 @@ fn conflicts(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
         .sockets
         .iter()
         .filter(|s| s.protocol == q.protocol && s.local.port() == q.port)
-        .filter(|s| {
-            let (held, held_v6only) = held_address(s, snapshot);
-            addresses_overlap(q.address, new_v6only, held, held_v6only)
-        })
+        .filter(|s| addresses_overlap(q.address, new_v6only, s.local.ip(), held_view(s, snapshot)))
         .cloned()
         .collect();
     if v.blockers.is_empty() {
@@ -270,7 +288,10 @@ fn conflict_advice(
     }
     if q.address.is_ipv6() && q.address.is_unspecified() && !new_v6only {
         let bv6 = snapshot.bindv6only();
-        if blockers.iter().all(|s| as_v4(s.local.ip()).is_some()) {
+        if blockers.iter().all(|s| {
+            s.local.is_ipv4()
+                || matches!(s.local.ip(), IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())
+        }) {
             advice.push(format!(
                 "Only IPv4 sockets block it: a new :: socket starts with IPV6_V6ONLY off \
                  (net.ipv6.bindv6only = {}{}), so it also claims IPv4; setting IPV6_V6ONLY=1 before \
@@ -355,19 +376,32 @@ mod tests {
         let any4 = ip("0.0.0.0");
         let any6 = ip("::");
         let lo = ip("127.0.0.1");
-        assert!(addresses_overlap(any4, false, lo, false));
-        assert!(addresses_overlap(lo, false, any4, false));
-        assert!(!addresses_overlap(ip("127.0.0.2"), false, lo, false));
+        let held = |addr: &str, v6only| (ip(addr), bound_view(ip(addr), v6only));
+        let overlap = |new: IpAddr, new_v6only, (h, view): (IpAddr, V4View)| {
+            addresses_overlap(new, new_v6only, h, view)
+        };
+        assert!(overlap(any4, false, held("127.0.0.1", false)));
+        assert!(overlap(lo, false, held("0.0.0.0", false)));
+        assert!(!overlap(ip("127.0.0.2"), false, held("127.0.0.1", false)));
         // `::` without v6only takes IPv4 too; with it, not.
-        assert!(addresses_overlap(any4, false, any6, false));
-        assert!(!addresses_overlap(any4, false, any6, true));
-        assert!(addresses_overlap(any6, false, lo, false));
-        assert!(!addresses_overlap(any6, true, lo, false));
-        assert!(addresses_overlap(any6, true, any6, true));
-        // A mapped address is its IPv4 address.
-        assert!(addresses_overlap(ip("::ffff:127.0.0.1"), false, lo, false));
-        assert!(!addresses_overlap(ip("::1"), true, any4, false));
-        assert!(addresses_overlap(ip("::1"), true, any6, true));
+        assert!(overlap(any4, false, held("::", false)));
+        assert!(!overlap(any4, false, held("::", true)));
+        assert!(overlap(any6, false, held("127.0.0.1", false)));
+        assert!(!overlap(any6, true, held("127.0.0.1", false)));
+        assert!(overlap(any6, true, held("::", true)));
+        // A mapped address is its IPv4 address; a specific IPv6 bind is IPv6 only.
+        assert!(overlap(
+            ip("::ffff:127.0.0.1"),
+            false,
+            held("127.0.0.1", false)
+        ));
+        assert!(!overlap(ip("::1"), true, held("0.0.0.0", false)));
+        assert!(overlap(ip("::1"), true, held("::", true)));
+        // An IPv6 connection's placeholder collides with the IPv4 wildcard only.
+        let conn = (ip("::1"), V4View::Placeholder);
+        assert!(overlap(any4, false, conn));
+        assert!(!overlap(lo, false, conn));
+        assert!(overlap(any6, true, conn));
     }
 
     fn snap(sockets: Vec<SocketEntry>) -> Snapshot {
