@@ -5,85 +5,110 @@ use crate::model::port_class::PortClass;
 use crate::model::socket::{Protocol, SocketEntry};
 
 impl Explainer<'_> {
-    /// Which side of the conversation `s` is, and why.
+    /// Which end of a conversation `s` is, and why. Only a listener is certain; every other judgement
+    /// rests on port conventions and this host's ephemeral range, so it says "most likely".
     #[must_use]
     pub fn role(&self, s: &SocketEntry) -> Role {
-        let range = self.range();
         let lport = s.local.port();
-        let role = |side, reason: String| Role { side, reason };
         if s.is_listener() {
-            return role(
-                Side::Listener,
-                format!("It listens on port {lport}: it is the service, waiting for clients."),
-            );
-        }
-        if s.protocol == Protocol::Udp {
-            let named = !self.registry.name(lport, Protocol::Udp).is_empty();
-            return if range.contains(lport) {
-                role(
-                    Side::Client,
-                    format!(
-                        "UDP port {lport} lies in the ephemeral range {}–{}: the kernel picked it, as it does for a client.",
-                        range.low, range.high
-                    ),
-                )
-            } else if named {
-                role(
-                    Side::Server,
-                    format!(
-                        "UDP port {lport} is a registered service port outside the ephemeral range: most likely a server."
-                    ),
-                )
-            } else {
-                role(
-                    Side::Unknown,
-                    "UDP has no connections; nothing tells a client socket from a server one here."
-                        .to_owned(),
-                )
+            return Role {
+                side: Side::Listener,
+                reason: format!(
+                    "It listens on port {lport}: it is the server end, waiting for clients."
+                ),
             };
         }
-        let Some(peer) = s.peer() else {
-            return role(
+        if s.protocol == Protocol::Udp {
+            return self.udp_role(s);
+        }
+        match s.peer() {
+            None => Role {
+                side: Side::Unknown,
+                reason: "Bound but neither listening nor connected: it has no end of a conversation yet."
+                    .to_owned(),
+            },
+            Some(peer) => self.tcp_role(s, peer),
+        }
+    }
+
+    fn udp_role(&self, s: &SocketEntry) -> Role {
+        let lport = s.local.port();
+        let range = self.snapshot.ephemeral_range_known();
+        let svc = self.registry.name(lport, Protocol::Udp);
+        let (side, reason) = if range.value.contains(lport) {
+            (
+                Side::Client,
+                format!(
+                    "UDP port {lport} lies in the ephemeral range {}–{}{}: most likely the kernel picked it \
+                     because the program sent or connected without bind(), as clients do (a program may \
+                     also bind such a port itself).",
+                    range.value.low,
+                    range.value.high,
+                    range.note()
+                ),
+            )
+        } else if !svc.is_empty() {
+            (
+                Side::Server,
+                format!(
+                    "UDP port {lport} is registered for {svc} and lies outside the ephemeral range: most \
+                     likely a server bound it on purpose."
+                ),
+            )
+        } else {
+            (
                 Side::Unknown,
-                "Not connected: no peer, so no client or server side yet.".to_owned(),
-            );
+                "UDP has no client or server roles of its own, and neither a registration nor the \
+                 ephemeral range points to one here."
+                    .to_owned(),
+            )
         };
-        let rport = peer.port();
+        Role { side, reason }
+    }
+
+    fn tcp_role(&self, s: &SocketEntry, peer: std::net::SocketAddr) -> Role {
+        let (lport, rport) = (s.local.port(), peer.port());
+        let range = self.snapshot.ephemeral_range_known();
+        let (low, high, note) = (range.value.low, range.value.high, range.note());
+        let role = |side, reason: String| Role { side, reason };
         if self.ports.is_listening(lport) {
             return role(
                 Side::Server,
                 format!(
-                    "A listener on this machine has local port {lport}, so this socket was accepted by it: this is the service side."
+                    "A listener on this host uses local port {lport}, so this socket most likely came from its \
+                     accept(): the server end."
                 ),
             );
         }
-        if peer.ip().is_loopback() && self.ports.is_listening(rport) {
+        if self.snapshot.is_own_address(peer.ip()) == Some(true) && self.ports.is_listening(rport) {
             return role(
                 Side::Client,
                 format!(
-                    "This machine listens on remote port {rport}: this socket connected to it, so it is the client side."
+                    "The peer is this host, which listens on port {rport}: this socket connected to it, so \
+                     it is the client end."
                 ),
             );
         }
-        let (l_eph, r_eph) = (range.contains(lport), range.contains(rport));
+        let (l_eph, r_eph) = (range.value.contains(lport), range.value.contains(rport));
+        let named = |port: u16| {
+            !self.registry.name(port, s.protocol).is_empty()
+                && PortClass::of(port) != PortClass::Dynamic
+        };
+        let (l_named, r_named) = (named(lport), named(rport));
         if l_eph && !r_eph {
             return role(
                 Side::Client,
                 format!(
-                    "Local port {lport} lies in the ephemeral range {}–{}: the kernel picked it for an outgoing connection.",
-                    range.low, range.high
+                    "Local port {lport} lies in the ephemeral range {low}–{high}{note} and the remote port does \
+                     not: most likely the kernel picked it for an outgoing connection, the client end."
                 ),
             );
         }
-        let r_named = !self.registry.name(rport, s.protocol).is_empty()
-            && PortClass::of(rport) != PortClass::Dynamic;
-        let l_named = !self.registry.name(lport, s.protocol).is_empty()
-            && PortClass::of(lport) != PortClass::Dynamic;
         if r_named && !l_named {
             return role(
                 Side::Client,
                 format!(
-                    "Remote port {rport} is a registered service ({}): this side is the client.",
+                    "Remote port {rport} is registered for {}: most likely this end is the client.",
                     self.service_label(rport, s.protocol)
                 ),
             );
@@ -92,7 +117,8 @@ impl Explainer<'_> {
             return role(
                 Side::Server,
                 format!(
-                    "Remote port {rport} lies in the ephemeral range: the peer is the client, this side the service."
+                    "Remote port {rport} lies in this host's ephemeral range {low}–{high}{note}: likely the peer's \
+                     kernel picked it, making the peer the client (the peer's own range may differ)."
                 ),
             );
         }
@@ -100,11 +126,21 @@ impl Explainer<'_> {
             return role(
                 Side::Server,
                 format!(
-                    "Local port {lport} is a registered service ({}): this side is most likely the service.",
+                    "Local port {lport} is registered for {}: most likely this end is the server.",
                     self.service_label(lport, s.protocol)
                 ),
             );
         }
-        role(Side::Unknown, "Both ports look alike (neither a listener here, a registered service, nor ephemeral): the ports alone cannot tell which side is the service.".to_owned())
+        let why = match (l_eph && r_eph, l_named && r_named) {
+            (true, _) => format!("both ports lie in the ephemeral range {low}–{high}{note}"),
+            (_, true) => "both ports are registered services".to_owned(),
+            _ => {
+                "neither port is listened on here, registered, or in the ephemeral range".to_owned()
+            }
+        };
+        role(
+            Side::Unknown,
+            format!("The ports cannot tell which end is the server: {why}."),
+        )
     }
 }

@@ -106,16 +106,93 @@ fn tuple_cells_are_filled_from_the_socket() {
         cells[2].meaning
     );
     assert!(
-        cells[4]
-            .meaning
-            .starts_with("remote port 5432: the service this connection talks to (postgresql)"),
+        cells[4].meaning.starts_with(
+            "remote port 5432: most likely the service this connection talks to (postgresql)"
+        ),
         "{}",
         cells[4].meaning
     );
     assert!(cells[3].meaning.contains("loopback"));
     let listener = e.tuple(&snap.sockets[0]);
-    assert!(listener[1].meaning.contains("every interface"));
+    assert!(
+        listener[1]
+            .meaning
+            .contains("every IPv4 address of this host (not IPv6)"),
+        "0.0.0.0 is IPv4 only: {}",
+        listener[1].meaning
+    );
     assert!(listener[3].meaning.contains("none yet"));
+}
+
+#[test]
+fn a_dual_stack_wildcard_says_it_takes_ipv4_and_v6only_says_it_does_not() {
+    let (mut snap, reg) = fixture();
+    let mut dual = tcp("[::]:8443", "[::]:0", TcpState::Listen, 1);
+    dual.details.v6only = Some(false);
+    let mut only6 = dual.clone();
+    only6.details.v6only = Some(true);
+    snap.sockets = vec![dual.clone(), only6.clone()];
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    assert!(
+        e.tuple(&dual)[1]
+            .meaning
+            .contains("every IPv6 and every IPv4 address")
+    );
+    assert!(e.tuple(&only6)[1].meaning.contains("and no IPv4"));
+}
+
+#[test]
+fn this_hosts_own_and_mapped_loopback_addresses_are_not_another_host() {
+    let (mut snap, reg) = fixture();
+    snap.machine.local_addresses = Some(vec!["10.0.0.2".parse().unwrap()]);
+    let mapped = tcp(
+        "[::ffff:127.0.0.1]:8443",
+        "[::ffff:127.0.0.1]:40000",
+        TcpState::Established,
+        1,
+    );
+    let own = tcp("10.0.0.2:7000", "10.0.0.2:7001", TcpState::Established, 3);
+    let foreign = tcp("10.0.0.2:7000", "10.0.0.9:7001", TcpState::Established, 3);
+    snap.sockets.push(mapped.clone());
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    assert!(
+        e.tuple(&mapped)[3]
+            .meaning
+            .contains("this same machine (loopback)")
+    );
+    assert!(
+        e.tuple(&own)[3]
+            .meaning
+            .contains("this same machine (one of its own addresses)")
+    );
+    assert!(
+        e.tuple(&foreign)[3]
+            .meaning
+            .ends_with("the peer is another host.")
+    );
+    snap.machine.local_addresses = None;
+    let e = Explainer::new(&snap, &ports, &reg);
+    assert!(
+        e.tuple(&foreign)[3]
+            .meaning
+            .contains("unless it is an address of this one")
+    );
+}
+
+#[test]
+fn an_unrecorded_ephemeral_range_is_labelled_assumed() {
+    let (mut snap, reg) = fixture();
+    snap.ephemeral_range = None;
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    let udp = SocketEntry::udp("0.0.0.0:40000".parse().unwrap(), None);
+    assert!(
+        e.role(&udp).reason.contains("(assumed"),
+        "{}",
+        e.role(&udp).reason
+    );
 }
 
 #[test]

@@ -79,16 +79,32 @@ impl Explainer<'_> {
         let lip = s.local.ip();
         let protocol = match s.protocol {
             Protocol::Tcp => {
-                "TCP (RFC 9293): a connected, ordered byte stream; TCP itself acknowledges, orders and retransmits."
+                "TCP (RFC 9293): connection-oriented, an ordered byte stream; TCP itself acknowledges, orders and retransmits."
             }
             Protocol::Udp => {
-                "UDP (RFC 768): independent datagrams with no connection, no ordering and no retransmission; the program must cope with loss."
+                "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; the program must cope with loss."
             }
         };
         let local_ip = match Exposure::of(lip) {
-            Exposure::AllInterfaces => format!(
-                "{lip}: the wildcard address, so the socket accepts traffic arriving on every interface of this host."
+            Exposure::AllInterfaces if lip.is_ipv4() => format!(
+                "{lip}: the IPv4 wildcard, so the socket takes traffic to every IPv4 address of this host (not IPv6)."
             ),
+            Exposure::AllInterfaces => match s.details.v6only {
+                Some(true) => format!(
+                    "{lip}: the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of this host, and no IPv4."
+                ),
+                Some(false) => format!(
+                    "{lip}: the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
+                ),
+                None => {
+                    let v6 = self.snapshot.bindv6only();
+                    format!(
+                        "{lip}: the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
+                        if v6.value { "on" } else { "off" },
+                        v6.note()
+                    )
+                }
+            },
             Exposure::Loopback => {
                 format!("{lip}: loopback, so only programs on this machine can reach it.")
             }
@@ -104,7 +120,7 @@ impl Explainer<'_> {
                 "local port {lport}: the service's port, shared with its listener; each accepted connection is another socket on it."
             ),
             Side::Client if self.range().contains(lport) => format!(
-                "local port {lport}: picked by the kernel from the ephemeral range {}–{} for this outgoing connection.",
+                "local port {lport}: most likely picked by the kernel from the ephemeral range {}–{} for this outgoing connection.",
                 self.range().low,
                 self.range().high
             ),
@@ -140,10 +156,16 @@ impl Explainer<'_> {
             ),
             (Protocol::Tcp, Some(peer)) => {
                 let rport = peer.port();
-                let who = if peer.ip().is_loopback() { "a program on this same machine (loopback)" } else { "another host" };
+                let mapped_loopback = matches!(peer.ip(), std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
+                let who = match self.snapshot.is_own_address(peer.ip()) {
+                    _ if peer.ip().is_loopback() || mapped_loopback => "a program on this same machine (loopback)",
+                    Some(true) => "a program on this same machine (one of its own addresses)",
+                    Some(false) => "another host",
+                    None => "another host, unless it is an address of this one (this snapshot did not record them)",
+                };
                 let rp = match role.side {
-                    Side::Client => format!("remote port {rport}: the service this connection talks to ({}).", self.service_label(rport, s.protocol)),
-                    Side::Server => format!("remote port {rport}: the client's port, picked by its kernel from its ephemeral range."),
+                    Side::Client => format!("remote port {rport}: most likely the service this connection talks to ({}).", self.service_label(rport, s.protocol)),
+                    Side::Server => format!("remote port {rport}: the client's port, most likely picked by its kernel from its ephemeral range."),
                     _ => format!("remote port {rport}: the peer's end of the connection."),
                 };
                 (peer.ip().to_string(), format!("{}: the peer is {who}.", peer.ip()), rport.to_string(), rp)
