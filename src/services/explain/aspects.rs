@@ -31,7 +31,7 @@ impl Explainer<'_> {
         let exposure = Exposure::of(s.local.ip());
         let two_ports = match s.peer() {
             Some(peer) => format!(
-                "This connected TCP socket involves two ports: local {p} and remote {}.",
+                "This connected {proto} socket involves two ports: local {p} and remote {}.",
                 peer.port()
             ),
             None => "It is not connected, so it involves only its local port.".to_owned(),
@@ -59,18 +59,34 @@ impl Explainer<'_> {
                 format!("{} {}", match role.side { Side::Listener => "Listener.", Side::Server => "Service side.", Side::Client => "Client side.", Side::Unknown => "Side unknown." }, role.reason)),
             aspect("Configuration",
                 format!("Chosen by a program with bind(), or by the kernel from {}–{} when the program does not choose.", range.low, range.high),
-                "Made with socket(), then bind() and listen() or connect(); tuned with options such as SO_REUSEADDR, SO_REUSEPORT or TCP_NODELAY.".to_owned()),
+                match proto {
+                    Protocol::Tcp => "Made with socket(), then bind() and listen(), or connect(); tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or TCP_NODELAY.".to_owned(),
+                    Protocol::Udp => "Made with socket(), then bind() and optionally connect() to fix one peer; tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or SO_RCVBUF.".to_owned(),
+                }),
             aspect("Security",
-                format!("Firewall rules and service scanners name ports ({p}/{proto}); ports below 1024 need root or CAP_NET_BIND_SERVICE to bind."),
+                {
+                    let start = self.snapshot.unprivileged_port_start();
+                    format!(
+                        "Firewall rules and scanners name ports ({p}/{proto}); on this host ports below {}{} need root or CAP_NET_BIND_SERVICE to bind (net.ipv4.ip_unprivileged_port_start).",
+                        start.value,
+                        start.note()
+                    )
+                },
                 format!("Reachability depends on the bound address ({}: {}) and access on the owner process and user.", s.local.ip(), exposure.badge())),
             aspect("Connection type",
-                "None: a port is a number and has no connection, delivery or retransmission of its own.".to_owned(),
+                match proto {
+                    Protocol::Tcp => format!("{p}/tcp is in TCP's number space, so every socket on it is connection-oriented; the delivery guarantees belong to TCP, not to the number."),
+                    Protocol::Udp => format!("{p}/udp is in UDP's number space, so every socket on it exchanges datagrams; the number itself guarantees nothing."),
+                },
                 match proto {
                     Protocol::Tcp => "Connection-oriented: TCP acknowledges, orders and retransmits data for this socket.".to_owned(),
                     Protocol::Udp => "Connectionless: datagrams may be lost, duplicated or reordered; UDP does not retransmit.".to_owned(),
                 }),
             aspect("Lifecycle",
-                "In use while at least one socket is bound to it; free again when the last one closes (a TIME_WAIT tuple keeps its pair of ports busy for about 60 s).".to_owned(),
+                match proto {
+                    Protocol::Tcp => "In use while at least one socket is bound to it; free again when the last one closes (a TIME_WAIT socket keeps it in use for 60 s on Linux).".to_owned(),
+                    Protocol::Udp => "In use while at least one socket is bound to it; free again as soon as the last one closes (UDP has no TIME_WAIT).".to_owned(),
+                },
                 match s.state {
                     SocketState::Tcp(st) => format!("Now {st}: created, bound, connected or listening, then closed; TCP may linger in TIME_WAIT after close."),
                     SocketState::Udp(u) => format!(
@@ -86,7 +102,10 @@ impl Explainer<'_> {
                 }),
             aspect("Dependency",
                 "A port is in use only through sockets: with no socket bound, nothing receives traffic for it.".to_owned(),
-                format!("Needs exactly one local port, which it may share: a listener shares it with its accepted connections, and SO_REUSEPORT lets several listeners share one. {two_ports}")),
+                match proto {
+                    Protocol::Tcp => format!("Needs exactly one local port, which it may share: a listener shares it with its accepted connections, and SO_REUSEPORT lets several listeners share one. {two_ports}"),
+                    Protocol::Udp => format!("Needs exactly one local port, which it may share with other UDP sockets through SO_REUSEADDR or SO_REUSEPORT. {two_ports}"),
+                }),
             aspect("Example",
                 format!("{p}/{proto}: like a numbered door of this host{}.", if self.registry.name(p, proto).is_empty() { String::new() } else { format!(", labelled {}", self.registry.name(p, proto)) }),
                 format!("`{s}`: one particular conversation through that door.")),

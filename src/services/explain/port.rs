@@ -7,14 +7,16 @@ use crate::model::socket::{Protocol, SocketEntry};
 fn class_meaning(class: PortClass) -> &'static str {
     match class {
         PortClass::System => {
-            "System port (0–1023, RFC 6335): assigned by IETF review; on Linux binding one needs root or \
-             CAP_NET_BIND_SERVICE."
+            "System port (0–1023, RFC 6335 §6): IANA assigns these only through IETF Review or IESG \
+             Approval."
         }
         PortClass::User => {
-            "User port (1024–49151, RFC 6335): registered with IANA on request; any program may bind it."
+            "User port (1024–49151, RFC 6335 §6): IANA assigns these on request, through Expert Review, \
+             IETF Review or IESG Approval."
         }
         PortClass::Dynamic => {
-            "Dynamic port (49152–65535, RFC 6335): never assigned by IANA, meant for private or temporary use."
+            "Dynamic port (49152–65535, RFC 6335 §6): never assigned by IANA, meant for private or temporary \
+             use."
         }
     }
 }
@@ -51,10 +53,20 @@ impl Explainer<'_> {
                 } else {
                     format!(" — {}", info.description)
                 };
+                let kernel_picked = role.side == Side::Client && range.contains(p);
                 Line {
                     label: "Service",
                     value: info.name.clone(),
-                    meaning: format!("Registered for {p}/{proto}{iana}{desc}."),
+                    meaning: if kernel_picked {
+                        format!(
+                            "IANA registers {} for {p}/{proto}{iana}, but this socket's port was most likely \
+                             picked by the kernel for an outgoing connection: that service has nothing to do \
+                             with it.",
+                            info.name
+                        )
+                    } else {
+                        format!("Registered for {p}/{proto}{iana}{desc}.")
+                    },
                 }
             }
             _ => {
@@ -80,10 +92,34 @@ impl Explainer<'_> {
             value: class.to_string(),
             meaning: class_meaning(class).to_owned(),
         });
+        let start = self.snapshot.unprivileged_port_start();
+        lines.push(if p < start.value {
+            Line {
+                label: "Privilege",
+                value: "needs CAP_NET_BIND_SERVICE".to_owned(),
+                meaning: format!(
+                    "Port {p} is below net.ipv4.ip_unprivileged_port_start = {}{}: binding it needs root or \
+                     CAP_NET_BIND_SERVICE.",
+                    start.value,
+                    start.note()
+                ),
+            }
+        } else {
+            Line {
+                label: "Privilege",
+                value: "any user".to_owned(),
+                meaning: format!(
+                    "Port {p} is at or above net.ipv4.ip_unprivileged_port_start = {}{}: any user may bind it \
+                     while it is free.",
+                    start.value,
+                    start.note()
+                ),
+            }
+        });
         let in_eph = range.contains(p);
         let chosen = match (in_eph, role.side) {
             (true, Side::Client) => format!(
-                "In this machine's ephemeral range {}–{}: the kernel picked it because the program connected without choosing a port.",
+                "In this machine's ephemeral range {}–{}: most likely the kernel picked it because the program connected without choosing a port.",
                 range.low, range.high
             ),
             (true, _) => format!(
@@ -115,17 +151,37 @@ impl Explainer<'_> {
             meaning: chosen,
         });
         if let Some(usage) = self.ports.get(proto, p) {
-            let exposure = usage.exposure();
-            let addrs: Vec<String> = usage.addresses.iter().map(ToString::to_string).collect();
-            lines.push(Line {
-                label: "Exposure",
-                value: exposure.badge().to_owned(),
-                meaning: format!(
-                    "{} Bound addresses: {}.",
-                    exposure.meaning(),
-                    addrs.join(", ")
-                ),
-            });
+            // Only a listener (or an unconnected UDP socket) takes new peers; a port that only carries
+            // connections has no exposure of its own.
+            let accepts = usage.has_listener()
+                || usage.sockets.iter().any(|i| {
+                    self.snapshot
+                        .sockets
+                        .get(*i)
+                        .is_some_and(|s| s.protocol == Protocol::Udp && s.peer().is_none())
+                });
+            if accepts {
+                let exposure = usage.exposure();
+                let addrs: Vec<String> = usage.addresses.iter().map(ToString::to_string).collect();
+                lines.push(Line {
+                    label: "Exposure",
+                    value: exposure.badge().to_owned(),
+                    meaning: format!(
+                        "{} Bound addresses: {}.",
+                        exposure.meaning(),
+                        addrs.join(", ")
+                    ),
+                });
+            } else {
+                lines.push(Line {
+                    label: "Exposure",
+                    value: "none listening".to_owned(),
+                    meaning: format!(
+                        "No socket listens on {p}/{proto}: only established connections use it, so nothing \
+                         here accepts new peers on this port."
+                    ),
+                });
+            }
             let n = usage.sockets.len();
             let sharing = if n == 1 {
                 "Only this socket uses the port right now.".to_owned()

@@ -270,7 +270,8 @@ fn socket_vs_port_is_live_and_technically_right() {
     assert!(
         find("Connection type")
             .port
-            .contains("no connection, delivery or retransmission")
+            .contains("in TCP's number space, so every socket on it is connection-oriented"),
+        "a port's connection type is its number space's"
     );
     assert!(find("Connection type").socket.contains("retransmits"));
     assert!(
@@ -296,6 +297,40 @@ fn socket_vs_port_is_live_and_technically_right() {
             .socket
             .contains("does not retransmit")
     );
+    let find_u = |n| u.iter().find(|a| a.aspect == n).unwrap();
+    assert!(
+        !find_u("Configuration").socket.contains("listen()"),
+        "no TCP-only calls said of UDP"
+    );
+    assert!(find_u("Lifecycle").port.contains("no TIME_WAIT"));
+}
+
+#[test]
+fn a_raised_unprivileged_threshold_comes_from_the_machine() {
+    let (mut snap, reg) = fixture();
+    snap.machine.unprivileged_port_start = Some(6000);
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    let lines = e.port(&snap.sockets[0]);
+    let privilege = lines.iter().find(|l| l.label == "Privilege").unwrap();
+    assert_eq!(privilege.value, "needs CAP_NET_BIND_SERVICE");
+    assert!(
+        privilege
+            .meaning
+            .contains("ip_unprivileged_port_start = 6000")
+    );
+    assert!(!privilege.meaning.contains("assumed"));
+}
+
+#[test]
+fn a_port_carrying_only_outgoing_connections_has_no_exposure() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    // 10.0.0.2:51000 -> 93.184.216.34:443: a client's kernel-picked port.
+    let lines = e.port(&snap.sockets[3]);
+    let exposure = lines.iter().find(|l| l.label == "Exposure").unwrap();
+    assert_eq!(exposure.value, "none listening");
 }
 
 #[test]
