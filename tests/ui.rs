@@ -201,7 +201,7 @@ fn selecting_a_row_shows_the_inspector_with_service_and_class() {
         "the port panel opens beside the socket panel"
     );
     assert!(
-        h.query_by_label("The socket: an endpoint a process opened")
+        h.query_by_label("The socket: one endpoint, as the kernel holds it")
             .is_some()
     );
     assert!(h.query_by_label("Service:").is_some() && h.query_by_label("Class:").is_some());

@@ -8,7 +8,7 @@ use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
 use super::{CollectError, DumpError};
 use crate::model::socket::{SocketEntry, TcpState, UdpState};
 
-/// Maps netstat2's state. Linux reports half-open request sockets as `TCP_NEW_SYN_RECV` (12), which
+/// Maps netstat2's state. Linux reports request sockets (handshake not finished) as `TCP_NEW_SYN_RECV` (12), which
 /// netstat2 does not name and turns into `Unknown`; `ss` prints them as SYN-RECV, and so do we.
 fn map_state(state: netstat2::TcpState) -> TcpState {
     use netstat2::TcpState as N;

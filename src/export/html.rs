@@ -50,9 +50,11 @@ pub fn write_html(
         h,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sockscope — {host}</title>\
          <style>{STYLE}</style></head><body><h1>Sockscope report: {host}</h1>\
-         <p>Taken {time} (UTC). {n} sockets, {p} ports in use, {procs} processes. Ephemeral port range {lo}–{hi}.</p>\
+         <p>Taken {time} (UTC). {n} sockets, {p} ports in use, {procs} processes. Ephemeral port range {lo}–{hi}{note}.</p>\
          <p class=\"note\">A <b>port</b> is a 16-bit number in the TCP or the UDP number space of a host; a <b>socket</b> \
-         is an endpoint a process opened, identified by its 5-tuple. One port can carry many sockets.</p>",
+         is an endpoint the kernel keeps for a program (sometimes for itself alone: TIME_WAIT, not yet accepted); a \
+         connected socket is identified by its 5-tuple, a listener or unconnected UDP socket by its local address \
+         and port. One port can carry many sockets.</p>",
         host = escape(&snapshot.host),
         time = snapshot.taken_at.format("%Y-%m-%d %H:%M:%S"),
         n = snapshot.sockets.len(),
@@ -60,15 +62,21 @@ pub fn write_html(
         procs = snapshot.processes.len(),
         lo = range.low,
         hi = range.high,
+        note = escape(snapshot.ephemeral_range_known().note()),
     );
-    h.push_str("<h2>Listening ports</h2><table><tr><th>Port</th><th>Service</th><th>Class</th><th>Exposure</th><th>Sockets</th><th>Explanation</th></tr>");
-    for usage in ports.ports().iter().filter(|u| u.has_listener()) {
-        let Some(listener) = usage
-            .sockets
-            .iter()
-            .filter_map(|i| snapshot.sockets.get(*i))
-            .find(|s| s.is_listener())
-        else {
+    h.push_str("<h2>Listening TCP ports and open UDP ports</h2><table><tr><th>Port</th><th>Service</th><th>Class</th><th>Exposure</th><th>Sockets</th><th>Explanation</th></tr>");
+    for usage in ports.ports() {
+        let (Some(exposure), Some(listener)) = (
+            usage.exposure(),
+            usage
+                .sockets
+                .iter()
+                .filter_map(|i| snapshot.sockets.get(*i))
+                .find(|s| {
+                    s.is_listener()
+                        || (s.protocol == crate::model::socket::Protocol::Udp && s.peer().is_none())
+                }),
+        ) else {
             continue;
         };
         let lines = explainer.port(listener);
@@ -83,7 +91,7 @@ pub fn write_html(
             usage.protocol,
             escape(registry.name(usage.port, usage.protocol)),
             usage.class(),
-            usage.exposure().badge(),
+            exposure.badge(),
             escape(&usage.state_summary()),
             explanation.join("<br>")
         );
@@ -116,7 +124,7 @@ pub fn write_html(
             escape(registry.name(s.local.port(), s.protocol))
         );
     }
-    h.push_str("</table><p class=\"note\">Made by Sockscope. Service names: IANA Service Name and Transport Protocol Port Number Registry, with this machine's /etc/services.</p></body></html>\n");
+    h.push_str("</table><p class=\"note\">Made by Sockscope. Service names: IANA Service Name and Transport Protocol Port Number Registry, with the /etc/services of the machine that wrote this report.</p></body></html>\n");
     out.write_all(h.as_bytes())
 }
 

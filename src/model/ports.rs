@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::port_class::PortClass;
 use super::snapshot::Snapshot;
-use super::socket::{Protocol, TcpState};
+use super::socket::{Protocol, TcpState, UdpState};
 
 /// Who can reach a bound address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,14 +50,15 @@ impl Exposure {
     pub fn meaning(self) -> &'static str {
         match self {
             Self::Loopback => {
-                "Bound to a loopback address: only programs on this machine can reach it."
+                "Bound to a loopback address: only programs in this host's network namespace can reach it."
             }
             Self::Specific => {
-                "Bound to one address of this host: reachable by whoever can reach that address's network."
+                "Bound to one address of this host: reachable by any host that can route packets to that \
+                 address (Linux accepts them on any interface), unless a firewall or rp_filter says otherwise."
             }
             Self::AllInterfaces => {
-                "Bound to the wildcard address (0.0.0.0 or ::): reachable on every interface and network of this \
-                 host, unless a firewall says otherwise."
+                "Bound to a wildcard address (0.0.0.0 for IPv4; :: for IPv6, and IPv4 too unless IPV6_V6ONLY is \
+                 set): reachable through every interface of this host, unless a firewall says otherwise."
             }
         }
     }
@@ -76,6 +77,10 @@ pub struct PortUsage {
     pub by_state: [u32; TcpState::ALL.len()],
     /// Local addresses the sockets are bound to.
     pub addresses: BTreeSet<IpAddr>,
+    /// Local addresses of the sockets that take new peers: TCP listeners and unconnected UDP sockets.
+    pub open_addresses: BTreeSet<IpAddr>,
+    /// UDP sockets per state: connected, unconnected, not recorded.
+    pub udp_states: [u32; 3],
     /// Owning PIDs.
     pub pids: BTreeSet<u32>,
 }
@@ -87,14 +92,11 @@ impl PortUsage {
         PortClass::of(self.port)
     }
 
-    /// The widest exposure among the bound addresses.
+    /// The widest exposure among the addresses that take new peers; `None` when no socket on the port
+    /// listens or takes datagrams from any source (each is connected to its own peer).
     #[must_use]
-    pub fn exposure(&self) -> Exposure {
-        self.addresses
-            .iter()
-            .map(|a| Exposure::of(*a))
-            .max()
-            .unwrap_or(Exposure::Specific)
+    pub fn exposure(&self) -> Option<Exposure> {
+        self.open_addresses.iter().map(|a| Exposure::of(*a)).max()
     }
 
     /// True when a TCP socket listens on the port.
@@ -107,7 +109,14 @@ impl PortUsage {
     #[must_use]
     pub fn state_summary(&self) -> String {
         if self.protocol == Protocol::Udp {
-            return format!("{} UDP", self.sockets.len());
+            let names = ["CONNECTED", "UNCONNECTED", "not recorded"];
+            let parts: Vec<String> = names
+                .iter()
+                .zip(self.udp_states)
+                .filter(|(_, n)| *n > 0)
+                .map(|(name, n)| format!("{n} {name}"))
+                .collect();
+            return parts.join(" + ");
         }
         let parts: Vec<String> = TcpState::ALL
             .iter()
@@ -140,11 +149,28 @@ impl PortsIndex {
                     sockets: Vec::new(),
                     by_state: [0; TcpState::ALL.len()],
                     addresses: BTreeSet::new(),
+                    open_addresses: BTreeSet::new(),
+                    udp_states: [0; 3],
                     pids: BTreeSet::new(),
                 });
             usage.sockets.push(i);
             if let Some(state) = s.tcp_state() {
                 usage.by_state[state.index()] += 1;
+            }
+            if let Some(state) = s.udp_state() {
+                usage.udp_states[match state {
+                    UdpState::Connected => 0,
+                    UdpState::Unconnected => 1,
+                    UdpState::NotRecorded => 2,
+                }] += 1;
+            }
+            let takes_new_peers = s.is_listener()
+                || matches!(
+                    s.udp_state(),
+                    Some(UdpState::Unconnected | UdpState::NotRecorded)
+                );
+            if takes_new_peers {
+                usage.open_addresses.insert(s.local.ip());
             }
             usage.addresses.insert(s.local.ip());
             usage.pids.extend(s.pids.iter().copied());
@@ -221,7 +247,7 @@ mod tests {
         let pg = idx.get(Protocol::Tcp, 5432).unwrap();
         assert_eq!(pg.sockets.len(), 4);
         assert_eq!(pg.state_summary(), "1 LISTEN + 3 ESTABLISHED");
-        assert_eq!(pg.exposure(), Exposure::AllInterfaces);
+        assert_eq!(pg.exposure(), Some(Exposure::AllInterfaces));
         assert!(idx.is_listening(5432));
         assert!(!idx.is_listening(40000));
         assert_eq!(

@@ -24,6 +24,12 @@ impl PortRange {
         high: 60999,
     };
 
+    /// IANA's dynamic (private) port range, RFC 6335 §6.
+    pub const IANA_DYNAMIC: Self = Self {
+        low: 49152,
+        high: 65535,
+    };
+
     /// True when `port` lies in the range.
     #[must_use]
     pub fn contains(self, port: u16) -> bool {
@@ -202,6 +208,12 @@ impl Snapshot {
     #[must_use]
     pub fn unprivileged_port_start(&self) -> Known<u16> {
         Known::of(self.machine.unprivileged_port_start, 1024)
+    }
+
+    /// `net.ipv4.tcp_tw_reuse` (Linux default 2: reuse TIME_WAIT tuples for loopback connections only).
+    #[must_use]
+    pub fn tcp_tw_reuse(&self) -> Known<u8> {
+        Known::of(self.machine.tcp_tw_reuse, 2)
     }
 
     /// Whether new IPv6 sockets start IPv6-only (Linux default: no).

@@ -123,8 +123,8 @@ impl OwnerNote {
     pub fn sentence(self) -> &'static str {
         match self {
             Self::NotPermitted => {
-                "Owner hidden: the socket belongs to another user and reading that user's /proc/PID/fd needs \
-                 root or CAP_SYS_PTRACE."
+                "Owner hidden: the socket belongs to another user, and reading that user's /proc/PID/fd needs \
+                 root, or both CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH."
             }
             Self::TimeWait => {
                 "No owner: in TIME_WAIT the program has already closed the socket; only the kernel keeps the \
@@ -133,14 +133,17 @@ impl OwnerNote {
             Self::NotAccepted => {
                 "No owner yet: the kernel holds this connection for a listener, and no program has called \
                  accept() for it (a SYN_RECEIVED request still waits for the handshake's last ACK; an \
-                 ESTABLISHED one waits in the accept queue)."
+                 ESTABLISHED one waits in the accept queue, and a CLOSE_WAIT one too, its client having \
+                 already closed)."
             }
             Self::Orphaned => {
                 "No owner: the program closed the socket; the kernel alone finishes the connection's close."
             }
             Self::NoProcess => {
-                "No owner found: the process exited or closed the socket during the scan, or it runs in \
-                 another PID namespace (a container or sandbox) whose processes are not visible here."
+                "No owner found: no process held it when /proc was scanned — the process exited or closed it \
+                 meanwhile, runs in another PID namespace (a container or sandbox), or is hidden by /proc's \
+                 hidepid; or the kernel itself opened the socket (WireGuard, NFS, SMB or iSCSI clients), and \
+                 no process ever holds those."
             }
         }
     }

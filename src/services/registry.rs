@@ -23,6 +23,8 @@ pub struct ServiceInfo {
     pub aliases: Vec<String>,
     /// This machine's `/etc/services` name, when it differs from `name` and the aliases.
     pub local_name: Option<String>,
+    /// True when `name` is IANA's; false when only `/etc/services` names the port.
+    pub from_iana: bool,
     /// IANA's description, e.g. "The Secure Shell (SSH) Protocol".
     pub description: String,
 }
@@ -124,6 +126,7 @@ impl Registry {
                 name: name.to_owned(),
                 aliases,
                 local_name: None,
+                from_iana: !name.is_empty(),
                 description: description.to_owned(),
             };
             if entries.insert((port, protocol), info).is_some() {

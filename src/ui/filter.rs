@@ -41,7 +41,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("user", "user name contains"),
     (
         "iface",
-        "interface the socket is bound to with SO_BINDTODEVICE, exactly: iface:lo",
+        "interface the socket is bound to (SO_BINDTODEVICE or link-local scope), exactly: iface:lo",
     ),
 ];
 

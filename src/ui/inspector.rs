@@ -69,7 +69,9 @@ impl Inspector {
             .show(ui, |ui| {
                 ui.columns(2, |cols| {
                     let left = &mut cols[0];
-                    left.label(RichText::new("The socket: an endpoint a process opened").heading());
+                    left.label(
+                        RichText::new("The socket: one endpoint, as the kernel holds it").heading(),
+                    );
                     lines_grid(left, "inspector-tuple", &explainer.tuple(socket));
                     lines_grid(left, "inspector-state", &[explainer.state(socket)]);
                     left.add_space(4.0);

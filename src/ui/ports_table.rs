@@ -29,7 +29,9 @@ const HEADERS: [(&str, &str, f32); 11] = [
     ),
     (
         "Ephemeral",
-        "Whether the port lies in this OS's ephemeral range (ports the kernel picks for outgoing connections)",
+        "Whether the port lies in the sampled machine's ephemeral range: the range the kernel picks from when a \
+         program does not choose a port (connect(), sendto(), listen() or bind() to port 0). A program may also \
+         bind a port in it.",
         72.0,
     ),
     (
@@ -164,6 +166,14 @@ impl PortsTable {
                         row.set_selected(selected == Some(key));
                         let service = registry.service(usage.port, usage.protocol);
                         let exposure = usage.exposure();
+                        let (badge, badge_tip) = exposure.map_or(
+                            (
+                                "not listening",
+                                "No socket on this port listens or takes datagrams from any source: each is \
+                                 connected to its own peer.",
+                            ),
+                            |e| (e.badge(), e.meaning()),
+                        );
                         let addrs: Vec<String> =
                             usage.addresses.iter().map(ToString::to_string).collect();
                         let cells = [
@@ -184,8 +194,8 @@ impl PortsTable {
                             });
                         }
                         row.col(|ui| {
-                            ui.label(RichText::new(exposure.badge()).small().strong())
-                                .on_hover_text(exposure.meaning());
+                            ui.label(RichText::new(badge).small().strong())
+                                .on_hover_text(badge_tip);
                             ui.add(Label::new(addrs.join(", ")).truncate());
                         });
                         row.col(|ui| {

@@ -42,7 +42,7 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 13] = [
     (
         SortColumn::RemotePort,
         "Remote port",
-        "The peer's port; * when not connected",
+        "The peer's port; * for a TCP socket that is not connected, empty for a UDP socket without connect()",
         74.0,
     ),
     (

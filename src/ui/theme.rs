@@ -19,7 +19,7 @@ pub fn mark_fill(mark: ChangeMark, dark_mode: bool) -> Color32 {
 }
 
 /// The legend for the highlight colours, for a tooltip.
-pub const LEGEND: &str = "Green: opened since the previous sample.\nYellow: TCP state changed since the previous sample.\n\
+pub const LEGEND: &str = "Green: opened since the previous sample.\nYellow: state changed since the previous sample (a TCP state, or UDP connected/unconnected).\n\
 Red: closed since the previous sample (shown for one interval, then removed).";
 
 /// Seconds as a short age: `42s`, `3m 07s`, `2h 05m`, `3d 04h`.

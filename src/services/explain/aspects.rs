@@ -58,7 +58,7 @@ impl Explainer<'_> {
                 format!("Names a service by convention: {p}/{proto} is {}.", self.service_label(p, proto)),
                 format!("{} {}", match role.side { Side::Listener => "Listener.", Side::Server => "Service side.", Side::Client => "Client side.", Side::Unknown => "Side unknown." }, role.reason)),
             aspect("Configuration",
-                format!("Chosen by a program with bind(), or by the kernel from {}–{} when the program does not choose.", range.low, range.high),
+                format!("Chosen by a program with bind(), or by the kernel from {}–{}{} when the program does not choose.", range.low, range.high, self.snapshot.ephemeral_range_known().note()),
                 match proto {
                     Protocol::Tcp => "Made with socket(), then bind() and listen(), or connect(); tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or TCP_NODELAY.".to_owned(),
                     Protocol::Udp => "Made with socket(), then bind() and optionally connect() to fix one peer; tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or SO_RCVBUF.".to_owned(),
@@ -84,7 +84,19 @@ impl Explainer<'_> {
                 }),
             aspect("Lifecycle",
                 match proto {
-                    Protocol::Tcp => "In use while at least one socket is bound to it; free again when the last one closes (a TIME_WAIT socket keeps it in use for 60 s on Linux).".to_owned(),
+                    Protocol::Tcp => {
+                        let tw = self.snapshot.tcp_tw_reuse();
+                        format!(
+                            "In use while at least one socket is bound to it; free again when the last one closes. A TIME_WAIT entry holds it up to 60 s more: bind() fails with EADDRINUSE unless both sockets set SO_REUSEADDR, and connect() may reuse the same tuple only as net.ipv4.tcp_tw_reuse = {}{} allows ({}).",
+                            tw.value,
+                            tw.note(),
+                            match tw.value {
+                                0 => "never",
+                                1 => "after 1 s",
+                                _ => "after 1 s, to loopback only",
+                            }
+                        )
+                    }
                     Protocol::Udp => "In use while at least one socket is bound to it; free again as soon as the last one closes (UDP has no TIME_WAIT).".to_owned(),
                 },
                 match s.state {

@@ -33,7 +33,8 @@ pub fn kernel_lines(s: &SocketEntry, rate: Option<Rate>) -> Vec<Line> {
         label: "Interface",
         value: name.clone(),
         meaning: format!(
-            "Bound to device {name} with SO_BINDTODEVICE: it sends and receives only through {name}."
+            "Bound to interface {name} (SO_BINDTODEVICE, or the scope of an IPv6 link-local address): it \
+             sends and receives only through {name}."
         ),
     }));
     // A listener's (or bound socket's) tcp_info holds no connection to describe.
@@ -63,17 +64,18 @@ fn queues(s: &SocketEntry) -> Option<Line> {
     let (recv, send) = (s.details.recv_queue?, s.details.send_queue?);
     let meaning = match (s.protocol, s.tcp_state()) {
         (Protocol::Tcp, Some(TcpState::Listen)) => format!(
-            "{recv} completed connection{} waiting for the program to accept(); the accept queue holds \
-             at most {send} (the listen() backlog, capped by net.core.somaxconn).",
+            "{recv} completed connection{} waiting for the program to accept(); the accept queue is full \
+             once it holds more than {send} (the listen() backlog, capped by net.core.somaxconn).",
             if recv == 1 { "" } else { "s" }
         ),
         (Protocol::Tcp, _) => format!(
-            "{recv} bytes received that the program has not read yet; {send} bytes sent that the peer \
-             has not acknowledged yet."
+            "{recv} bytes received that the program has not read yet; {send} bytes the program wrote that \
+             the peer has not acknowledged yet (sent, or still waiting to be sent)."
         ),
         (Protocol::Udp, _) => format!(
             "{recv} bytes of memory hold datagrams the program has not read (the kernel's per-packet \
-             overhead included); {send} bytes of datagrams wait to be sent."
+             overhead included); {send} bytes of memory hold datagrams handed to the kernel and not yet \
+             released by the network device."
         ),
     };
     Some(Line {
@@ -100,18 +102,20 @@ fn timer(s: &SocketEntry, t: SocketTimer) -> Line {
             t.retransmits,
             if t.retransmits == 1 { "" } else { "s" }
         ),
-        (TimerKind::Keepalive, Some(TcpState::FinWait2)) => {
-            format!("The FIN_WAIT_2 timeout (net.ipv4.tcp_fin_timeout) ends the wait in {left}.")
-        }
+        (TimerKind::Keepalive, Some(TcpState::FinWait2)) if s.inode.is_none() => format!(
+            "Orphaned FIN_WAIT_2: the kernel gives up waiting for the peer's FIN after \
+             net.ipv4.tcp_fin_timeout; this timer fires in {left}, then a timewait entry covers the rest."
+        ),
         (TimerKind::Keepalive, _) => format!(
-            "Keepalive (SO_KEEPALIVE): the next probe of an idle connection goes out in {left}; {} \
-             unanswered so far.",
-            t.retransmits
+            "Keepalive (SO_KEEPALIVE): the timer fires in {left}; if the connection has been idle long enough \
+             by then, a probe goes out. {} probe{} unanswered so far.",
+            t.retransmits,
+            if t.retransmits == 1 { "" } else { "s" }
         ),
         (TimerKind::TimeWait, Some(TcpState::TimeWait)) => format!(
             "The kernel forgets this tuple in {left}; until then it keeps it reserved so that late \
-             segments of the old connection are not taken for a new one (RFC 9293's 2×MSL; Linux waits \
-             a fixed 60 s)."
+             segments of the old connection are not taken for a new one (Linux waits a fixed 60 s; \
+             connect() may reuse the tuple sooner where net.ipv4.tcp_tw_reuse allows)."
         ),
         (TimerKind::TimeWait, _) => {
             format!("The kernel drops this closed connection's remains in {left}.")
@@ -146,7 +150,8 @@ fn v6only(s: &SocketEntry) -> Option<Line> {
     let meaning = match (ip.is_unspecified(), on) {
         (true, false) => format!(
             "Off: this :: socket takes IPv4 as well as IPv6, so IPv4 peers appear as ::ffff:a.b.c.d \
-             (ipv6(7)); a separate 0.0.0.0:{port}/{proto} bind conflicts with it."
+             (ipv6(7)); a separate 0.0.0.0:{port}/{proto} bind fails with EADDRINUSE unless both sockets set \
+             SO_REUSEPORT as the same user."
         ),
         (true, true) => format!(
             "On: this :: socket takes IPv6 only; IPv4 traffic to {port}/{proto} needs its own socket on \
@@ -175,7 +180,12 @@ fn tcp_info(i: &TcpInfo) -> Vec<Line> {
             .unwrap_or_default();
         let min = i
             .min_rtt_us
-            .map(|m| format!("; the lowest seen is {}", ms(m)))
+            .map(|m| {
+                format!(
+                    "; the lowest in the last 5 minutes (net.ipv4.tcp_min_rtt_wlen) is {}",
+                    ms(m)
+                )
+            })
             .unwrap_or_default();
         lines.push(Line {
             label: "Round trip",
@@ -256,7 +266,7 @@ mod tests {
             "{}",
             q.meaning
         );
-        assert!(q.meaning.contains("at most 4096"));
+        assert!(q.meaning.contains("full once it holds more than 4096"));
     }
 
     #[test]

@@ -57,7 +57,13 @@ impl Explainer<'_> {
                 Line {
                     label: "Service",
                     value: info.name.clone(),
-                    meaning: if kernel_picked {
+                    meaning: if !info.from_iana {
+                        format!(
+                            "Named {} only in this machine's /etc/services; IANA has no service registered \
+                             for {p}/{proto}.",
+                            info.name
+                        )
+                    } else if kernel_picked {
                         format!(
                             "IANA registers {} for {p}/{proto}{iana}, but this socket's port was most likely \
                              picked by the kernel for an outgoing connection: that service has nothing to do \
@@ -65,7 +71,7 @@ impl Explainer<'_> {
                             info.name
                         )
                     } else {
-                        format!("Registered for {p}/{proto}{iana}{desc}.")
+                        format!("Registered at IANA for {p}/{proto}{iana}{desc}.")
                     },
                 }
             }
@@ -117,70 +123,76 @@ impl Explainer<'_> {
             }
         });
         let in_eph = range.contains(p);
-        let chosen = match (in_eph, role.side) {
+        let note = self.snapshot.ephemeral_range_known().note();
+        let (low, high) = (range.low, range.high);
+        let mut chosen = match (in_eph, role.side) {
             (true, Side::Client) => format!(
-                "In this machine's ephemeral range {}–{}: most likely the kernel picked it because the program connected without choosing a port.",
-                range.low, range.high
+                "In this machine's ephemeral range {low}–{high}{note}: most likely the kernel picked it because \
+                 the program connected (or sent) without choosing a port; the kernel's dump does not say who \
+                 chose it."
             ),
-            (true, _) => format!(
-                "In the ephemeral range {}–{}, yet {}: a program bound it on purpose, or the kernel picked it for a bind to port 0.",
-                range.low,
-                range.high,
+            (true, Side::Listener | Side::Server) => format!(
+                "In the ephemeral range {low}–{high}{note}, yet {}: a program bound it on purpose, or the kernel \
+                 picked it (bind() to port 0, or listen() without bind()).",
                 if role.side == Side::Listener {
                     "it listens"
                 } else {
                     "it is a service port here"
                 }
             ),
+            (true, _) => format!(
+                "In the ephemeral range {low}–{high}{note}: the kernel may have picked it, or a program chose it; \
+                 the kernel's dump does not say which."
+            ),
             (false, _) => format!(
-                "Outside the ephemeral range {}–{}: a program chose this port with bind().",
-                range.low, range.high
+                "Outside the ephemeral range {low}–{high}{note}: a program chose this port with bind()."
             ),
         };
-        let mut chosen = chosen;
-        if class == PortClass::Dynamic || in_eph {
-            chosen.push_str(&format!(" Note: IANA's dynamic range 49152–65535 is not the kernel's ephemeral range ({}–{} here).", range.low, range.high));
+        if range == crate::model::snapshot::PortRange::IANA_DYNAMIC {
+            chosen.push_str(
+                " Note: this machine's ephemeral range coincides with IANA's dynamic range 49152–65535, but \
+                 the two are set independently (a kernel setting vs RFC 6335).",
+            );
+        } else if class == PortClass::Dynamic || in_eph {
+            chosen.push_str(&format!(
+                " Note: IANA's dynamic range 49152–65535 is not the kernel's ephemeral range ({low}–{high} here)."
+            ));
         }
         lines.push(Line {
             label: "Picked by",
-            value: if in_eph {
-                "kernel (ephemeral)".to_owned()
-            } else {
-                "program".to_owned()
+            value: match (in_eph, role.side) {
+                (true, Side::Client) => "kernel, most likely".to_owned(),
+                (true, _) => "kernel or program".to_owned(),
+                (false, _) => "program".to_owned(),
             },
             meaning: chosen,
         });
         if let Some(usage) = self.ports.get(proto, p) {
             // Only a listener (or an unconnected UDP socket) takes new peers; a port that only carries
             // connections has no exposure of its own.
-            let accepts = usage.has_listener()
-                || usage.sockets.iter().any(|i| {
-                    self.snapshot
-                        .sockets
-                        .get(*i)
-                        .is_some_and(|s| s.protocol == Protocol::Udp && s.peer().is_none())
-                });
-            if accepts {
-                let exposure = usage.exposure();
-                let addrs: Vec<String> = usage.addresses.iter().map(ToString::to_string).collect();
-                lines.push(Line {
-                    label: "Exposure",
-                    value: exposure.badge().to_owned(),
-                    meaning: format!(
-                        "{} Bound addresses: {}.",
-                        exposure.meaning(),
-                        addrs.join(", ")
-                    ),
-                });
-            } else {
-                lines.push(Line {
+            match usage.exposure() {
+                Some(exposure) => {
+                    let addrs: Vec<String> =
+                        usage.open_addresses.iter().map(ToString::to_string).collect();
+                    lines.push(Line {
+                        label: "Exposure",
+                        value: exposure.badge().to_owned(),
+                        meaning: format!(
+                            "{} Addresses that take new peers: {}.",
+                            exposure.meaning(),
+                            addrs.join(", ")
+                        ),
+                    });
+                }
+                None => lines.push(Line {
                     label: "Exposure",
                     value: "none listening".to_owned(),
                     meaning: format!(
-                        "No socket listens on {p}/{proto}: only established connections use it, so nothing \
-                         here accepts new peers on this port."
+                        "No socket on {p}/{proto} listens or takes datagrams from any source: each is \
+                         connected and accepts packets only from its own peer; a new connection to this \
+                         port is refused."
                     ),
-                });
+                }),
             }
             let n = usage.sockets.len();
             let sharing = if n == 1 {
@@ -208,10 +220,17 @@ impl Explainer<'_> {
             lines.push(Line {
                 label: "Remote service",
                 value: format!("{rp}/{proto} {}", self.service_label(rp, proto)),
-                meaning: format!(
-                    "This is an outgoing connection: the service is on the remote side{desc}. {}",
-                    role.reason
-                ),
+                meaning: match proto {
+                    Protocol::Tcp => format!(
+                        "This is most likely an outgoing connection: the service is on the remote side{desc}. {}",
+                        role.reason
+                    ),
+                    Protocol::Udp => format!(
+                        "This socket most likely talks to a service on the remote side{desc} (UDP has no \
+                         connection, only a default peer). {}",
+                        role.reason
+                    ),
+                },
             });
         } else {
             lines.push(Line {

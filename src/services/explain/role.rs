@@ -2,7 +2,7 @@
 
 use super::{Explainer, Role, Side};
 use crate::model::port_class::PortClass;
-use crate::model::socket::{Protocol, SocketEntry};
+use crate::model::socket::{OwnerNote, Protocol, SocketEntry};
 
 impl Explainer<'_> {
     /// Which end of a conversation `s` is, and why. Only a listener is certain; every other judgement
@@ -34,34 +34,49 @@ impl Explainer<'_> {
     fn udp_role(&self, s: &SocketEntry) -> Role {
         let lport = s.local.port();
         let range = self.snapshot.ephemeral_range_known();
-        let svc = self.registry.name(lport, Protocol::Udp);
-        let (side, reason) = if range.value.contains(lport) {
-            (
+        let (low, high, note) = (range.value.low, range.value.high, range.note());
+        let named = |port: u16| {
+            !self.registry.name(port, Protocol::Udp).is_empty() && !range.value.contains(port)
+        };
+        let (side, reason) = match s.peer() {
+            Some(_) if range.value.contains(lport) => (
                 Side::Client,
                 format!(
-                    "UDP port {lport} lies in the ephemeral range {}–{}{}: most likely the kernel picked it \
-                     because the program sent or connected without bind(), as clients do (a program may \
-                     also bind such a port itself).",
-                    range.value.low,
-                    range.value.high,
-                    range.note()
+                    "UDP port {lport} lies in the ephemeral range {low}–{high}{note}: most likely the kernel \
+                     picked it when the program called connect(), as clients do (a program may also bind \
+                     such a port itself)."
                 ),
-            )
-        } else if !svc.is_empty() {
-            (
+            ),
+            Some(peer) if named(peer.port()) && !named(lport) => (
+                Side::Client,
+                format!(
+                    "Its peer's port {} is registered for {}: most likely this socket is the client.",
+                    peer.port(),
+                    self.service_label(peer.port(), Protocol::Udp)
+                ),
+            ),
+            _ if named(lport) => (
                 Side::Server,
                 format!(
-                    "UDP port {lport} is registered for {svc} and lies outside the ephemeral range: most \
-                     likely a server bound it on purpose."
+                    "UDP port {lport} is registered for {} and lies outside the ephemeral range: most likely \
+                     a server bound it on purpose.",
+                    self.service_label(lport, Protocol::Udp)
                 ),
-            )
-        } else {
-            (
+            ),
+            None if range.value.contains(lport) => (
                 Side::Unknown,
-                "UDP has no client or server roles of its own, and neither a registration nor the \
-                 ephemeral range points to one here."
+                format!(
+                    "Unconnected UDP socket on port {lport}, in the ephemeral range {low}–{high}{note}: the \
+                     kernel may have picked it when the program first sent a datagram or bound port 0, as \
+                     clients do; UDP has no handshake or LISTEN state to tell."
+                ),
+            ),
+            _ => (
+                Side::Unknown,
+                "UDP has no handshake and no LISTEN state, and neither a registration nor the ephemeral \
+                 range points to a side here."
                     .to_owned(),
-            )
+            ),
         };
         Role { side, reason }
     }
@@ -72,11 +87,18 @@ impl Explainer<'_> {
         let (low, high, note) = (range.value.low, range.value.high, range.note());
         let role = |side, reason: String| Role { side, reason };
         if self.ports.is_listening(lport) {
+            let accepted = if !s.pids.is_empty() {
+                " and a program accepted it"
+            } else if s.owner_note == Some(OwnerNote::NotAccepted) {
+                " and waits in its accept queue; no program has accepted it yet"
+            } else {
+                ""
+            };
             return role(
                 Side::Server,
                 format!(
-                    "A listener on this host uses local port {lport}, so this socket most likely came from its \
-                     accept(): the server end."
+                    "A listener on this host uses local port {lport}: this connection most likely came in \
+                     through it{accepted}, so this is the server end."
                 ),
             );
         }

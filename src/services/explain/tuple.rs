@@ -45,14 +45,17 @@ pub fn state_meaning(state: TcpState) -> &'static str {
             "Open connection: both sides can send data, and TCP delivers it in order, retransmitting what is lost."
         }
         TcpState::FinWait1 => {
-            "This side closed (sent FIN) and waits for the peer to acknowledge it."
+            "This side closed: its FIN is sent, or queued behind unsent data, and it waits for the peer to \
+             acknowledge it (or for the peer's own FIN, which leads to CLOSING)."
         }
         TcpState::FinWait2 => {
             "This side's FIN was acknowledged; waiting for the peer to close its side. The peer may still send data."
         }
         TcpState::CloseWait => {
-            "The peer closed its side (its FIN arrived) and this process has not called close() yet. CLOSE_WAIT \
-             sockets that pile up mean the program leaks connections."
+            "The peer closed its side (its FIN arrived); this end stays open until the program holding it \
+             closes it (close() or shutdown(SHUT_WR)), or, if none has accepted it yet, it waits in the \
+             listener's accept queue. CLOSE_WAIT sockets that keep piling up usually mean the program does not \
+             close connections."
         }
         TcpState::Closing => {
             "Both sides sent FIN at about the same time; waiting for the ACK of this side's FIN."
@@ -61,11 +64,13 @@ pub fn state_meaning(state: TcpState) -> &'static str {
             "The peer closed first, then this side; waiting for the ACK of this side's FIN."
         }
         TcpState::TimeWait => {
-            "This side closed first. The kernel keeps the 5-tuple for a while (2×MSL, 60 s on Linux) so that late \
-             segments of this connection cannot be taken for a new one with the same tuple. No process owns it."
+            "This side closed first (or both closed at once). The kernel keeps the 5-tuple for 60 s (Linux's \
+             fixed TCP_TIMEWAIT_LEN; RFC 9293 asks for 2×MSL, 4 min with its 2-minute MSL) so that late segments \
+             of this connection cannot be taken for a new one with the same tuple. No process owns it."
         }
         TcpState::Closed => {
-            "No connection: the socket exists (created or bound) but neither listens nor is connected."
+            "No connection: the socket is bound to a port but neither listens nor is connected (Linux ≥ 6.8 \
+             lists these, as ss -B does)."
         }
     }
 }
@@ -82,7 +87,7 @@ impl Explainer<'_> {
                 "TCP (RFC 9293): connection-oriented, an ordered byte stream; TCP itself acknowledges, orders and retransmits."
             }
             Protocol::Udp => {
-                "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; the program must cope with loss."
+                "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; connect() only fixes a default peer. The program must cope with loss."
             }
         };
         let local_ip = match Exposure::of(lip) {
@@ -116,23 +121,40 @@ impl Explainer<'_> {
             Side::Listener => format!(
                 "local port {lport}: the port this service listens on; clients connect to it."
             ),
-            Side::Server => format!(
-                "local port {lport}: the service's port, shared with its listener; each accepted connection is another socket on it."
+            Side::Server if s.protocol == Protocol::Tcp && self.ports.is_listening(lport) => {
+                format!(
+                    "local port {lport}: the service's port, shared with its listener; each accepted connection is another socket on it."
+                )
+            }
+            Side::Server if s.protocol == Protocol::Tcp => format!(
+                "local port {lport}: most likely the service's port (no listener holds it now)."
             ),
             Side::Client if self.range().contains(lport) => format!(
-                "local port {lport}: most likely picked by the kernel from the ephemeral range {}–{} for this outgoing connection.",
+                "local port {lport}: in the ephemeral range {}–{}{}, so most likely picked by the kernel {}.",
                 self.range().low,
-                self.range().high
+                self.range().high,
+                self.snapshot.ephemeral_range_known().note(),
+                match (s.protocol, s.peer()) {
+                    (Protocol::Tcp, _) => "for this outgoing connection",
+                    (Protocol::Udp, Some(_)) => "when the program called connect()",
+                    (Protocol::Udp, None) =>
+                        "when the program first sent a datagram or bound port 0",
+                }
             ),
-            _ if s.protocol == Protocol::Udp => format!(
-                "local port {lport}: datagrams sent to this port on {lip} are delivered to this socket."
-            ),
+            _ if s.protocol == Protocol::Udp => match s.peer() {
+                Some(peer) => format!(
+                    "local port {lport}: only datagrams from {peer} to {lip}:{lport} are delivered to this socket."
+                ),
+                None => format!(
+                    "local port {lport}: datagrams to {lip}:{lport} are delivered to this socket unless a more specific socket on the port matches them."
+                ),
+            },
             _ => format!("local port {lport}: this socket's end of the connection."),
         };
         let (remote_ip_value, remote_ip, remote_port_value, remote_port) = match (s.protocol, s.peer()) {
             (Protocol::Udp, Some(peer)) => (
                 peer.ip().to_string(),
-                format!("the peer set by connect(): datagrams go to {} by default, and the kernel drops datagrams from any other address.", peer.ip()),
+                format!("the peer set by connect(): datagrams go to {peer} by default, and only datagrams from {peer} (address and port) reach this socket; others go to another socket on the port if one matches, else are dropped."),
                 peer.port().to_string(),
                 format!("the peer's port {}: only datagrams from {peer} reach this socket.", peer.port()),
             ),
