@@ -210,7 +210,7 @@ fn ephemeral_budget_of_20000_connections_to_one_port_warns_at_half() {
     let b = EphemeralBudget::of(&s);
     let worst = b.worst.unwrap();
     assert_eq!((worst.used, b.range.len()), (20_000, 28_232));
-    assert_eq!(worst.remote_port, 443);
+    assert_eq!(worst.destination.map(|(_, port)| port), Some(443));
     assert_eq!(b.level(), BudgetLevel::Warning);
     assert!(
         b.summary()

@@ -1,9 +1,11 @@
 //! Early warnings: running out of ephemeral ports, and CLOSE_WAIT sockets piling up in a process.
 //!
-//! The kernel needs a distinct local port for every connection to the same (remote address, remote port)
-//! from the same local address, chosen from its ephemeral range: 28 232 ports by default on Linux. A client
-//! opening short connections to one server burns through them (TIME_WAIT included), then `connect()`
-//! fails with EADDRNOTAVAIL. The budget shows how close the busiest group is.
+//! For TCP the kernel needs a distinct local port for every connection to the same (remote address,
+//! remote port) from the same local address, chosen from its ephemeral range minus the reserved ports:
+//! 28 232 ports by default on Linux. A client opening short connections to one server burns through them
+//! (TIME_WAIT included, where `tcp_tw_reuse` does not allow reuse), then `connect()` fails with
+//! EADDRNOTAVAIL. For UDP a port picked automatically must be free on the local address whatever the
+//! destination, and running out fails with EAGAIN. The budget shows how close the busiest group is.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,19 +17,47 @@ use super::history::History;
 use super::snapshot::{PortRange, Snapshot};
 use super::socket::Protocol;
 
-/// Sockets of one (protocol, local IP, remote IP, remote port) using ephemeral local ports.
+/// Sockets using ephemeral local ports that compete for the same ports: TCP connections of one (local
+/// IP, remote IP, remote port), or UDP sockets of one local IP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BudgetGroup {
     /// Number space.
     pub protocol: Protocol,
     /// Local address.
     pub local: IpAddr,
-    /// Remote address.
-    pub remote: IpAddr,
-    /// Remote port.
-    pub remote_port: u16,
+    /// Remote address and port, for TCP; `None` for UDP, whose ports compete whatever the destination.
+    pub destination: Option<(IpAddr, u16)>,
     /// Sockets in the group whose local port lies in the ephemeral range.
     pub used: u32,
+}
+
+/// What competes for the same ephemeral ports: protocol, local address, and the destination for TCP.
+type GroupKey = (Protocol, IpAddr, Option<(IpAddr, u16)>);
+
+/// How many ports of `range` the snapshot's `ip_local_reserved_ports` takes out (0 when not recorded).
+fn reserved_in(range: PortRange, snapshot: &Snapshot) -> u32 {
+    let Some(reserved) = &snapshot.machine.reserved_ports else {
+        return 0;
+    };
+    // Overlapping reserved ranges are merged first so no port is counted twice.
+    let mut clipped: Vec<(u16, u16)> = reserved
+        .iter()
+        .filter_map(|r| {
+            let (low, high) = (r.low.max(range.low), r.high.min(range.high));
+            (low <= high).then_some((low, high))
+        })
+        .collect();
+    clipped.sort_unstable();
+    let mut count = 0u32;
+    let mut covered_to: Option<u16> = None;
+    for (low, high) in clipped {
+        let start = covered_to.map_or(low, |c| low.max(c.saturating_add(1)));
+        if start <= high && covered_to.is_none_or(|c| c < high) {
+            count += u32::from(high - start) + 1;
+        }
+        covered_to = Some(covered_to.map_or(high, |c| c.max(high)));
+    }
+    count
 }
 
 /// How close a budget is to exhaustion.
@@ -46,6 +76,8 @@ pub enum BudgetLevel {
 pub struct EphemeralBudget {
     /// The range the kernel picks from.
     pub range: PortRange,
+    /// Ports of the range the kernel may pick: its size minus the reserved ports in it.
+    pub available: u32,
     /// The group using the most ephemeral ports, if any socket uses one.
     pub worst: Option<BudgetGroup>,
     /// How many groups have reached the warning level.
@@ -56,6 +88,7 @@ impl Default for EphemeralBudget {
     fn default() -> Self {
         Self {
             range: PortRange::LINUX_DEFAULT,
+            available: PortRange::LINUX_DEFAULT.len(),
             worst: None,
             groups_warning: 0,
         }
@@ -63,38 +96,54 @@ impl Default for EphemeralBudget {
 }
 
 impl EphemeralBudget {
+    /// What happens when the busiest group is full, for a tooltip.
+    #[must_use]
+    pub fn consequence(&self) -> &'static str {
+        match self.worst.map(|g| g.protocol) {
+            Some(Protocol::Udp) => {
+                "At 100 % connect() or sendto() on an unbound UDP socket from that address fails (EAGAIN)."
+            }
+            _ => "At 100 % connect() to that destination fails (EADDRNOTAVAIL).",
+        }
+    }
+
     /// Counts, for each group of connected sockets, those on an ephemeral local port (TIME_WAIT included).
     #[must_use]
     pub fn of(snapshot: &Snapshot) -> Self {
         let range = snapshot.ephemeral_range_or_default();
-        let mut groups: HashMap<(Protocol, IpAddr, IpAddr, u16), u32> = HashMap::new();
+        let mut groups: HashMap<GroupKey, u32> = HashMap::new();
         for s in &snapshot.sockets {
-            let Some(peer) = s.peer() else { continue };
-            if range.contains(s.local.port()) {
-                *groups
-                    .entry((s.protocol, s.local.ip(), peer.ip(), peer.port()))
-                    .or_default() += 1;
+            if !range.contains(s.local.port()) {
+                continue;
             }
+            let destination = match s.protocol {
+                Protocol::Tcp => match s.peer() {
+                    Some(peer) => Some((peer.ip(), peer.port())),
+                    None => continue,
+                },
+                Protocol::Udp => None,
+            };
+            *groups
+                .entry((s.protocol, s.local.ip(), destination))
+                .or_default() += 1;
         }
-        let size = range.len();
+        let size = range.len().saturating_sub(reserved_in(range, snapshot));
         let groups_warning = groups
             .values()
             .filter(|n| u64::from(**n) * 2 >= u64::from(size))
             .count();
         let worst = groups
             .into_iter()
-            .max_by_key(|((p, l, r, rp), n)| (*n, std::cmp::Reverse((*p, *l, *r, *rp))))
-            .map(
-                |((protocol, local, remote, remote_port), used)| BudgetGroup {
-                    protocol,
-                    local,
-                    remote,
-                    remote_port,
-                    used,
-                },
-            );
+            .max_by_key(|((p, l, d), n)| (*n, std::cmp::Reverse((*p, *l, *d))))
+            .map(|((protocol, local, destination), used)| BudgetGroup {
+                protocol,
+                local,
+                destination,
+                used,
+            });
         Self {
             range,
+            available: size,
             worst,
             groups_warning,
         }
@@ -104,7 +153,7 @@ impl EphemeralBudget {
     #[must_use]
     pub fn ratio(&self) -> f64 {
         self.worst.map_or(0.0, |g| {
-            f64::from(g.used) / f64::from(self.range.len().max(1))
+            f64::from(g.used) / f64::from(self.available.max(1))
         })
     }
 
@@ -126,19 +175,21 @@ impl EphemeralBudget {
     pub fn summary(&self) -> String {
         match self.worst {
             None => format!(
-                "0 / {} ephemeral ports in use by any one destination",
-                self.range.len()
+                "0 / {} ephemeral ports in use by any one group",
+                self.available
             ),
-            Some(g) => format!(
-                "{} / {} ephemeral ports ({:.0} %) {} → {}:{}/{}",
-                g.used,
-                self.range.len(),
-                self.ratio() * 100.0,
-                g.local,
-                g.remote,
-                g.remote_port,
-                g.protocol
-            ),
+            Some(g) => {
+                let whom = match g.destination {
+                    Some((remote, port)) => format!("{} → {remote}:{port}/{}", g.local, g.protocol),
+                    None => format!("{} (any destination)/{}", g.local, g.protocol),
+                };
+                format!(
+                    "{} / {} ephemeral ports ({:.0} %) {whom}",
+                    g.used,
+                    self.available,
+                    self.ratio() * 100.0
+                )
+            }
         }
     }
 }
@@ -218,4 +269,29 @@ pub fn close_wait_alerts(history: &History) -> Vec<CloseWaitAlert> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod reserved_tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn reserved_ports_inside_the_range_shrink_the_budget_once_each() {
+        let mut s = Snapshot::empty("h", Utc::now());
+        s.ephemeral_range = Some(PortRange {
+            low: 40000,
+            high: 40009,
+        });
+        let r = |low, high| PortRange { low, high };
+        s.machine.reserved_ports = Some(vec![
+            r(39990, 40001),
+            r(40001, 40002),
+            r(40008, 40100),
+            r(5, 6),
+        ]);
+        assert_eq!(EphemeralBudget::of(&s).available, 10 - 3 - 2);
+        s.machine.reserved_ports = None;
+        assert_eq!(EphemeralBudget::of(&s).available, 10);
+    }
 }

@@ -223,11 +223,17 @@ impl Charts {
 
     fn budget_gauge(&self, ui: &mut egui::Ui, budget: &EphemeralBudget, alerts: &[CloseWaitAlert]) {
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Ephemeral port budget").strong()).on_hover_text(
-                "The kernel needs a distinct local port from its ephemeral range for each connection from one \
-                 local address to one remote address and port. This shows the busiest such group (TIME_WAIT \
-                 included); when it is full, connect() fails with EADDRNOTAVAIL.",
-            );
+            ui.label(RichText::new("Ephemeral port budget").strong()).on_hover_text(format!(
+                "For TCP, connect() needs a local port from the ephemeral range {}–{} ({} ports that are not \
+                 reserved) that no other connection from the same local address to the same remote address \
+                 and port uses; TIME_WAIT entries count, except where net.ipv4.tcp_tw_reuse lets connect() \
+                 reuse them (by default towards loopback only). For UDP, an automatically picked port must be \
+                 free on the local address whatever the destination. This shows the busiest such group. {}",
+                budget.range.low,
+                budget.range.high,
+                budget.available,
+                budget.consequence()
+            ));
             let color = match budget.level() {
                 BudgetLevel::Ok => Color32::from_rgb(80, 170, 110),
                 BudgetLevel::Warning => Color32::from_rgb(220, 170, 50),

@@ -64,8 +64,9 @@ impl StatusBar {
                         .color(color),
                 )
                 .on_hover_text(format!(
-                    "{}\nAt 100 % connect() to that destination fails (EADDRNOTAVAIL).",
-                    budget.summary()
+                    "{}\n{}",
+                    budget.summary(),
+                    budget.consequence()
                 ));
             }
             if let Some(alert) = store.close_wait_alerts().first() {

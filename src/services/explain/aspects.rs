@@ -34,6 +34,7 @@ impl Explainer<'_> {
                 "This connected {proto} socket involves two ports: local {p} and remote {}.",
                 peer.port()
             ),
+            None if s.protocol == Protocol::Udp => "It has no fixed peer: it involves its local port, and each datagram brings or names a remote port.".to_owned(),
             None => "It is not connected, so it involves only its local port.".to_owned(),
         };
         let aspect = |aspect, port: String, socket: String| Aspect {
@@ -43,11 +44,20 @@ impl Explainer<'_> {
         };
         vec![
             aspect("Definition",
-                format!("{p} is a 16-bit number (0–65535) in the {proto} number space of this host."),
+                format!("{p} is a 16-bit number (0–65535) in the {proto} number space of this host's network namespace."),
                 format!("This socket is a kernel object ({inode}) held by {owner}: `{s}`.")),
             aspect("Scope",
                 format!("One number per protocol per host: {p}/tcp and {p}/udp are different ports in different number spaces."),
-                format!("One endpoint of one conversation; {p}/{proto} carries {on_port} socket(s) now{}.", if summary.is_empty() { String::new() } else { format!(" ({summary})") })),
+                {
+                    let what = if s.is_listener() {
+                        format!("A listener: in no conversation itself; each connection it accepts becomes its own socket on {p}/{proto}")
+                    } else if s.protocol == Protocol::Udp && s.peer().is_none() {
+                        "One endpoint that may exchange datagrams with any number of peers".to_owned()
+                    } else {
+                        "One endpoint of one conversation".to_owned()
+                    };
+                    format!("{what}; {p}/{proto} carries {on_port} socket(s) now{}.", if summary.is_empty() { String::new() } else { format!(" ({summary})") })
+                }),
             aspect("Type",
                 format!("A {} port.", PortClass::of(p)),
                 match proto {
