@@ -61,10 +61,19 @@ impl LearnPage {
                 ui.heading("Socket vs port, on this machine");
                 ui.label(
                     "A port is a number in the TCP or the UDP number space of one host; a socket is an \
-                     endpoint a process opens, bound to a port. Each row below is filled from the sockets \
-                     shown now; links select the socket they cite.",
+                     endpoint the kernel keeps for a program, bound to a port. Each row below is filled from \
+                     the sockets shown now; links select the socket they cite.",
                 );
                 ui.add_space(6.0);
+                // Wrapped text in a grid shrinks to its narrowest word unless each cell has a width.
+                let total = ui.available_width() - 60.0;
+                let widths = [110.0, total * 0.27, total * 0.27, total * 0.46 - 110.0];
+                let cell = |ui: &mut egui::Ui, width: f32, add: &mut dyn FnMut(&mut egui::Ui)| {
+                    ui.vertical(|ui| {
+                        ui.set_width(width.max(80.0));
+                        add(ui);
+                    });
+                };
                 egui::Grid::new("learn-aspects")
                     .num_columns(4)
                     .striped(true)
@@ -75,10 +84,18 @@ impl LearnPage {
                         }
                         ui.end_row();
                         for a in &page.aspects {
-                            ui.label(RichText::new(a.aspect).strong());
-                            ui.add(egui::Label::new(&a.port).wrap());
-                            ui.add(egui::Label::new(&a.socket).wrap());
-                            ui.vertical(|ui| evidence(ui, &a.evidence, &mut commands));
+                            cell(ui, widths[0], &mut |ui| {
+                                ui.label(RichText::new(a.aspect).strong());
+                            });
+                            cell(ui, widths[1], &mut |ui| {
+                                ui.add(egui::Label::new(&a.port).wrap());
+                            });
+                            cell(ui, widths[2], &mut |ui| {
+                                ui.add(egui::Label::new(&a.socket).wrap());
+                            });
+                            cell(ui, widths[3], &mut |ui| {
+                                evidence(ui, &a.evidence, &mut commands);
+                            });
                             ui.end_row();
                         }
                     });

@@ -194,9 +194,12 @@ impl PortsTable {
                             });
                         }
                         row.col(|ui| {
-                            ui.label(RichText::new(badge).small().strong())
-                                .on_hover_text(badge_tip);
-                            ui.add(Label::new(addrs.join(", ")).truncate());
+                            // Badge and addresses side by side: stacked, they overflow the row.
+                            ui.horizontal(|ui| {
+                                ui.label(RichText::new(badge).small().strong())
+                                    .on_hover_text(badge_tip);
+                                ui.add(Label::new(addrs.join(", ")).truncate());
+                            });
                         });
                         row.col(|ui| {
                             ui.add(Label::new(usage.state_summary()).truncate());

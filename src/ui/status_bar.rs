@@ -34,7 +34,8 @@ impl StatusBar {
                     ui.separator();
                     ui.label(format!("{listening} listening ports"));
                     ui.separator();
-                    ui.label(format!("{} processes", snap.processes.len()));
+                    let n = snap.processes.len();
+                    ui.label(format!("{n} process{}", if n == 1 { "" } else { "es" }));
                     ui.separator();
                     let took = store
                         .last_took()

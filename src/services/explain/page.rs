@@ -151,13 +151,14 @@ fn aspects(f: &Facts<'_>) -> Vec<PageAspect> {
         aspect(
             "Definition",
             "A 16-bit number (0–65535) in the TCP or the UDP number space of one host.",
-            "An endpoint object a process opens with socket(): bound to a local address and port and, \
-             once connected, identified by its 5-tuple.",
+            "An endpoint object the kernel keeps for a program (created by socket() or accept()): bound \
+             to a local address and port and, once connected, identified by its 5-tuple.",
             vec![say(format!(
-                "Here: {} TCP and {} UDP ports in use, by {} sockets of {processes} processes.",
+                "Here: {} TCP and {} UDP ports in use, by {} sockets of {processes} process{}.",
                 count(Protocol::Tcp),
                 count(Protocol::Udp),
-                f.snap.sockets.len()
+                f.snap.sockets.len(),
+                if processes == 1 { "" } else { "es" }
             ))],
         ),
         aspect(
