@@ -451,6 +451,35 @@ mod files {
     }
 
     #[test]
+    fn pausing_with_a_file_open_keeps_showing_the_file_and_leaves_live_data_live() {
+        let dir = temp_dir("pause-file");
+        let path = dir.join("server.json");
+        let mut server = machine(0);
+        server.sockets.retain(|s| s.local.port() != 51000);
+        saved(&server, &path);
+        let mut h =
+            harness_with_dialogs(vec![machine(0)], ScriptedDialogs::new([Some(path.clone())]));
+        h.get_by_label("Open…").click();
+        h.run();
+        h.key_press(egui::Key::Space);
+        h.run();
+        assert_eq!(h.state().shown_file(), Some(path.as_path()));
+        assert!(!h.state().is_paused(), "a file has nothing to freeze");
+        assert!(
+            h.query_by_label("firefox").is_none(),
+            "still the file's sockets"
+        );
+        h.get_by_label("Back to live").click();
+        h.run();
+        assert!(!h.state().is_paused());
+        assert!(
+            h.query_by_label("firefox").is_some(),
+            "live again, not frozen"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn opening_a_saved_file_shows_a_banner_and_back_to_live_returns() {
         let dir = temp_dir("open");
         let path = dir.join("server.json");
@@ -805,5 +834,22 @@ fn the_bind_doctor_names_the_listener_that_blocks_a_port() {
         h.query_by_label_contains("LISTEN (postgres[100])")
             .is_some(),
         "the blocking listener and its owner are named"
+    );
+}
+
+#[test]
+fn a_remembered_diff_view_with_nothing_to_compare_falls_back_to_sockets() {
+    let settings = Settings {
+        view: sockscope::ui::settings::View::Diff,
+        ..Settings::default()
+    };
+    let h = harness(vec![machine(0)], settings);
+    assert_eq!(
+        h.state().settings().view,
+        sockscope::ui::settings::View::Sockets
+    );
+    assert!(
+        h.query_by_label("LISTEN").is_some(),
+        "the sockets table is shown"
     );
 }

@@ -153,9 +153,13 @@ impl SockscopeApp {
         Self::build(ctx, Feed::Manual { source }, settings)
     }
 
-    fn build(ctx: &egui::Context, feed: Feed, settings: Settings) -> Self {
+    fn build(ctx: &egui::Context, feed: Feed, mut settings: Settings) -> Self {
         let ctx = ctx.clone();
         let filter = Filter::parse(&settings.filter);
+        // A comparison is never restored between runs: a remembered Diff view would show nothing.
+        if settings.view == View::Diff {
+            settings.view = View::Sockets;
+        }
         Self {
             store: Store::with_history_capacity(settings.history_samples),
             feed,
@@ -450,6 +454,9 @@ impl SockscopeApp {
             }
             Command::SetSort(sort) => self.settings.sort = sort,
             Command::SetView(view) => self.settings.view = view,
+            // An opened file never changes: there is nothing to freeze, and freezing the live store
+            // behind it would show live data under the file's name when the file is closed.
+            Command::TogglePause if self.file.is_some() => {}
             Command::TogglePause => {
                 self.frozen = match self.frozen.take() {
                     Some(_) => None,
@@ -723,12 +730,18 @@ impl SockscopeApp {
                 &default_name,
             ));
         }
-        let message = match (self.store.last_error(), &self.message) {
+        // Live sampling problems belong to live data: over an opened file, only the file's own notes show.
+        let shown_store = self.file.as_ref().map_or(&self.store, |f| &f.store);
+        let live_error = self
+            .file
+            .is_none()
+            .then(|| self.store.last_error())
+            .flatten();
+        let message = match (live_error, &self.message) {
             (Some(error), _) => Some((error.to_owned(), true)),
             (None, Some(text)) => Some((text.clone(), self.message_is_error)),
             // What the collector could not see (a refused kernel dump and the fallback used).
-            (None, None) => self
-                .store
+            (None, None) => shown_store
                 .current()
                 .and_then(|s| s.notes.first())
                 .map(|note| (note.clone(), true)),
