@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::history::History;
-use super::snapshot::{PortRange, Snapshot};
+use super::snapshot::{Known, PortRange, Snapshot};
 use super::socket::Protocol;
 
 /// Sockets using ephemeral local ports that compete for the same ports: TCP connections of one (local
@@ -78,6 +78,8 @@ pub struct EphemeralBudget {
     pub range: PortRange,
     /// Ports of the range the kernel may pick: its size minus the reserved ports in it.
     pub available: u32,
+    /// `net.ipv4.tcp_tw_reuse` of the sampled machine, which decides whether TIME_WAIT tuples block.
+    pub tw_reuse: Known<u8>,
     /// The group using the most ephemeral ports, if any socket uses one.
     pub worst: Option<BudgetGroup>,
     /// How many groups have reached the warning level.
@@ -89,6 +91,8 @@ impl Default for EphemeralBudget {
         Self {
             range: PortRange::LINUX_DEFAULT,
             available: PortRange::LINUX_DEFAULT.len(),
+            tw_reuse: Snapshot::empty("", chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
+                .tcp_tw_reuse(),
             worst: None,
             groups_warning: 0,
         }
@@ -144,6 +148,7 @@ impl EphemeralBudget {
         Self {
             range,
             available: size,
+            tw_reuse: snapshot.tcp_tw_reuse(),
             worst,
             groups_warning,
         }

@@ -226,12 +226,19 @@ impl Charts {
             ui.label(RichText::new("Ephemeral port budget").strong()).on_hover_text(format!(
                 "For TCP, connect() needs a local port from the ephemeral range {}–{} ({} ports that are not \
                  reserved) that no other connection from the same local address to the same remote address \
-                 and port uses; TIME_WAIT entries count, except where net.ipv4.tcp_tw_reuse lets connect() \
-                 reuse them (by default towards loopback only). For UDP, an automatically picked port must be \
+                 and port uses; TIME_WAIT entries are counted, though with net.ipv4.tcp_tw_reuse = {}{} \
+                 connect() can reuse those older than 1 s {}. For UDP, an automatically picked port must be \
                  free on the local address whatever the destination. This shows the busiest such group. {}",
                 budget.range.low,
                 budget.range.high,
                 budget.available,
+                budget.tw_reuse.value,
+                budget.tw_reuse.note(),
+                match budget.tw_reuse.value {
+                    0 => "never",
+                    1 => "to any destination",
+                    _ => "towards loopback only",
+                },
                 budget.consequence()
             ));
             let color = match budget.level() {

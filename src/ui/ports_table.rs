@@ -21,7 +21,11 @@ const HEADERS: [(&str, &str, f32); 11] = [
         "Registered service (IANA, local /etc/services)",
         100.0,
     ),
-    ("Description", "IANA's description of the service", 170.0),
+    (
+        "Description",
+        "IANA's description of the port's registered service (empty where only /etc/services names the port)",
+        170.0,
+    ),
     (
         "Class",
         "RFC 6335: system 0–1023, user 1024–49151, dynamic 49152–65535",

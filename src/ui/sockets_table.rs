@@ -23,7 +23,7 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 13] = [
         SortColumn::LocalAddress,
         "Local address",
         "The address the socket is bound to; 0.0.0.0 = every IPv4 address, :: = every IPv6 address \
-         (and every IPv4 address too, unless the socket set IPV6_V6ONLY)",
+         and every IPv4 address too unless IPV6_V6ONLY is on (new sockets start with net.ipv6.bindv6only)",
         130.0,
     ),
     (

@@ -65,13 +65,17 @@ impl Explainer<'_> {
                     Protocol::Udp => "A datagram socket (SOCK_DGRAM over UDP).".to_owned(),
                 }),
             aspect("Role",
-                format!("Names a service by convention: {p}/{proto} is {}.", self.service_label(p, proto)),
+                if role.side == Side::Client && range.contains(p) {
+                    format!("Names a service by convention: {p}/{proto} is registered for {}, but this socket most likely got the port from the ephemeral range {}–{}{}; the name says nothing about its traffic.", self.service_label(p, proto), range.low, range.high, self.snapshot.ephemeral_range_known().note())
+                } else {
+                    format!("Names a service by convention: {p}/{proto} is {}.", self.service_label(p, proto))
+                },
                 format!("{} {}", match role.side { Side::Listener => "Listener.", Side::Server => "Service side.", Side::Client => "Client side.", Side::Unknown => "Side unknown." }, role.reason)),
             aspect("Configuration",
                 format!("Chosen by a program with bind(), or by the kernel from {}–{}{} when the program does not choose.", range.low, range.high, self.snapshot.ephemeral_range_known().note()),
                 match proto {
                     Protocol::Tcp => "Made with socket(), then bind() and listen(), or connect(); tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or TCP_NODELAY.".to_owned(),
-                    Protocol::Udp => "Made with socket(), then bind() and optionally connect() to fix one peer; tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or SO_RCVBUF.".to_owned(),
+                    Protocol::Udp => "Made with socket(), then bind() (or a first sendto() or connect(), which binds a free port), and optionally connect() to fix one peer; tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or SO_RCVBUF.".to_owned(),
                 }),
             aspect("Security",
                 {
@@ -82,7 +86,10 @@ impl Explainer<'_> {
                         start.note()
                     )
                 },
-                format!("Reachability depends on the bound address ({}: {}) and access on the owner process and user.", s.local.ip(), exposure.badge())),
+                match s.peer() {
+                    Some(peer) if !s.is_listener() => format!("Not reachable by new peers: it is connected to {peer} and takes packets only from it; what it may do depends on the owner process and user."),
+                    _ => format!("Reachability depends on the bound address ({}: {}) and access on the owner process and user.", s.local.ip(), exposure.badge()),
+                }),
             aspect("Connection type",
                 match proto {
                     Protocol::Tcp => format!("{p}/tcp is in TCP's number space, so every socket on it is connection-oriented; the delivery guarantees belong to TCP, not to the number."),
@@ -130,7 +137,13 @@ impl Explainer<'_> {
                 }),
             aspect("Example",
                 format!("{p}/{proto}: like a numbered door of this host{}.", if self.registry.name(p, proto).is_empty() { String::new() } else { format!(", labelled {}", self.registry.name(p, proto)) }),
-                format!("`{s}`: one particular conversation through that door.")),
+                if s.is_listener() {
+                    format!("`{s}`: the doorkeeper: in no conversation itself; each connection it accepts gets a socket of its own.")
+                } else if s.protocol == Protocol::Udp && s.peer().is_none() {
+                    format!("`{s}`: a mailbox at that door: it takes datagrams from any sender.")
+                } else {
+                    format!("`{s}`: one particular conversation through that door.")
+                }),
         ]
     }
 }

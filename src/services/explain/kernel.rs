@@ -151,7 +151,12 @@ fn v6only(s: &SocketEntry) -> Option<Line> {
         (true, false) => format!(
             "Off: this :: socket takes IPv4 as well as IPv6, so IPv4 peers appear as ::ffff:a.b.c.d \
              (ipv6(7)); a separate 0.0.0.0:{port}/{proto} bind fails with EADDRINUSE unless both sockets set \
-             SO_REUSEPORT as the same user."
+             SO_REUSEPORT as the same user{}.",
+            if s.is_listener() {
+                ""
+            } else {
+                " (or, since this socket does not listen, both set SO_REUSEADDR)"
+            }
         ),
         (true, true) => format!(
             "On: this :: socket takes IPv6 only; IPv4 traffic to {port}/{proto} needs its own socket on \

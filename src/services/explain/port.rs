@@ -66,9 +66,13 @@ impl Explainer<'_> {
                     } else if kernel_picked {
                         format!(
                             "IANA registers {} for {p}/{proto}{iana}, but this socket's port was most likely \
-                             picked by the kernel for an outgoing connection: that service has nothing to do \
-                             with it.",
-                            info.name
+                             picked by the kernel {}: that service has nothing to do with it.",
+                            info.name,
+                            match proto {
+                                Protocol::Tcp => "for an outgoing connection",
+                                Protocol::Udp =>
+                                    "when the program sent or connected without bind()",
+                            }
                         )
                     } else {
                         format!("Registered at IANA for {p}/{proto}{iana}{desc}.")
@@ -188,9 +192,9 @@ impl Explainer<'_> {
                     label: "Exposure",
                     value: "none listening".to_owned(),
                     meaning: format!(
-                        "No socket on {p}/{proto} listens or takes datagrams from any source: each is \
-                         connected and accepts packets only from its own peer; a new connection to this \
-                         port is refused."
+                        "No socket on {p}/{proto} listens or takes datagrams from any source (the sockets \
+                         here are connected, closing, or only bound), so a new connection to this port is \
+                         refused."
                     ),
                 }),
             }

@@ -112,9 +112,11 @@ impl Explainer<'_> {
             );
         }
         let (l_eph, r_eph) = (range.value.contains(lport), range.value.contains(rport));
+        // A registration says little about a port the kernel may have picked from its range.
         let named = |port: u16| {
             !self.registry.name(port, s.protocol).is_empty()
                 && PortClass::of(port) != PortClass::Dynamic
+                && !range.value.contains(port)
         };
         let (l_named, r_named) = (named(lport), named(rport));
         if l_eph && !r_eph {

@@ -90,6 +90,12 @@ impl Explainer<'_> {
                 "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; connect() only fixes a default peer. The program must cope with loss."
             }
         };
+        let dev = s
+            .details
+            .interface
+            .as_ref()
+            .map(|i| format!(" Bound to interface {i}: only through {i}."))
+            .unwrap_or_default();
         let local_ip = match Exposure::of(lip) {
             Exposure::AllInterfaces if lip.is_ipv4() => format!(
                 "{lip}: the IPv4 wildcard, so the socket takes traffic to every IPv4 address of this host (not IPv6)."
@@ -111,7 +117,9 @@ impl Explainer<'_> {
                 }
             },
             Exposure::Loopback => {
-                format!("{lip}: loopback, so only programs on this machine can reach it.")
+                format!(
+                    "{lip}: loopback, so only programs in this host's network namespace can reach it."
+                )
             }
             Exposure::Specific => {
                 format!("{lip}: one address of this host; only traffic to that address reaches it.")
@@ -202,7 +210,7 @@ impl Explainer<'_> {
             Line {
                 label: "Local IP",
                 value: lip.to_string(),
-                meaning: local_ip,
+                meaning: format!("{local_ip}{dev}"),
             },
             Line {
                 label: "Local port",
