@@ -706,6 +706,18 @@ fn traffic_since_the_previous_sample_shows_in_columns_and_the_busiest_chart() {
         "the busy connection's receive rate is shown"
     );
     assert!(h.query_by_label("50.0 KB/s").is_some());
+    // Sorting by In/s, descending, puts the busy connection's receiving end first.
+    h.get_by_label("In/s").click();
+    h.run();
+    h.get_by_label("In/s").click();
+    h.run();
+    let view = h.state().shown().unwrap();
+    let first = view.input.socket(view.rows[0]).unwrap();
+    assert_eq!(
+        (first.local.port(), first.peer().map(|p| p.port())),
+        (5432, Some(40112)),
+        "the busiest receiver sorts first"
+    );
     h.get_by_label("Charts").click();
     h.run();
     let label = "tcp 127.0.0.1:5432 -> 127.0.0.1:40112 postgres";
