@@ -865,3 +865,44 @@ fn a_remembered_diff_view_with_nothing_to_compare_falls_back_to_sockets() {
         "the sockets table is shown"
     );
 }
+
+#[test]
+fn ports_view_folds_outgoing_only_ephemeral_ports_and_opens_the_fold_on_click() {
+    let mut s = machine(0);
+    for i in 0..4u16 {
+        s.sockets.push(tcp(
+            &format!("10.0.0.2:{}", 51001 + i),
+            "10.0.0.10:443",
+            TcpState::Established,
+            300,
+            60 + u32::from(i),
+        ));
+    }
+    let mut h = harness(vec![s], Settings::default());
+    h.get_by_label("Ports").click();
+    h.run();
+    let fold =
+        "▸ 5 ephemeral ports of firefox → remote port 443/tcp https (outgoing connections only)";
+    assert!(
+        h.query_by_label(fold).is_some(),
+        "firefox's five client ports are one line"
+    );
+    assert!(
+        h.query_by_label("51003").is_none(),
+        "folded ports are hidden"
+    );
+    assert!(
+        h.query_by_label("5432").is_some(),
+        "service ports stay in view"
+    );
+    h.get_by_label(fold).click();
+    h.run();
+    assert!(
+        h.query_by_label("51003").is_some(),
+        "an open fold lists its ports"
+    );
+    assert!(
+        h.query_by_label_contains("▾ 5 ephemeral ports of firefox")
+            .is_some()
+    );
+}

@@ -276,3 +276,177 @@ mod tests {
         );
     }
 }
+
+/// A line of the Ports view: one port, or many ephemeral ports that only carry outgoing connections of
+/// one owner to one peer port, folded so that service ports stay in view at 50 000 sockets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortLine {
+    /// One port (index into [`PortsIndex::ports`]).
+    Port(usize),
+    /// Several ports folded into one expandable line.
+    Fold(PortFold),
+}
+
+/// Ephemeral ports of one owner whose sockets all talk to one peer port and none listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortFold {
+    /// Number space.
+    pub protocol: Protocol,
+    /// Owning process name, or empty when unknown.
+    pub owner: String,
+    /// The peer port their connections go to.
+    pub peer_port: u16,
+    /// The folded ports (indexes into [`PortsIndex::ports`]), ascending.
+    pub ports: Vec<usize>,
+}
+
+impl PortFold {
+    /// The fold's identity, stable across samples, for remembering which folds are open.
+    #[must_use]
+    pub fn key(&self) -> (Protocol, String, u16) {
+        (self.protocol, self.owner.clone(), self.peer_port)
+    }
+}
+
+/// Orders `visible` ports (indexes into `index`) for the Ports view: ports that take new peers, have a
+/// registered service or lie outside `range` first, ascending; then, folded per (owner, peer port), the
+/// ephemeral ports used only by connections, largest fold first. A fold of one port stays a port.
+#[must_use]
+pub fn port_lines(
+    snapshot: &Snapshot,
+    index: &PortsIndex,
+    visible: &[usize],
+    range: super::snapshot::PortRange,
+) -> Vec<PortLine> {
+    let mut lines = Vec::new();
+    let mut folds: BTreeMap<(Protocol, String, u16), Vec<usize>> = BTreeMap::new();
+    for &i in visible {
+        let Some(usage) = index.ports.get(i) else {
+            continue;
+        };
+        let sockets = || {
+            usage
+                .sockets
+                .iter()
+                .filter_map(|s| snapshot.sockets.get(*s))
+        };
+        let peer_ports: BTreeSet<u16> = sockets()
+            .filter_map(|s| s.peer())
+            .map(|p| p.port())
+            .collect();
+        let foldable = usage.exposure().is_none()
+            && range.contains(usage.port)
+            && peer_ports.len() == 1
+            && sockets().all(|s| s.peer().is_some());
+        match (foldable, peer_ports.first()) {
+            (true, Some(&peer_port)) => {
+                let owner = sockets()
+                    .find_map(|s| snapshot.process_name(s))
+                    .unwrap_or_default()
+                    .to_owned();
+                folds
+                    .entry((usage.protocol, owner, peer_port))
+                    .or_default()
+                    .push(i);
+            }
+            _ => lines.push(PortLine::Port(i)),
+        }
+    }
+    let mut folded: Vec<PortFold> = Vec::new();
+    for ((protocol, owner, peer_port), ports) in folds {
+        if let [one] = ports.as_slice() {
+            lines.push(PortLine::Port(*one));
+        } else {
+            folded.push(PortFold {
+                protocol,
+                owner,
+                peer_port,
+                ports,
+            });
+        }
+    }
+    lines.sort_by_key(|l| match l {
+        PortLine::Port(i) => index.ports.get(*i).map(|u| (u.port, u.protocol)),
+        PortLine::Fold(_) => None,
+    });
+    folded.sort_by(|a, b| {
+        b.ports
+            .len()
+            .cmp(&a.ports.len())
+            .then(a.key().cmp(&b.key()))
+    });
+    lines.extend(folded.into_iter().map(PortLine::Fold));
+    lines
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+    use crate::model::snapshot::{PortRange, ProcessInfo};
+    use crate::model::socket::SocketEntry;
+    use chrono::Utc;
+
+    #[test]
+    fn outgoing_only_ephemeral_ports_fold_per_owner_and_peer_port() {
+        let mut s = Snapshot::empty("h", Utc::now());
+        s.sockets.push(
+            SocketEntry::tcp(
+                "0.0.0.0:443".parse().unwrap(),
+                "0.0.0.0:0".parse().unwrap(),
+                TcpState::Listen,
+            )
+            .with_pids(vec![1]),
+        );
+        for i in 0..5u16 {
+            s.sockets.push(
+                SocketEntry::tcp(
+                    format!("10.0.0.2:{}", 40000 + i).parse().unwrap(),
+                    "93.184.216.34:443".parse().unwrap(),
+                    TcpState::Established,
+                )
+                .with_pids(vec![2]),
+            );
+        }
+        s.sockets.push(
+            SocketEntry::tcp(
+                "10.0.0.2:41000".parse().unwrap(),
+                "10.0.0.9:5432".parse().unwrap(),
+                TcpState::Established,
+            )
+            .with_pids(vec![2]),
+        );
+        for (pid, name) in [(1, "nginx"), (2, "firefox")] {
+            s.processes.insert(
+                pid,
+                ProcessInfo {
+                    pid,
+                    name: name.into(),
+                    user: None,
+                    exe: None,
+                    cmdline: None,
+                },
+            );
+        }
+        let index = PortsIndex::build(&s);
+        let all: Vec<usize> = (0..index.ports().len()).collect();
+        let lines = port_lines(&s, &index, &all, PortRange::LINUX_DEFAULT);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        let port = |l: &PortLine| match l {
+            PortLine::Port(i) => index.ports()[*i].port,
+            PortLine::Fold(_) => 0,
+        };
+        assert_eq!(
+            port(&lines[0]),
+            443,
+            "the listening service port comes first"
+        );
+        assert_eq!(port(&lines[1]), 41000, "a fold of one port stays a port");
+        let PortLine::Fold(fold) = &lines[2] else {
+            panic!("the five firefox → 443 ports fold: {lines:?}")
+        };
+        assert_eq!(
+            (fold.owner.as_str(), fold.peer_port, fold.ports.len()),
+            ("firefox", 443, 5)
+        );
+    }
+}

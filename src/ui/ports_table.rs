@@ -7,7 +7,9 @@ use egui_extras::{Column, TableBuilder};
 use super::bind_doctor::BindDoctor;
 use super::command::Command;
 use super::view_worker::ComputedView;
-use crate::model::ports::PortUsage;
+use std::collections::HashSet;
+
+use crate::model::ports::{PortFold, PortLine, PortUsage};
 use crate::model::privilege::Privilege;
 use crate::model::socket::{Protocol, SocketKey};
 use crate::model::traffic::format_rate;
@@ -61,6 +63,35 @@ const HEADERS: [(&str, &str, f32); 11] = [
 #[derive(Debug, Default)]
 pub struct PortsTable {
     doctor: BindDoctor,
+    /// Folds the user opened, by [`PortFold::key`].
+    open_folds: HashSet<(Protocol, String, u16)>,
+}
+
+/// One drawn row: a port, or a fold's summary line.
+enum Drawn<'a> {
+    Port(usize),
+    Fold(&'a PortFold),
+}
+
+fn fold_text(fold: &PortFold, open: bool, registry: &Registry) -> String {
+    let service = registry.name(fold.peer_port, fold.protocol);
+    let owner = if fold.owner.is_empty() {
+        "owner unknown"
+    } else {
+        fold.owner.as_str()
+    };
+    format!(
+        "{} {} ephemeral ports of {owner} → remote port {}/{}{} (outgoing connections only)",
+        if open { "▾" } else { "▸" },
+        fold.ports.len(),
+        fold.peer_port,
+        fold.protocol,
+        if service.is_empty() {
+            String::new()
+        } else {
+            format!(" {service}")
+        }
+    )
 }
 
 fn process_names(usage: &PortUsage, view: &ComputedView) -> String {
@@ -136,6 +167,7 @@ impl PortsTable {
         } else {
             ui.available_height()
         };
+        let mut toggled: Option<(Protocol, String, u16)> = None;
         ui.allocate_ui(egui::vec2(ui.available_width(), table_height), |ui| {
             let mut table = TableBuilder::new(ui)
                 .id_salt("ports-table")
@@ -158,12 +190,41 @@ impl PortsTable {
                     }
                 })
                 .body(|body| {
-                    body.rows(row_height, view.visible_ports.len(), |mut row| {
-                        let Some(usage) = view
-                            .visible_ports
-                            .get(row.index())
-                            .and_then(|i| ports.get(*i))
-                        else {
+                    let mut drawn: Vec<Drawn<'_>> = Vec::with_capacity(view.port_lines.len());
+                    for line in view.port_lines.iter() {
+                        match line {
+                            PortLine::Port(i) => drawn.push(Drawn::Port(*i)),
+                            PortLine::Fold(fold) => {
+                                drawn.push(Drawn::Fold(fold));
+                                if self.open_folds.contains(&fold.key()) {
+                                    drawn.extend(fold.ports.iter().map(|i| Drawn::Port(*i)));
+                                }
+                            }
+                        }
+                    }
+                    body.rows(row_height, drawn.len(), |mut row| {
+                        let usage = match drawn.get(row.index()) {
+                            Some(Drawn::Port(i)) => ports.get(*i),
+                            Some(Drawn::Fold(fold)) => {
+                                let open = self.open_folds.contains(&fold.key());
+                                row.col(|ui| {
+                                    ui.add(
+                                        Label::new(RichText::new(fold_text(fold, open, registry)).italics())
+                                            .extend(),
+                                    );
+                                });
+                                // Empty cells so the row, and its click area, spans the whole table.
+                                for _ in 1..HEADERS.len() {
+                                    row.col(|_| {});
+                                }
+                                if row.response().clicked() {
+                                    toggled = Some(fold.key());
+                                }
+                                return;
+                            }
+                            None => None,
+                        };
+                        let Some(usage) = usage else {
                             return;
                         };
                         let key = (usage.protocol, usage.port);
@@ -228,6 +289,13 @@ impl PortsTable {
                     });
                 });
         });
+        if let Some(key) = toggled {
+            if !self.open_folds.remove(&key) {
+                self.open_folds.insert(key);
+            }
+            // The table was drawn before the click was seen: draw again with the fold opened or closed.
+            ui.ctx().request_repaint();
+        }
         if let Some(usage) = selected.and_then(|(p, n)| view.ports.get(p, n)) {
             ui.separator();
             ui.label(

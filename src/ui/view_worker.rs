@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput, compute_rows};
-use crate::model::ports::PortsIndex;
+use crate::model::ports::{PortLine, PortsIndex, port_lines};
 use crate::model::traffic::TrafficSums;
 use crate::services::registry::Registry;
 
@@ -31,6 +31,9 @@ pub struct ComputedView {
     pub visible_ports: Arc<Vec<usize>>,
     /// Traffic summed per port and process, and the busiest connections (unfiltered).
     pub traffic: Arc<TrafficSums>,
+    /// The visible ports as the Ports view lists them: service ports first, outgoing-only ephemeral
+    /// ports folded.
+    pub port_lines: Arc<Vec<PortLine>>,
 }
 
 /// One request: what to compute and the request id it answers.
@@ -51,7 +54,7 @@ pub fn compute(
 ) -> ComputedView {
     let rows = compute_rows(&input, filter, sort, registry);
     let ports = PortsIndex::build(&input.snapshot);
-    let visible_ports = if filter.is_empty() {
+    let visible_ports: Vec<usize> = if filter.is_empty() {
         (0..ports.ports().len()).collect()
     } else {
         let snap = &input.snapshot;
@@ -68,12 +71,19 @@ pub fn compute(
             .collect()
     };
     let traffic = TrafficSums::of(&input.snapshot, &input.rates);
+    let port_lines = port_lines(
+        &input.snapshot,
+        &ports,
+        &visible_ports,
+        input.snapshot.ephemeral_range_or_default(),
+    );
     ComputedView {
         input,
         rows: Arc::new(rows),
         ports: Arc::new(ports),
         visible_ports: Arc::new(visible_ports),
         traffic: Arc::new(traffic),
+        port_lines: Arc::new(port_lines),
     }
 }
 
