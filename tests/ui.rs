@@ -881,11 +881,14 @@ fn ports_view_folds_outgoing_only_ephemeral_ports_and_opens_the_fold_on_click() 
     let mut h = harness(vec![s], Settings::default());
     h.get_by_label("Ports").click();
     h.run();
-    let fold =
-        "▸ 5 ephemeral ports of firefox → remote port 443/tcp https (outgoing connections only)";
+    let fold = "▸ 5";
     assert!(
         h.query_by_label(fold).is_some(),
         "firefox's five client ports are one line"
+    );
+    assert!(
+        h.query_by_label("ephemeral ports → remote port 443 https")
+            .is_some()
     );
     assert!(
         h.query_by_label("51003").is_none(),
@@ -901,8 +904,5 @@ fn ports_view_folds_outgoing_only_ephemeral_ports_and_opens_the_fold_on_click() 
         h.query_by_label("51003").is_some(),
         "an open fold lists its ports"
     );
-    assert!(
-        h.query_by_label_contains("▾ 5 ephemeral ports of firefox")
-            .is_some()
-    );
+    assert!(h.query_by_label("▾ 5").is_some());
 }

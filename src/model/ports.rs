@@ -287,15 +287,16 @@ pub enum PortLine {
     Fold(PortFold),
 }
 
-/// Ephemeral ports of one owner whose sockets all talk to one peer port and none listens.
+/// Ephemeral ports of one owner whose sockets are all connections (none listens or takes datagrams from
+/// any source), grouped by the remote port they talk to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortFold {
     /// Number space.
     pub protocol: Protocol,
     /// Owning process name, or empty when unknown.
     pub owner: String,
-    /// The peer port their connections go to.
-    pub peer_port: u16,
+    /// The remote port their connections go to; `None` when a port's connections go to several.
+    pub peer_port: Option<u16>,
     /// The folded ports (indexes into [`PortsIndex::ports`]), ascending.
     pub ports: Vec<usize>,
 }
@@ -303,7 +304,7 @@ pub struct PortFold {
 impl PortFold {
     /// The fold's identity, stable across samples, for remembering which folds are open.
     #[must_use]
-    pub fn key(&self) -> (Protocol, String, u16) {
+    pub fn key(&self) -> (Protocol, String, Option<u16>) {
         (self.protocol, self.owner.clone(), self.peer_port)
     }
 }
@@ -319,7 +320,7 @@ pub fn port_lines(
     range: super::snapshot::PortRange,
 ) -> Vec<PortLine> {
     let mut lines = Vec::new();
-    let mut folds: BTreeMap<(Protocol, String, u16), Vec<usize>> = BTreeMap::new();
+    let mut folds: BTreeMap<(Protocol, String, Option<u16>), Vec<usize>> = BTreeMap::new();
     for &i in visible {
         let Some(usage) = index.ports.get(i) else {
             continue;
@@ -336,10 +337,13 @@ pub fn port_lines(
             .collect();
         let foldable = usage.exposure().is_none()
             && range.contains(usage.port)
-            && peer_ports.len() == 1
+            && !peer_ports.is_empty()
             && sockets().all(|s| s.peer().is_some());
-        match (foldable, peer_ports.first()) {
-            (true, Some(&peer_port)) => {
+        let peer_port = (peer_ports.len() == 1)
+            .then(|| peer_ports.first().copied())
+            .flatten();
+        match foldable {
+            true => {
                 let owner = sockets()
                     .find_map(|s| snapshot.process_name(s))
                     .unwrap_or_default()
@@ -349,7 +353,7 @@ pub fn port_lines(
                     .or_default()
                     .push(i);
             }
-            _ => lines.push(PortLine::Port(i)),
+            false => lines.push(PortLine::Port(i)),
         }
     }
     let mut folded: Vec<PortFold> = Vec::new();
@@ -446,7 +450,7 @@ mod fold_tests {
         };
         assert_eq!(
             (fold.owner.as_str(), fold.peer_port, fold.ports.len()),
-            ("firefox", 443, 5)
+            ("firefox", Some(443), 5)
         );
     }
 }

@@ -64,7 +64,7 @@ const HEADERS: [(&str, &str, f32); 11] = [
 pub struct PortsTable {
     doctor: BindDoctor,
     /// Folds the user opened, by [`PortFold::key`].
-    open_folds: HashSet<(Protocol, String, u16)>,
+    open_folds: HashSet<(Protocol, String, Option<u16>)>,
 }
 
 /// One drawn row: a port, or a fold's summary line.
@@ -73,25 +73,38 @@ enum Drawn<'a> {
     Fold(&'a PortFold),
 }
 
-fn fold_text(fold: &PortFold, open: bool, registry: &Registry) -> String {
-    let service = registry.name(fold.peer_port, fold.protocol);
+/// A fold's line, cell by cell in the table's columns: count, protocol, owner, remote port, then the
+/// ephemeral flag and what the ports carry.
+fn fold_cells(fold: &PortFold, open: bool, registry: &Registry) -> [String; 8] {
     let owner = if fold.owner.is_empty() {
-        "owner unknown"
+        "owner unknown".to_owned()
     } else {
-        fold.owner.as_str()
+        fold.owner.clone()
     };
-    format!(
-        "{} {} ephemeral ports of {owner} → remote port {}/{}{} (outgoing connections only)",
-        if open { "▾" } else { "▸" },
-        fold.ports.len(),
-        fold.peer_port,
-        fold.protocol,
-        if service.is_empty() {
-            String::new()
-        } else {
-            format!(" {service}")
+    let peer = match fold.peer_port {
+        Some(port) => {
+            let service = registry.name(port, fold.protocol);
+            format!(
+                "ephemeral ports → remote port {port}{}",
+                if service.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {service}")
+                }
+            )
         }
-    )
+        None => "ephemeral ports → several remote ports each".to_owned(),
+    };
+    [
+        format!("{} {}", if open { "▾" } else { "▸" }, fold.ports.len()),
+        fold.protocol.to_string(),
+        owner,
+        peer,
+        String::new(),
+        "yes".to_owned(),
+        "not listening".to_owned(),
+        "connections only".to_owned(),
+    ]
 }
 
 fn process_names(usage: &PortUsage, view: &ComputedView) -> String {
@@ -167,7 +180,7 @@ impl PortsTable {
         } else {
             ui.available_height()
         };
-        let mut toggled: Option<(Protocol, String, u16)> = None;
+        let mut toggled: Option<(Protocol, String, Option<u16>)> = None;
         ui.allocate_ui(egui::vec2(ui.available_width(), table_height), |ui| {
             let mut table = TableBuilder::new(ui)
                 .id_salt("ports-table")
@@ -207,14 +220,14 @@ impl PortsTable {
                             Some(Drawn::Port(i)) => ports.get(*i),
                             Some(Drawn::Fold(fold)) => {
                                 let open = self.open_folds.contains(&fold.key());
-                                row.col(|ui| {
-                                    ui.add(
-                                        Label::new(RichText::new(fold_text(fold, open, registry)).italics())
-                                            .extend(),
-                                    );
-                                });
+                                let cells = fold_cells(fold, open, registry);
+                                for text in &cells {
+                                    row.col(|ui| {
+                                        ui.add(Label::new(RichText::new(text).italics()).truncate());
+                                    });
+                                }
                                 // Empty cells so the row, and its click area, spans the whole table.
-                                for _ in 1..HEADERS.len() {
+                                for _ in cells.len()..HEADERS.len() {
                                     row.col(|_| {});
                                 }
                                 if row.response().clicked() {
