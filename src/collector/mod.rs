@@ -74,26 +74,22 @@ impl DumpError {
 
 /// The kernel's refusal in words: what errno means for a sock_diag dump and what to do about it.
 fn refusal_text(errno: i32) -> String {
-    let what = match errno {
-        1 | 13 => "permission denied (a security policy or seccomp filter blocks sock_diag)",
-        2 | 93 | 95 | 97 => {
-            "this kernel has no sock_diag support for it (module inet_diag, tcp_diag or udp_diag not \
-             loaded)"
-        }
-        12 | 105 => "the kernel ran out of memory for the reply",
-        _ => "the kernel refused the request",
-    };
-    let name = match errno {
-        1 => "EPERM",
-        2 => "ENOENT",
-        12 => "ENOMEM",
-        13 => "EACCES",
-        22 => "EINVAL",
-        93 => "EPROTONOSUPPORT",
-        95 => "EOPNOTSUPP",
-        97 => "EAFNOSUPPORT",
-        105 => "ENOBUFS",
-        _ => return format!("{what} (errno {errno})"),
+    const DENIED: &str = "permission denied (a security policy or seccomp filter blocks sock_diag)";
+    const UNSUPPORTED: &str = "this kernel has no sock_diag support for it (module inet_diag, tcp_diag or \
+                               udp_diag not loaded)";
+    const NO_MEMORY: &str = "the kernel ran out of memory for the reply";
+    const REFUSED: &str = "the kernel refused the request";
+    let (what, name) = match errno {
+        1 => (DENIED, "EPERM"),
+        13 => (DENIED, "EACCES"),
+        2 => (UNSUPPORTED, "ENOENT"),
+        93 => (UNSUPPORTED, "EPROTONOSUPPORT"),
+        95 => (UNSUPPORTED, "EOPNOTSUPP"),
+        97 => (UNSUPPORTED, "EAFNOSUPPORT"),
+        12 => (NO_MEMORY, "ENOMEM"),
+        105 => (NO_MEMORY, "ENOBUFS"),
+        22 => (REFUSED, "EINVAL"),
+        _ => return format!("{REFUSED} (errno {errno})"),
     };
     format!("{what} ({name})")
 }

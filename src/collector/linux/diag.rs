@@ -101,23 +101,29 @@ pub struct Batch {
     pub skipped: usize,
 }
 
-/// The request for a dump of every socket of `family` and `protocol`, in all states, with `tcp_info`.
-#[must_use]
-pub fn dump_request(family: u8, protocol: u8, seq: u32) -> Vec<u8> {
-    let len = NLMSG_HDRLEN + INET_DIAG_REQ_LEN;
+/// A dump request's `struct nlmsghdr` for a message of `payload_len` bytes of type `kind`.
+fn request_header(payload_len: usize, kind: u16, seq: u32) -> Vec<u8> {
+    let len = NLMSG_HDRLEN + payload_len;
     let mut buf = Vec::with_capacity(len);
     buf.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
-    buf.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    buf.extend_from_slice(&kind.to_ne_bytes());
     buf.extend_from_slice(&DUMP_REQUEST_FLAGS.to_ne_bytes());
     buf.extend_from_slice(&seq.to_ne_bytes());
     buf.extend_from_slice(&0u32.to_ne_bytes()); // pid: the kernel
+    buf
+}
+
+/// The request for a dump of every socket of `family` and `protocol`, in all states, with `tcp_info`.
+#[must_use]
+pub fn dump_request(family: u8, protocol: u8, seq: u32) -> Vec<u8> {
+    let mut buf = request_header(INET_DIAG_REQ_LEN, SOCK_DIAG_BY_FAMILY, seq);
     buf.push(family);
     buf.push(protocol);
     // idiag_ext: bit (ext - 1) asks for attribute ext; v6only comes unasked.
     buf.push(1 << (INET_DIAG_INFO - 1));
     buf.push(0);
     buf.extend_from_slice(&ALL_STATES.to_ne_bytes());
-    buf.resize(len, 0); // inet_diag_sockid: all zero, no filter
+    buf.resize(NLMSG_HDRLEN + INET_DIAG_REQ_LEN, 0); // inet_diag_sockid: all zero, no filter
     buf
 }
 
@@ -125,13 +131,7 @@ pub fn dump_request(family: u8, protocol: u8, seq: u32) -> Vec<u8> {
 /// (`TCPDIAG_GETSOCK` with `struct inet_diag_req`, family `AF_UNSPEC`), all states, with `tcp_info`.
 #[must_use]
 pub fn tcp_dump_request_both_families(seq: u32) -> Vec<u8> {
-    let len = NLMSG_HDRLEN + INET_DIAG_REQ_V1_LEN;
-    let mut buf = Vec::with_capacity(len);
-    buf.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
-    buf.extend_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
-    buf.extend_from_slice(&DUMP_REQUEST_FLAGS.to_ne_bytes());
-    buf.extend_from_slice(&seq.to_ne_bytes());
-    buf.extend_from_slice(&0u32.to_ne_bytes());
+    let mut buf = request_header(INET_DIAG_REQ_V1_LEN, TCPDIAG_GETSOCK, seq);
     // idiag_family (ignored: the kernel dumps AF_UNSPEC), src_len, dst_len, idiag_ext.
     buf.extend_from_slice(&[0, 0, 0, 1 << (INET_DIAG_INFO - 1)]);
     buf.resize(NLMSG_HDRLEN + 4 + 48, 0); // inet_diag_sockid: no filter
@@ -144,8 +144,14 @@ fn u16_ne(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn u32_ne(b: &[u8], at: usize) -> Option<u32> {
+/// A native-endian `u32` at byte `at`, when the buffer holds it.
+pub(super) fn u32_ne(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// A native-endian `u64` at byte `at`, when the buffer holds it.
+pub(super) fn u64_ne(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
 fn port_be(b: &[u8], at: usize) -> Option<u16> {

@@ -17,7 +17,7 @@ use netlink_sys::{Socket, protocols::NETLINK_SOCK_DIAG};
 use self::diag::{AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, RawSocket};
 use super::{CollectError, DumpError};
 use crate::model::kernel::{KernelDetails, SocketTimer, TimerKind};
-use crate::model::socket::{SocketEntry, SocketState, TcpState, UdpState};
+use crate::model::socket::{SocketEntry, TcpState};
 
 pub use machine::read_machine_facts;
 pub use procfs::dump_procfs;
@@ -149,14 +149,11 @@ fn read_interface_names() -> HashMap<u32, String> {
 /// Interprets one kernel record.
 pub(crate) fn entry_of(raw: &RawSocket, protocol: u8, names: &mut InterfaceNames) -> SocketEntry {
     let mut entry = if protocol == IPPROTO_UDP {
-        let peer = (raw.state == TCP_ESTABLISHED).then_some(raw.remote);
-        let mut e = SocketEntry::udp(raw.local, peer);
-        e.state = SocketState::Udp(if peer.is_some() {
-            UdpState::Connected
-        } else {
-            UdpState::Unconnected
-        });
-        e
+        // UDP keeps TCP_ESTABLISHED (1) for a connected socket: the builder sets CONNECTED with the peer.
+        SocketEntry::udp(
+            raw.local,
+            (raw.state == TCP_ESTABLISHED).then_some(raw.remote),
+        )
     } else {
         SocketEntry::tcp(raw.local, raw.remote, tcp_state(raw.state))
     };
@@ -216,6 +213,7 @@ pub(crate) fn tcp_state(code: u8) -> TcpState {
 mod tests {
     use super::diag::tests::inet_msg;
     use super::*;
+    use crate::model::socket::UdpState;
 
     fn entry(state: u8, timer: u8, inode: u32, protocol: u8) -> SocketEntry {
         let mut msg = inet_msg(state, 5000, if state == 10 { 0 } else { 6000 }, &[]);

@@ -4,6 +4,7 @@
 //! only when the bytes for it are present; a short structure gives `None` for the fields it lacks and
 //! never costs the socket.
 
+use super::diag::{u32_ne, u64_ne};
 use crate::model::kernel::TcpInfo;
 
 // Byte offsets in struct tcp_info (include/uapi/linux/tcp.h).
@@ -20,30 +21,22 @@ const MIN_RTT: usize = 148;
 const DELIVERY_RATE: usize = 160;
 const BYTES_SENT: usize = 200;
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
-}
-
 /// Reads the fields Sockscope shows from a raw `struct tcp_info` of any length.
 #[must_use]
 pub fn parse(raw: &[u8]) -> TcpInfo {
     TcpInfo {
-        rtt_us: u32_at(raw, RTT),
-        rttvar_us: u32_at(raw, RTTVAR),
-        min_rtt_us: u32_at(raw, MIN_RTT),
-        rto_us: u32_at(raw, RTO),
-        retrans: u32_at(raw, RETRANS),
-        total_retrans: u32_at(raw, TOTAL_RETRANS),
-        lost: u32_at(raw, LOST),
-        snd_cwnd: u32_at(raw, SND_CWND),
-        bytes_sent: u64_at(raw, BYTES_SENT),
-        bytes_acked: u64_at(raw, BYTES_ACKED),
-        bytes_received: u64_at(raw, BYTES_RECEIVED),
-        delivery_rate: u64_at(raw, DELIVERY_RATE),
+        rtt_us: u32_ne(raw, RTT),
+        rttvar_us: u32_ne(raw, RTTVAR),
+        min_rtt_us: u32_ne(raw, MIN_RTT),
+        rto_us: u32_ne(raw, RTO),
+        retrans: u32_ne(raw, RETRANS),
+        total_retrans: u32_ne(raw, TOTAL_RETRANS),
+        lost: u32_ne(raw, LOST),
+        snd_cwnd: u32_ne(raw, SND_CWND),
+        bytes_sent: u64_ne(raw, BYTES_SENT),
+        bytes_acked: u64_ne(raw, BYTES_ACKED),
+        bytes_received: u64_ne(raw, BYTES_RECEIVED),
+        delivery_rate: u64_ne(raw, DELIVERY_RATE),
     }
 }
 
