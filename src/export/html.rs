@@ -72,10 +72,7 @@ pub fn write_html(
                 .sockets
                 .iter()
                 .filter_map(|i| snapshot.sockets.get(*i))
-                .find(|s| {
-                    s.is_listener()
-                        || (s.protocol == crate::model::socket::Protocol::Udp && s.peer().is_none())
-                }),
+                .find(|s| s.takes_new_peers()),
         ) else {
             continue;
         };

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::history::History;
-use super::snapshot::{Known, PortRange, Snapshot};
+use super::snapshot::{Known, MachineFacts, PortRange, Snapshot};
 use super::socket::Protocol;
 
 /// Sockets using ephemeral local ports that compete for the same ports: TCP connections of one (local
@@ -91,8 +91,7 @@ impl Default for EphemeralBudget {
         Self {
             range: PortRange::LINUX_DEFAULT,
             available: PortRange::LINUX_DEFAULT.len(),
-            tw_reuse: Snapshot::empty("", chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
-                .tcp_tw_reuse(),
+            tw_reuse: MachineFacts::default().tcp_tw_reuse(),
             worst: None,
             groups_warning: 0,
         }
@@ -148,7 +147,7 @@ impl EphemeralBudget {
         Self {
             range,
             available: size,
-            tw_reuse: snapshot.tcp_tw_reuse(),
+            tw_reuse: snapshot.machine.tcp_tw_reuse(),
             worst,
             groups_warning,
         }

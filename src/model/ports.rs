@@ -22,10 +22,7 @@ impl Exposure {
     /// The exposure of a local address.
     #[must_use]
     pub fn of(addr: IpAddr) -> Self {
-        let addr = match addr {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-            v4 @ IpAddr::V4(_) => v4,
-        };
+        let addr = addr.to_canonical();
         if addr.is_unspecified() {
             Self::AllInterfaces
         } else if addr.is_loopback() {
@@ -164,12 +161,7 @@ impl PortsIndex {
                     UdpState::NotRecorded => 2,
                 }] += 1;
             }
-            let takes_new_peers = s.is_listener()
-                || matches!(
-                    s.udp_state(),
-                    Some(UdpState::Unconnected | UdpState::NotRecorded)
-                );
-            if takes_new_peers {
+            if s.takes_new_peers() {
                 usage.open_addresses.insert(s.local.ip());
             }
             usage.addresses.insert(s.local.ip());

@@ -101,6 +101,26 @@ pub struct MachineFacts {
     pub local_addresses: Option<Vec<IpAddr>>,
 }
 
+impl MachineFacts {
+    /// The first port a process without CAP_NET_BIND_SERVICE may bind (Linux default 1024).
+    #[must_use]
+    pub fn unprivileged_port_start(&self) -> Known<u16> {
+        Known::of(self.unprivileged_port_start, 1024)
+    }
+
+    /// `net.ipv4.tcp_tw_reuse` (Linux default 2: reuse TIME_WAIT tuples for loopback connections only).
+    #[must_use]
+    pub fn tcp_tw_reuse(&self) -> Known<u8> {
+        Known::of(self.tcp_tw_reuse, 2)
+    }
+
+    /// Whether new IPv6 sockets start IPv6-only (Linux default: no).
+    #[must_use]
+    pub fn bindv6only(&self) -> Known<bool> {
+        Known::of(self.bindv6only, false)
+    }
+}
+
 /// A process that owns at least one socket in a snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcessInfo {
@@ -204,24 +224,6 @@ impl Snapshot {
         Known::of(self.ephemeral_range, PortRange::LINUX_DEFAULT)
     }
 
-    /// The first port a process without CAP_NET_BIND_SERVICE may bind (Linux default 1024).
-    #[must_use]
-    pub fn unprivileged_port_start(&self) -> Known<u16> {
-        Known::of(self.machine.unprivileged_port_start, 1024)
-    }
-
-    /// `net.ipv4.tcp_tw_reuse` (Linux default 2: reuse TIME_WAIT tuples for loopback connections only).
-    #[must_use]
-    pub fn tcp_tw_reuse(&self) -> Known<u8> {
-        Known::of(self.machine.tcp_tw_reuse, 2)
-    }
-
-    /// Whether new IPv6 sockets start IPv6-only (Linux default: no).
-    #[must_use]
-    pub fn bindv6only(&self) -> Known<bool> {
-        Known::of(self.machine.bindv6only, false)
-    }
-
     /// True when `port` is in `ip_local_reserved_ports`; `None` when the snapshot did not record them.
     #[must_use]
     pub fn is_reserved_port(&self, port: u16) -> Option<bool> {
@@ -236,10 +238,7 @@ impl Snapshot {
     /// be told (addresses not recorded and no socket bound to it).
     #[must_use]
     pub fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
+        let ip = ip.to_canonical();
         if ip.is_loopback() {
             return Some(true);
         }

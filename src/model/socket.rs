@@ -319,6 +319,17 @@ impl SocketEntry {
         self.state == SocketState::Tcp(TcpState::Listen)
     }
 
+    /// True when the socket takes traffic from new peers: a TCP listener, or a UDP socket without a fixed
+    /// peer (unconnected, or not recorded). Such sockets are what a port's exposure is about.
+    #[must_use]
+    pub fn takes_new_peers(&self) -> bool {
+        self.is_listener()
+            || matches!(
+                self.udp_state(),
+                Some(UdpState::Unconnected | UdpState::NotRecorded)
+            )
+    }
+
     /// The remote endpoint when this socket is connected to a peer (non-zero remote port).
     #[must_use]
     pub fn peer(&self) -> Option<SocketAddr> {

@@ -87,9 +87,12 @@ fn bound_view(ip: IpAddr, v6only: bool) -> V4View {
 fn held_view(s: &SocketEntry, snapshot: &Snapshot) -> V4View {
     let ip = s.local.ip();
     match ip {
-        IpAddr::V6(v6) if v6.is_unspecified() => {
-            bound_view(ip, s.details.v6only.unwrap_or(snapshot.bindv6only().value))
-        }
+        IpAddr::V6(v6) if v6.is_unspecified() => bound_view(
+            ip,
+            s.details
+                .v6only
+                .unwrap_or(snapshot.machine.bindv6only().value),
+        ),
         IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() && s.peer().is_some() => {
             V4View::Placeholder
         }
@@ -159,7 +162,7 @@ pub fn why_port(snapshot: &Snapshot, q: BindQuestion, privilege: Privilege) -> V
 }
 
 fn privileged(snapshot: &Snapshot, q: BindQuestion, privilege: Privilege, v: &mut Verdict) {
-    let start = snapshot.unprivileged_port_start();
+    let start = snapshot.machine.unprivileged_port_start();
     if q.port >= start.value {
         return;
     }
@@ -203,7 +206,7 @@ fn local_address(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
 
 fn conflicts(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
     let new_v6only = match q.address {
-        IpAddr::V6(v6) if v6.is_unspecified() => snapshot.bindv6only().value,
+        IpAddr::V6(v6) if v6.is_unspecified() => snapshot.machine.bindv6only().value,
         IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
         IpAddr::V4(_) => false,
     };
@@ -287,11 +290,12 @@ fn conflict_advice(
         ));
     }
     if q.address.is_ipv6() && q.address.is_unspecified() && !new_v6only {
-        let bv6 = snapshot.bindv6only();
-        if blockers.iter().all(|s| {
-            s.local.is_ipv4()
-                || matches!(s.local.ip(), IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())
-        }) {
+        let bv6 = snapshot.machine.bindv6only();
+        // IPv4 sockets, and IPv6 sockets on a mapped ::ffff:a.b.c.d address.
+        if blockers
+            .iter()
+            .all(|s| s.local.ip().to_canonical().is_ipv4())
+        {
             advice.push(format!(
                 "Only IPv4 sockets block it: a new :: socket starts with IPV6_V6ONLY off \
                  (net.ipv6.bindv6only = {}{}), so it also claims IPv4; setting IPV6_V6ONLY=1 before \

@@ -79,7 +79,7 @@ impl Explainer<'_> {
                 }),
             aspect("Security",
                 {
-                    let start = self.snapshot.unprivileged_port_start();
+                    let start = self.snapshot.machine.unprivileged_port_start();
                     format!(
                         "Firewall rules and scanners name ports ({p}/{proto}); on this host ports below {}{} need root or CAP_NET_BIND_SERVICE to bind (net.ipv4.ip_unprivileged_port_start).",
                         start.value,
@@ -87,7 +87,7 @@ impl Explainer<'_> {
                     )
                 },
                 match s.peer() {
-                    Some(peer) if !s.is_listener() => format!("Not reachable by new peers: it is connected to {peer} and takes packets only from it; what it may do depends on the owner process and user."),
+                    Some(peer) if !s.takes_new_peers() => format!("Not reachable by new peers: it is connected to {peer} and takes packets only from it; what it may do depends on the owner process and user."),
                     _ => format!("Reachability depends on the bound address ({}: {}) and access on the owner process and user.", s.local.ip(), exposure.badge()),
                 }),
             aspect("Connection type",
@@ -102,7 +102,7 @@ impl Explainer<'_> {
             aspect("Lifecycle",
                 match proto {
                     Protocol::Tcp => {
-                        let tw = self.snapshot.tcp_tw_reuse();
+                        let tw = self.snapshot.machine.tcp_tw_reuse();
                         format!(
                             "In use while at least one socket is bound to it; free again when the last one closes. A TIME_WAIT entry holds it up to 60 s more: bind() fails with EADDRINUSE unless both sockets set SO_REUSEADDR, and connect() may reuse the same tuple only as net.ipv4.tcp_tw_reuse = {}{} allows ({}).",
                             tw.value,

@@ -102,7 +102,7 @@ impl Explainer<'_> {
             value: class.to_string(),
             meaning: class_meaning(class).to_owned(),
         });
-        let start = self.snapshot.unprivileged_port_start();
+        let start = self.snapshot.machine.unprivileged_port_start();
         lines.push(if p < start.value {
             Line {
                 label: "Privilege",

@@ -108,7 +108,7 @@ impl Explainer<'_> {
                     "{lip}: the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
                 ),
                 None => {
-                    let v6 = self.snapshot.bindv6only();
+                    let v6 = self.snapshot.machine.bindv6only();
                     format!(
                         "{lip}: the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
                         if v6.value { "on" } else { "off" },
@@ -186,9 +186,8 @@ impl Explainer<'_> {
             ),
             (Protocol::Tcp, Some(peer)) => {
                 let rport = peer.port();
-                let mapped_loopback = matches!(peer.ip(), std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
                 let who = match self.snapshot.is_own_address(peer.ip()) {
-                    _ if peer.ip().is_loopback() || mapped_loopback => "a program on this same machine (loopback)",
+                    _ if peer.ip().to_canonical().is_loopback() => "a program on this same machine (loopback)",
                     Some(true) => "a program on this same machine (one of its own addresses)",
                     Some(false) => "another host",
                     None => "another host, unless it is an address of this one (this snapshot did not record them)",
