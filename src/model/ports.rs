@@ -303,7 +303,9 @@ impl PortFold {
 
 /// Orders `visible` ports (indexes into `index`) for the Ports view: ports that take new peers, have a
 /// registered service or lie outside `range` first, ascending; then, folded per (owner, peer port), the
-/// ephemeral ports used only by connections, largest fold first. A fold of one port stays a port.
+/// ephemeral ports used only by connections, largest fold first. A fold of one port stays a port. Every
+/// port line comes before every fold, which the Ports table relies on to map rows without a per-frame
+/// list.
 #[must_use]
 pub fn port_lines(
     snapshot: &Snapshot,

@@ -68,6 +68,7 @@ pub struct PortsTable {
 }
 
 /// One drawn row: a port, or a fold's summary line.
+#[derive(Clone, Copy)]
 enum Drawn<'a> {
     Port(usize),
     Fold(&'a PortFold),
@@ -203,21 +204,33 @@ impl PortsTable {
                     }
                 })
                 .body(|body| {
-                    let mut drawn: Vec<Drawn<'_>> = Vec::with_capacity(view.port_lines.len());
-                    for line in view.port_lines.iter() {
+                    // Port lines come first and map to rows one to one; only the folds at the end (and
+                    // the ports of open ones) are laid out here, so a frame does no work per port.
+                    let lines = &view.port_lines;
+                    let head = lines
+                        .iter()
+                        .position(|l| matches!(l, PortLine::Fold(_)))
+                        .unwrap_or(lines.len());
+                    let mut tail: Vec<Drawn<'_>> = Vec::new();
+                    for line in &lines[head..] {
                         match line {
-                            PortLine::Port(i) => drawn.push(Drawn::Port(*i)),
+                            PortLine::Port(i) => tail.push(Drawn::Port(*i)),
                             PortLine::Fold(fold) => {
-                                drawn.push(Drawn::Fold(fold));
+                                tail.push(Drawn::Fold(fold));
                                 if self.open_folds.contains(&fold.key()) {
-                                    drawn.extend(fold.ports.iter().map(|i| Drawn::Port(*i)));
+                                    tail.extend(fold.ports.iter().map(|i| Drawn::Port(*i)));
                                 }
                             }
                         }
                     }
-                    body.rows(row_height, drawn.len(), |mut row| {
-                        let usage = match drawn.get(row.index()) {
-                            Some(Drawn::Port(i)) => ports.get(*i),
+                    body.rows(row_height, head + tail.len(), |mut row| {
+                        let n = row.index();
+                        let drawn = match lines.get(n) {
+                            Some(PortLine::Port(i)) if n < head => Some(Drawn::Port(*i)),
+                            _ => n.checked_sub(head).and_then(|t| tail.get(t)).copied(),
+                        };
+                        let usage = match drawn {
+                            Some(Drawn::Port(i)) => ports.get(i),
                             Some(Drawn::Fold(fold)) => {
                                 let open = self.open_folds.contains(&fold.key());
                                 let cells = fold_cells(fold, open, registry);

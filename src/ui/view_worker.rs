@@ -27,8 +27,6 @@ pub struct ComputedView {
     pub rows: Arc<Vec<RowRef>>,
     /// Sockets grouped by port (unfiltered).
     pub ports: Arc<PortsIndex>,
-    /// Ports with at least one socket passing the filter, ascending.
-    pub visible_ports: Arc<Vec<usize>>,
     /// Traffic summed per port and process, and the busiest connections (unfiltered).
     pub traffic: Arc<TrafficSums>,
     /// The visible ports as the Ports view lists them: service ports first, outgoing-only ephemeral
@@ -81,7 +79,6 @@ pub fn compute(
         input,
         rows: Arc::new(rows),
         ports: Arc::new(ports),
-        visible_ports: Arc::new(visible_ports),
         traffic: Arc::new(traffic),
         port_lines: Arc::new(port_lines),
     }
