@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use sockscope::collector::ReplaySource;
+use sockscope::collector::{CollectError, SocketSource};
 use sockscope::model::history::SampleStats;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
 use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState};
@@ -87,6 +87,16 @@ fn frame(ctx: &egui::Context, app: &mut SockscopeApp) -> Duration {
     start.elapsed()
 }
 
+/// Samples made up on demand: [`sample`] of 0, 1, 2…
+struct Generated(u32);
+
+impl SocketSource for Generated {
+    fn sample(&mut self) -> Result<Snapshot, CollectError> {
+        self.0 += 1;
+        Ok(sample(self.0 - 1))
+    }
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -98,11 +108,12 @@ fn main() {
         view: View::Charts,
         ..Settings::default()
     };
-    let mut app = SockscopeApp::with_source(&ctx, Box::new(ReplaySource::default()), settings);
+    let mut app = SockscopeApp::with_source(&ctx, Box::new(Generated(0)), settings);
     let before = rss_kib();
     let started = Instant::now();
     for t in 0..SAMPLES {
-        app.ingest(sample(t));
+        let _ = t;
+        app.sample_now();
         if t % 600 == 0 {
             frame(&ctx, &mut app);
         }
@@ -113,7 +124,10 @@ fn main() {
         frame(&ctx, &mut app);
         std::thread::sleep(Duration::from_millis(2));
     }
-    let history = app.store().history();
+    let Some(history) = app.published().map(|p| std::sync::Arc::clone(&p.history)) else {
+        eprintln!("no sample was published");
+        return;
+    };
     let per_sample: usize = history
         .iter()
         .map(|s| {

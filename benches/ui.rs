@@ -13,9 +13,9 @@ use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState};
 use sockscope::model::store::Store;
 use sockscope::services::registry::Registry;
 use sockscope::ui::SockscopeApp;
-use sockscope::ui::filter::Filter;
-use sockscope::ui::rows::{SortColumn, SortSpec, ViewInput, compute_rows};
 use sockscope::ui::settings::Settings;
+use sockscope::view::filter::Filter;
+use sockscope::view::rows::{SortColumn, SortSpec, ViewInput, compute_rows};
 
 /// `n` sockets: listeners with many accepted connections from many processes, like a busy server.
 fn big_snapshot(n: usize) -> Snapshot {
@@ -93,9 +93,12 @@ fn bench_sort(c: &mut Criterion) {
 
 fn bench_frame(c: &mut Criterion) {
     let ctx = egui::Context::default();
-    let mut app =
-        SockscopeApp::with_source(&ctx, Box::new(ReplaySource::default()), Settings::default());
-    app.ingest(big_snapshot(100_000));
+    let mut app = SockscopeApp::with_source(
+        &ctx,
+        Box::new(ReplaySource::new([big_snapshot(100_000)])),
+        Settings::default(),
+    );
+    app.sample_now();
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
@@ -103,14 +106,7 @@ fn bench_frame(c: &mut Criterion) {
         )),
         ..Default::default()
     };
-    // The first frames hand the 100k rows to the view worker; wait until they are shown.
-    for _ in 0..2000 {
-        let _ = ctx.run_ui(input(), |ui| app.show(ui));
-        if app.shown().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let _ = ctx.run_ui(input(), |ui| app.show(ui));
     assert!(
         app.shown().is_some_and(|v| v.rows.len() == 100_000),
         "the table holds 100 000 rows"

@@ -1,6 +1,7 @@
 //! Sockscope: every socket on this machine next to the port it uses, explained.
 //!
-//! Layers, arrows pointing down only: `ui` → `model`, `services`, `export`; `collector` → `model`;
+//! Layers, arrows pointing down only: `ui` → `view`, `model`, `services`, `export`; `view` → `model`,
+//! `services`, `collector` (its events); `collector` → `model`;
 //! `export` → `model`, `services`. Only `collector` touches the OS.
 
 pub mod cli;
@@ -9,3 +10,4 @@ pub mod export;
 pub mod model;
 pub mod services;
 pub mod ui;
+pub mod view;

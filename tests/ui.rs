@@ -10,8 +10,8 @@ use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
 use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use sockscope::model::store::ChangeMark;
 use sockscope::ui::SockscopeApp;
-use sockscope::ui::rows::{SortColumn, SortSpec};
 use sockscope::ui::settings::Settings;
+use sockscope::view::rows::{SortColumn, SortSpec};
 
 fn tcp(local: &str, remote: &str, state: TcpState, pid: u32, inode: u32) -> SocketEntry {
     SocketEntry {
@@ -348,7 +348,7 @@ fn charts_view_renders_from_history() {
         h.state_mut().sample_now();
     }
     h.run();
-    assert_eq!(h.state().store().history().len(), 60);
+    assert_eq!(h.state().published().unwrap().history.len(), 60);
     h.get_by_label("Charts").click();
     h.run();
     assert_eq!(
@@ -905,4 +905,74 @@ fn ports_view_folds_outgoing_only_ephemeral_ports_and_opens_the_fold_on_click() 
         "an open fold lists its ports"
     );
     assert!(h.query_by_label("▾ 5").is_some());
+}
+
+/// The window as the app runs it: a replay source sampled by the collector thread, ingested and computed by
+/// the store thread, published to the window. The test waits on the store's publications, never sleeps.
+#[test]
+fn the_window_is_fed_through_the_collector_and_store_threads() {
+    let first = machine(0);
+    let mut second = machine(1);
+    second.sockets.retain(|s| s.local.port() != 51000);
+    let settings = Settings {
+        // Only the first sample and the ones this test asks for.
+        interval_ms: 3_600_000,
+        ..Settings::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_max_steps(8)
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| {
+            SockscopeApp::with_threads(
+                &cc.egui_ctx,
+                Box::new(ReplaySource::repeating(vec![first, second])),
+                settings,
+            )
+        });
+    let wait = std::time::Duration::from_secs(30);
+    assert!(
+        h.state_mut().wait_for_store(wait),
+        "the first sample arrives"
+    );
+    h.run();
+    assert!(h.query_by_label("firefox").is_some());
+    assert_eq!(h.state().shown().unwrap().rows.len(), 9);
+
+    let filter = h.get_by_role(Role::TextInput);
+    filter.focus();
+    filter.type_text("proc:firefox");
+    h.run();
+    assert!(
+        h.state_mut().wait_for_store(wait),
+        "the store answers the filter"
+    );
+    h.run();
+    assert_eq!(h.state().shown().unwrap().rows.len(), 1);
+    assert!(
+        h.query_by_label("postgres").is_none(),
+        "filtered on the store thread"
+    );
+
+    h.state_mut().sample_now();
+    let second_at = Utc.timestamp_opt(1_700_000_001, 0).unwrap();
+    assert!(h.state_mut().wait_until(wait, |p| {
+        p.snapshot().is_some_and(|s| s.taken_at == second_at)
+    }));
+    h.run();
+    let view = h.state().shown().unwrap();
+    assert_eq!(view.rows.len(), 1, "the filter still applies");
+    assert_eq!(
+        view.input.mark(view.rows[0]),
+        Some(ChangeMark::Closed),
+        "firefox's connection closed in the second sample"
+    );
+    h.get_by_label("Pause").click();
+    h.run();
+    assert!(h.state_mut().wait_until(wait, |p| matches!(
+        p.showing,
+        sockscope::view::Showing::Frozen { .. }
+    )));
+    h.run();
+    assert!(h.query_by_label("PAUSED").is_some());
 }

@@ -247,9 +247,11 @@ impl SampleStats {
 }
 
 /// A ring buffer of [`SampleStats`]: the newest `capacity` samples.
+///
+/// Samples are shared, so a copy handed to another thread (the window's) costs one pointer per sample.
 #[derive(Clone, Debug)]
 pub struct History {
-    samples: VecDeque<SampleStats>,
+    samples: VecDeque<Arc<SampleStats>>,
     capacity: usize,
 }
 
@@ -272,7 +274,7 @@ impl History {
         if self.samples.len() == self.capacity {
             self.samples.pop_front();
         }
-        self.samples.push_back(stats);
+        self.samples.push_back(Arc::new(stats));
     }
 
     /// Changes how many samples are kept; shrinking drops the oldest.
@@ -285,7 +287,7 @@ impl History {
 
     /// Samples, oldest first.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &SampleStats> + DoubleEndedIterator {
-        self.samples.iter()
+        self.samples.iter().map(|s| &**s)
     }
 
     /// Number of samples held.
@@ -309,7 +311,7 @@ impl History {
     /// The newest sample.
     #[must_use]
     pub fn latest(&self) -> Option<&SampleStats> {
-        self.samples.back()
+        self.samples.back().map(|s| &**s)
     }
 }
 

@@ -35,13 +35,13 @@ pub struct Store {
     closed: Arc<Vec<SocketEntry>>,
     marks: Arc<HashMap<SocketKey, ChangeMark>>,
     first_seen: Arc<HashMap<SocketKey, DateTime<Utc>>>,
-    history: History,
+    history: Arc<History>,
     generation: u64,
     last_took: Option<Duration>,
     last_error: Option<String>,
     names: NameInterner,
-    budget: EphemeralBudget,
-    close_wait: Vec<CloseWaitAlert>,
+    budget: Arc<EphemeralBudget>,
+    close_wait: Arc<Vec<CloseWaitAlert>>,
     traffic: TrafficMeter,
     rates: Arc<HashMap<u64, Rate>>,
 }
@@ -51,7 +51,7 @@ impl Store {
     #[must_use]
     pub fn with_history_capacity(capacity: usize) -> Self {
         Self {
-            history: History::with_capacity(capacity),
+            history: Arc::new(History::with_capacity(capacity)),
             ..Self::default()
         }
     }
@@ -63,10 +63,14 @@ impl Store {
             .current
             .as_deref()
             .map(|old| SnapshotDiff::between(old, &snapshot));
-        self.history
-            .push(SampleStats::of(&snapshot, diff.as_ref(), &mut self.names));
-        self.budget = EphemeralBudget::of(&snapshot);
-        self.close_wait = close_wait_alerts(&self.history);
+        // Copies the samples' pointers only when a reader still holds the previous history.
+        Arc::make_mut(&mut self.history).push(SampleStats::of(
+            &snapshot,
+            diff.as_ref(),
+            &mut self.names,
+        ));
+        self.budget = Arc::new(EphemeralBudget::of(&snapshot));
+        self.close_wait = Arc::new(close_wait_alerts(&self.history));
         self.rates = Arc::new(self.traffic.update(&snapshot));
 
         let mut first_seen = HashMap::with_capacity(snapshot.sockets.len());
@@ -104,7 +108,7 @@ impl Store {
 
     /// Changes how many samples of history are kept (shrinking drops the oldest).
     pub fn set_history_capacity(&mut self, capacity: usize) {
-        self.history.set_capacity(capacity);
+        Arc::make_mut(&mut self.history).set_capacity(capacity);
         self.generation += 1;
     }
 
@@ -169,15 +173,21 @@ impl Store {
         &self.history
     }
 
+    /// Aggregates of past samples, shared (for another thread to draw while this store goes on).
+    #[must_use]
+    pub fn shared_history(&self) -> Arc<History> {
+        Arc::clone(&self.history)
+    }
+
     /// The ephemeral port budget of the current snapshot.
     #[must_use]
-    pub fn budget(&self) -> &EphemeralBudget {
+    pub fn budget(&self) -> &Arc<EphemeralBudget> {
         &self.budget
     }
 
     /// Processes whose CLOSE_WAIT count keeps growing.
     #[must_use]
-    pub fn close_wait_alerts(&self) -> &[CloseWaitAlert] {
+    pub fn close_wait_alerts(&self) -> &Arc<Vec<CloseWaitAlert>> {
         &self.close_wait
     }
 

@@ -1,98 +1,70 @@
-//! The Sockscope window: drains the collector into the store, lays out the panels, applies their commands.
+//! The Sockscope window: takes the store's newest publication, lays out the panels, applies their
+//! commands.
+//!
+//! Nothing heavy happens here. Samples go collector → store thread (see [`Feed`]); the store publishes an
+//! immutable [`Published`] with the rows, ports and history already computed, and this thread swaps that
+//! pointer, sends the user's view requests (filter, sort, selection) back and draws. File jobs run on the
+//! dialog thread ([`FileJobs`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-use crate::collector::{
-    Collector, CollectorEvent, SocketSource, SystemSource, SystemSourceOptions,
-};
-use crate::model::snapshot::Snapshot;
-use crate::model::socket::{Protocol, SocketEntry, SocketKey};
-use crate::model::store::Store;
-
+use super::banner;
 use super::charts::Charts;
-use super::command::{Command, ExportRequest};
-use super::dialogs::{FileDialogs, FileKind, NativeDialogs, run_job};
+use super::command::Command;
+use super::dialogs::{FileDialogs, NativeDialogs};
 use super::diff_view::{DiffView, Shown};
 use super::export_window::ExportWindow;
-use super::filter::Filter;
+use super::feed::Feed;
+use super::files::{FileJobs, Outcome, file_name};
 use super::inspector::Inspector;
+use super::keys::{self, Step};
 use super::learn::LearnPage;
 use super::ports_table::PortsTable;
-use super::rows::{RowRef, SortSpec, ViewInput};
 use super::settings::{STORAGE_KEY, Settings, View};
 use super::sockets_table::SocketsTable;
 use super::status_bar::StatusBar;
-use super::toolbar::{Toolbar, ToolbarState, filter_id};
-use super::view_worker::{ComputedView, ViewWorker};
-use crate::export::atomic::write_atomically;
-use crate::export::json::ExportOptions;
-use crate::export::read::open_snapshot;
+use super::toolbar::{Toolbar, ToolbarState};
+use crate::collector::{ReplaySource, SocketSource, SystemSource, SystemSourceOptions};
 use crate::model::compare::Comparison;
 use crate::model::privilege::Privilege;
+use crate::model::snapshot::Snapshot;
+use crate::model::socket::{Protocol, SocketEntry, SocketKey};
 use crate::services::registry::Registry;
+use crate::view::filter::Filter;
+use crate::view::rows::RowRef;
+use crate::view::{ComputedView, Published, Showing, StoreInput, ViewRequest};
 
-/// Where samples come from.
-enum Feed {
-    /// The collector thread, sending events through a channel.
-    Thread {
-        collector: Collector,
-        events: Receiver<CollectorEvent>,
-    },
-    /// A source sampled on demand on the UI thread: tests and replays.
-    Manual { source: Box<dyn SocketSource> },
+/// The selected socket as the inspector shows it.
+struct Selection {
+    key: SocketKey,
+    /// The request that selected it: publications older than this do not know about it yet.
+    since: u64,
+    /// The socket as last found, and whether it is gone since.
+    entry: Option<(SocketEntry, bool)>,
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-/// What a file job (dialog + I/O, possibly on the dialog thread) reports back.
-enum Outcome {
-    Saved { path: PathBuf, sockets: usize },
-    Opened(PathBuf, Snapshot),
-    Compare(PathBuf, Snapshot),
-    Failed(String),
-    Cancelled,
-}
-
-/// A snapshot file being shown instead of live data.
-struct FileSource {
-    path: PathBuf,
-    store: Store,
-}
-
-/// The app: store, feed, view cache, panels and selection.
+/// The app: feed, the newest publication, settings, panels and selection.
 pub struct SockscopeApp {
-    store: Store,
     feed: Feed,
+    published: Option<Arc<Published>>,
     settings: Settings,
+    /// The filter as parsed here too, for the toolbar's hints (rows are filtered by the store).
     filter: Filter,
-    worker: ViewWorker,
-    shown: Option<ComputedView>,
-    shown_key: Option<(u64, String, SortSpec)>,
-    frozen: Option<ViewInput>,
-    selected: Option<SocketKey>,
-    selected_entry: Option<(SocketEntry, bool)>,
+    request: ViewRequest,
+    selection: Option<Selection>,
     selected_port: Option<(Protocol, u16)>,
     scroll_to: Option<usize>,
-    message: Option<String>,
-    message_is_error: bool,
+    message: Option<(String, bool)>,
+    files: FileJobs,
+    comparison: Option<Shown>,
     toolbar: Toolbar,
     sockets_table: SocketsTable,
     ports_table: PortsTable,
     inspector: Inspector,
     status_bar: StatusBar,
     charts: Charts,
-    dialogs: Arc<dyn FileDialogs>,
-    jobs: Vec<Receiver<Outcome>>,
-    file: Option<FileSource>,
-    comparison: Option<Shown>,
     export_window: ExportWindow,
     diff_view: DiffView,
     learn: LearnPage,
@@ -101,7 +73,7 @@ pub struct SockscopeApp {
 }
 
 impl SockscopeApp {
-    /// The real app: settings from eframe storage, live sampling on the collector thread.
+    /// The real app: settings from eframe storage, this machine sampled on the collector thread.
     #[must_use]
     pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
         let settings: Settings = cc
@@ -112,127 +84,159 @@ impl SockscopeApp {
             with_cmdline: false,
             owner_cache: crate::collector::LIVE_OWNER_CACHE,
         });
-        let (tx, rx) = channel();
-        let ctx = cc.egui_ctx.clone();
-        let interval = Duration::from_millis(settings.interval_ms);
-        let feed = match Collector::spawn(Box::new(source), interval, move |event| {
-            // The window may be gone at shutdown; nothing to do then.
-            let _ = tx.send(event);
-            ctx.request_repaint();
-        }) {
-            Ok(collector) => Feed::Thread {
-                collector,
-                events: rx,
-            },
-            Err(e) => {
-                let mut app = Self::build(
-                    &cc.egui_ctx,
-                    Feed::Manual {
-                        source: Box::new(crate::collector::ReplaySource::default()),
-                    },
-                    settings,
-                );
-                app.store
-                    .record_error(format!("cannot start the collector thread: {e}"));
-                return app;
-            }
-        };
-        let mut app = Self::build(&cc.egui_ctx, feed, settings);
+        let mut app = Self::with_threads(&cc.egui_ctx, Box::new(source), settings);
         app.live_privilege = crate::collector::current_privilege();
         app
     }
 
-    /// An app fed by `source` only when [`SockscopeApp::sample_now`] is called: for tests and replays,
-    /// with no thread and no sleeps.
+    /// An app fed by `source` through the real collector and store threads.
     #[must_use]
-    pub fn with_source(
+    pub fn with_threads(
         ctx: &egui::Context,
         source: Box<dyn SocketSource>,
         settings: Settings,
     ) -> Self {
-        Self::build(ctx, Feed::Manual { source }, settings)
+        let waker = ctx.clone();
+        let feed = Feed::threads(
+            source,
+            Duration::from_millis(settings.interval_ms),
+            settings.history_samples,
+            Registry::global(),
+            Arc::new(move || waker.request_repaint()),
+        );
+        match feed {
+            Ok(feed) => Self::build(feed, settings),
+            Err(e) => {
+                // Files can still be opened; say why nothing live shows.
+                let mut feed = Feed::inline(
+                    Box::new(ReplaySource::default()),
+                    settings.history_samples,
+                    Registry::global(),
+                );
+                feed.send(StoreInput::Collected(
+                    crate::collector::CollectorEvent::Error {
+                        generation: 0,
+                        message: format!("cannot start the store thread: {e}"),
+                    },
+                ));
+                Self::build(feed, settings)
+            }
+        }
     }
 
-    fn build(ctx: &egui::Context, feed: Feed, mut settings: Settings) -> Self {
-        let ctx = ctx.clone();
-        let filter = Filter::parse(&settings.filter);
+    /// An app fed by `source` only when [`SockscopeApp::sample_now`] is called, computed on the calling
+    /// thread: for step-by-step tests, with no threads and no sleeps.
+    #[must_use]
+    pub fn with_source(
+        _ctx: &egui::Context,
+        source: Box<dyn SocketSource>,
+        settings: Settings,
+    ) -> Self {
+        let feed = Feed::inline(source, settings.history_samples, Registry::global());
+        Self::build(feed, settings)
+    }
+
+    fn build(mut feed: Feed, mut settings: Settings) -> Self {
         // A comparison is never restored between runs: a remembered Diff view would show nothing.
         if settings.view == View::Diff {
             settings.view = View::Sockets;
         }
-        Self {
-            store: Store::with_history_capacity(settings.history_samples),
-            feed,
-            filter,
-            settings,
-            worker: ViewWorker::new(Arc::new(move || ctx.request_repaint())),
-            shown: None,
-            shown_key: None,
-            frozen: None,
+        let request = ViewRequest {
+            id: 1,
+            filter: settings.filter.clone(),
+            sort: settings.sort,
             selected: None,
-            selected_entry: None,
+        };
+        feed.send(StoreInput::View(request.clone()));
+        Self {
+            feed,
+            published: None,
+            filter: Filter::parse(&settings.filter),
+            settings,
+            request,
+            selection: None,
             selected_port: None,
             scroll_to: None,
             message: None,
-            message_is_error: false,
+            files: FileJobs::new(Arc::new(NativeDialogs)),
+            comparison: None,
             toolbar: Toolbar::default(),
             sockets_table: SocketsTable,
             ports_table: PortsTable::default(),
-            inspector: Inspector,
+            inspector: Inspector::default(),
             status_bar: StatusBar,
             charts: Charts::default(),
-            dialogs: Arc::new(NativeDialogs),
-            jobs: Vec::new(),
-            file: None,
-            comparison: None,
             export_window: ExportWindow::default(),
-            diff_view: DiffView,
+            diff_view: DiffView::default(),
             learn: LearnPage::default(),
             live_privilege: Privilege::Unknown,
         }
     }
 
-    /// Takes a sample now: synchronously for a manual source, by waking the thread otherwise.
+    /// Takes a sample now: synchronously for an inline feed, by waking the collector otherwise.
     pub fn sample_now(&mut self) {
-        match &mut self.feed {
-            Feed::Manual { source } => match source.sample() {
-                Ok(snapshot) => {
-                    self.store.ingest(snapshot, None);
-                }
-                Err(e) => self.store.record_error(e.to_string()),
-            },
-            Feed::Thread { collector, .. } => collector.sample_now(),
-        }
+        self.feed.sample_now();
+        self.take_published();
     }
 
-    /// Feeds a snapshot directly, as if sampled.
-    pub fn ingest(&mut self, snapshot: Snapshot) {
-        self.store.ingest(snapshot, None);
+    /// Waits up to `timeout` until the store has published an answer to every request sent so far, with
+    /// something to show, and takes it. For tests driving the real threads: no sleeps, no polling.
+    /// Returns false on timeout.
+    pub fn wait_for_store(&mut self, timeout: Duration) -> bool {
+        let id = self.request.id;
+        self.wait_until(timeout, |p| p.answers >= id && p.view.is_some())
+    }
+
+    /// Waits up to `timeout` for a publication that satisfies `done` (the one already taken counts), and
+    /// takes it. Returns false on timeout.
+    pub fn wait_until(&mut self, timeout: Duration, done: impl Fn(&Published) -> bool) -> bool {
+        self.take_published();
+        if self.published.as_deref().is_some_and(&done) {
+            return true;
+        }
+        match self.feed.wait_for(timeout, done) {
+            Some(p) => {
+                self.receive(p);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Uses `dialogs` for Export, Open and Compare (tests pass scripted ones).
     #[must_use]
     pub fn with_dialogs(mut self, dialogs: Arc<dyn FileDialogs>) -> Self {
-        self.dialogs = dialogs;
+        self.files = FileJobs::new(dialogs);
         self
     }
 
     /// Shows a snapshot file, read-only, instead of live data.
     pub fn show_file(&mut self, path: PathBuf, snapshot: Snapshot) {
-        let mut store = Store::default();
-        store.ingest(snapshot, None);
-        self.file = Some(FileSource { path, store });
-        self.frozen = None;
-        self.shown_key = None;
-        if self.settings.view == View::Charts || self.settings.view == View::Diff {
+        self.feed.send(StoreInput::ShowFile {
+            path,
+            snapshot: Box::new(snapshot),
+        });
+        if matches!(self.settings.view, View::Charts | View::Diff) {
             self.settings.view = View::Sockets;
         }
+        self.take_published();
+    }
+
+    /// What the window shows: live, frozen or a file.
+    #[must_use]
+    pub fn showing(&self) -> Showing {
+        self.published
+            .as_ref()
+            .map_or(Showing::Live, |p| p.showing.clone())
     }
 
     /// The file shown instead of live data, if any.
     #[must_use]
     pub fn shown_file(&self) -> Option<&Path> {
-        self.file.as_ref().map(|f| f.path.as_path())
+        match &self.published.as_ref()?.showing {
+            Showing::File { path } => Some(path),
+            Showing::Live | Showing::Frozen { .. } => None,
+        }
     }
 
     /// The comparison shown in the Diff view, if any.
@@ -244,13 +248,13 @@ impl SockscopeApp {
     /// The message in the status bar, if any.
     #[must_use]
     pub fn message(&self) -> Option<&str> {
-        self.message.as_deref()
+        self.message.as_ref().map(|(text, _)| text.as_str())
     }
 
-    /// The store the window reads.
+    /// The newest publication of the store.
     #[must_use]
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn published(&self) -> Option<&Published> {
+        self.published.as_deref()
     }
 
     /// The current settings.
@@ -262,13 +266,13 @@ impl SockscopeApp {
     /// The selected socket, if any.
     #[must_use]
     pub fn selected(&self) -> Option<SocketKey> {
-        self.selected
+        self.selection.as_ref().map(|s| s.key)
     }
 
     /// What the tables show now.
     #[must_use]
     pub fn shown(&self) -> Option<&ComputedView> {
-        self.shown.as_ref()
+        self.published.as_ref()?.view.as_ref()
     }
 
     /// The charts panel (where it drew its bars).
@@ -277,167 +281,107 @@ impl SockscopeApp {
         &self.charts
     }
 
-    /// The privilege the doctor answers for: this process's for live data, unknown for a file.
-    fn privilege(&self) -> Privilege {
-        if self.file.is_some() {
-            Privilege::Unknown
-        } else {
-            self.live_privilege
-        }
-    }
-
     /// True while the view is frozen.
     #[must_use]
     pub fn is_paused(&self) -> bool {
-        self.frozen.is_some()
+        matches!(self.showing(), Showing::Frozen { .. })
     }
 
-    fn drain_events(&mut self) {
-        let Feed::Thread { events, .. } = &self.feed else {
-            return;
-        };
-        while let Ok(event) = events.try_recv() {
-            match event {
-                CollectorEvent::Sample { snapshot, took, .. } => {
-                    self.store.ingest(snapshot, Some(took));
-                }
-                CollectorEvent::Error { message, .. } => self.store.record_error(message),
-            }
+    /// The privilege the doctor answers for: this process's for live data, unknown for a file.
+    fn privilege(&self) -> Privilege {
+        match self.showing() {
+            Showing::File { .. } => Privilege::Unknown,
+            Showing::Live | Showing::Frozen { .. } => self.live_privilege,
         }
     }
 
-    /// Recomputes rows when the data, filter or sort changed; picks up worker results.
-    fn refresh_view(&mut self) {
-        if let Some(done) = self.worker.poll() {
-            self.shown = Some(done);
-            self.resolve_selection();
-        }
-        let input = match (&self.frozen, &self.file) {
-            (Some(frozen), _) => Some(frozen.clone()),
-            (None, Some(file)) => ViewInput::from_store(&file.store).map(|input| ViewInput {
-                ages_known: false,
-                ..input
-            }),
-            (None, None) => ViewInput::from_store(&self.store),
-        };
-        let Some(input) = input else { return };
-        let key = (
-            input.generation,
-            self.settings.filter.clone(),
-            self.settings.sort,
-        );
-        if self.shown_key.as_ref() == Some(&key) {
-            return;
-        }
-        self.shown_key = Some(key);
-        if let Some(done) = self.worker.request(input, &self.filter, self.settings.sort) {
-            self.shown = Some(done);
-            self.resolve_selection();
+    /// The view drawn: the Diff view only while there is a comparison.
+    fn view(&self) -> View {
+        match self.settings.view {
+            View::Diff if self.comparison.is_none() => View::Sockets,
+            view => view,
         }
     }
 
-    /// Finds the selected socket in what is shown (once per change, not per frame).
+    /// Takes the store's newest publication, if any: a pointer swap and a look at the selection.
+    fn take_published(&mut self) {
+        if let Some(p) = self.feed.take() {
+            self.receive(p);
+        }
+    }
+
+    fn receive(&mut self, published: Arc<Published>) {
+        self.published = Some(published);
+        self.resolve_selection();
+    }
+
+    /// Updates the inspector's socket from the publication (which looked it up on the store thread).
     fn resolve_selection(&mut self) {
-        let (Some(key), Some(view)) = (self.selected, &self.shown) else {
+        let (Some(sel), Some(p)) = (&mut self.selection, &self.published) else {
             return;
         };
-        let live = view
-            .input
-            .snapshot
-            .sockets
-            .iter()
-            .find(|s| s.key() == key)
+        if p.answers < sel.since {
+            return;
+        }
+        let found = p
+            .selected
+            .as_ref()
+            .filter(|(s, _)| s.key() == sel.key)
+            .cloned()
             .or_else(|| {
                 // A socket picked in the Diff view may exist only in the earlier snapshot.
                 self.comparison
                     .as_ref()
-                    .and_then(|c| c.find(key))
                     .filter(|_| self.settings.view == View::Diff)
+                    .and_then(|c| c.find(sel.key))
+                    .map(|s| (s.clone(), false))
             });
-        self.selected_entry = match live {
-            Some(s) => Some((s.clone(), false)),
+        sel.entry = match found {
+            Some(entry) => Some(entry),
             // Gone: keep showing it as last seen, marked closed.
-            None => self.selected_entry.take().map(|(s, _)| (s, true)),
+            None => sel.entry.take().map(|(s, _)| (s, true)),
         };
     }
 
-    fn row_index(&self, key: SocketKey) -> Option<usize> {
-        let view = self.shown.as_ref()?;
+    fn send_request(&mut self) {
+        self.request.id += 1;
+        self.feed.send(StoreInput::View(self.request.clone()));
+    }
+
+    fn row_index(view: &ComputedView, key: SocketKey) -> Option<usize> {
         view.rows.iter().position(|r| {
-            view.input
-                .socket(*r)
-                .is_some_and(|s| s.key() == key && !matches!(r, RowRef::Closed(_)))
+            !matches!(r, RowRef::Closed(_)) && view.input.socket(*r).is_some_and(|s| s.key() == key)
         })
     }
 
-    fn handle_keys(&mut self, ctx: &egui::Context) -> Vec<Command> {
-        let mut commands = Vec::new();
-        let typing = ctx.memory(|m| m.focused().is_some());
-        let (ctrl_s, ctrl_o) = ctx.input_mut(|i| {
-            (
-                i.consume_key(egui::Modifiers::COMMAND, egui::Key::S),
-                i.consume_key(egui::Modifiers::COMMAND, egui::Key::O),
-            )
-        });
-        if ctrl_s {
-            commands.push(Command::ShowExport);
-        }
-        if ctrl_o {
-            commands.push(Command::OpenFile);
-        }
-        let (ctrl_f, esc, space, down, up) = ctx.input_mut(|i| {
-            (
-                i.consume_key(egui::Modifiers::COMMAND, egui::Key::F),
-                i.key_pressed(egui::Key::Escape),
-                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::Space),
-                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
-                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
-            )
-        });
-        if ctrl_f {
-            self.toolbar.focus_filter = true;
-        }
-        if esc {
-            if ctx.memory(|m| m.has_focus(filter_id())) {
-                ctx.memory_mut(|m| m.surrender_focus(filter_id()));
-            } else {
-                commands.push(Command::SelectSocket(None));
-            }
-        }
-        if space {
-            commands.push(Command::TogglePause);
-        }
-        if (down || up) && self.settings.view == View::Sockets {
-            if let Some(view) = &self.shown {
-                let len = view.rows.len();
-                let current = self.selected.and_then(|k| self.row_index(k));
-                let next = match (current, down) {
-                    (None, true) => Some(0),
-                    (None, false) => len.checked_sub(1),
-                    (Some(i), true) => Some((i + 1).min(len.saturating_sub(1))),
-                    (Some(i), false) => Some(i.saturating_sub(1)),
-                };
-                if let Some(next) = next.filter(|n| *n < len) {
-                    if let Some(s) = view.rows.get(next).and_then(|r| view.input.socket(*r)) {
-                        commands.push(Command::SelectSocket(Some(s.key())));
-                        self.scroll_to = Some(next);
-                    }
-                }
-            }
-        }
-        commands
+    /// The command for an arrow key in the sockets table.
+    fn step_selection(&mut self, step: Step) -> Option<Command> {
+        let view = self.shown()?;
+        let current = self.selected().and_then(|k| Self::row_index(view, k));
+        let next = keys::stepped(current, step, view.rows.len())?;
+        let key = view
+            .rows
+            .get(next)
+            .and_then(|r| view.input.socket(*r))?
+            .key();
+        self.scroll_to = Some(next);
+        Some(Command::SelectSocket(Some(key)))
     }
 
     /// Applies one command; returns whether anything shown changed.
     fn apply(&mut self, ctx: &egui::Context, command: Command) -> bool {
         match command {
             Command::SelectSocket(key) => {
-                if self.selected == key {
+                if self.selected() == key {
                     return false;
                 }
-                self.selected = key;
-                self.selected_entry = None;
-                self.resolve_selection();
+                self.request.selected = key;
+                self.send_request();
+                self.selection = key.map(|key| Selection {
+                    key,
+                    since: self.request.id,
+                    entry: None,
+                });
             }
             Command::SelectPort(port) => {
                 if self.selected_port == port {
@@ -450,31 +394,32 @@ impl SockscopeApp {
                     return false;
                 }
                 self.filter = Filter::parse(&text);
-                self.settings.filter = text;
+                self.settings.filter.clone_from(&text);
+                self.request.filter = text;
+                self.send_request();
             }
-            Command::SetSort(sort) => self.settings.sort = sort,
+            Command::SetSort(sort) => {
+                self.settings.sort = sort;
+                self.request.sort = sort;
+                self.send_request();
+            }
             Command::SetView(view) => self.settings.view = view,
-            // An opened file never changes: there is nothing to freeze, and freezing the live store
-            // behind it would show live data under the file's name when the file is closed.
-            Command::TogglePause if self.file.is_some() => {}
-            Command::TogglePause => {
-                self.frozen = match self.frozen.take() {
-                    Some(_) => None,
-                    None => ViewInput::from_store(&self.store),
-                };
-            }
+            Command::TogglePause => match self.showing() {
+                Showing::Live => self.feed.send(StoreInput::Freeze),
+                Showing::Frozen { .. } => self.feed.send(StoreInput::ShowLive),
+                // A file never changes: there is nothing to freeze.
+                Showing::File { .. } => return false,
+            },
             Command::SetInterval(interval) => {
                 self.settings.interval_ms = u64::try_from(interval.as_millis()).unwrap_or(1000);
-                if let Feed::Thread { collector, .. } = &self.feed {
-                    collector.set_interval(interval);
-                }
+                self.feed.set_interval(interval);
             }
             Command::SetHistorySamples(n) => {
                 self.settings.history_samples = n;
-                self.store.set_history_capacity(n);
+                self.feed.send(StoreInput::SetHistoryCapacity(n));
             }
             Command::DismissError => {
-                self.store.dismiss_error();
+                self.feed.send(StoreInput::DismissError);
                 self.message = None;
             }
             Command::Copy(text) => {
@@ -482,29 +427,38 @@ impl SockscopeApp {
                 self.say("Copied to the clipboard.", false);
             }
             Command::ShowExport => self.export_window.open = true,
-            Command::Export(request) => self.start_export(ctx, request),
-            Command::OpenFile => {
-                self.start_job(ctx, |d| match d.open("Open a Sockscope snapshot") {
-                    None => Outcome::Cancelled,
-                    Some(path) => match open_snapshot(&path) {
-                        Ok(snapshot) => Outcome::Opened(path, snapshot),
-                        Err(e) => Outcome::Failed(e.to_string()),
-                    },
-                })
+            Command::Export(request) => {
+                let started = match self.shown() {
+                    None => Err("Nothing to export yet: no sample has arrived."),
+                    Some(view) => {
+                        let view = view.clone();
+                        self.files.export(ctx, &view, request)
+                    }
+                };
+                self.refused(started);
             }
-            Command::CompareWithFile => self.start_job(ctx, |d| {
-                match d.open("Compare with a snapshot (the earlier one)") {
-                    None => Outcome::Cancelled,
-                    Some(path) => match open_snapshot(&path) {
-                        Ok(snapshot) => Outcome::Compare(path, snapshot),
-                        Err(e) => Outcome::Failed(e.to_string()),
-                    },
-                }
-            }),
+            Command::OpenFile => {
+                let started = self.files.open(ctx);
+                self.refused(started);
+            }
+            Command::CompareWithFile => {
+                let after = self
+                    .published
+                    .as_ref()
+                    .and_then(|p| p.snapshot())
+                    .map_or_else(
+                        || Arc::new(Snapshot::empty("none", chrono::Utc::now())),
+                        Arc::clone,
+                    );
+                let label = self
+                    .shown_file()
+                    .map_or_else(|| "live".to_owned(), file_name);
+                let started = self.files.compare(ctx, after, label);
+                self.refused(started);
+            }
             Command::BackToLive => {
-                self.file = None;
+                self.feed.send(StoreInput::ShowLive);
                 self.comparison = None;
-                self.shown_key = None;
                 if self.settings.view == View::Diff {
                     self.settings.view = View::Sockets;
                 }
@@ -513,107 +467,15 @@ impl SockscopeApp {
         true
     }
 
-    /// Runs a file job: inline for dialogs that do not block, else on the dialog thread.
-    fn start_job(
-        &mut self,
-        ctx: &egui::Context,
-        job: impl FnOnce(&dyn FileDialogs) -> Outcome + Send + 'static,
-    ) {
-        if !self.jobs.is_empty() {
-            self.say("A file dialog is already open: finish it first.", true);
-            return;
+    fn refused(&mut self, started: Result<(), &'static str>) {
+        if let Err(why) = started {
+            self.say(why, true);
         }
-        let dialogs = Arc::clone(&self.dialogs);
-        let inline = !dialogs.blocks();
-        let waker = ctx.clone();
-        self.jobs.push(run_job(
-            inline,
-            move || job(&*dialogs),
-            move || waker.request_repaint(),
-        ));
-    }
-
-    /// Exports what is shown (the live, frozen or opened snapshot), all of it or the filtered rows.
-    fn start_export(&mut self, ctx: &egui::Context, request: ExportRequest) {
-        let Some(view) = &self.shown else {
-            self.say("Nothing to export yet: no sample has arrived.", true);
-            return;
-        };
-        // The job gets the shared snapshot and rows; any copying happens on the dialog thread.
-        let shown = Arc::clone(&view.input.snapshot);
-        let rows = request.filtered_only.then(|| Arc::clone(&view.rows));
-        self.start_job(ctx, move |dialogs| {
-            let path = match request
-                .path
-                .clone()
-                .or_else(|| dialogs.save("Export snapshot", &request.default_name, request.kind))
-            {
-                Some(p) if p.extension().is_none() => p.with_extension(request.kind.extension()),
-                Some(p) => p,
-                None => return Outcome::Cancelled,
-            };
-            let filtered;
-            let snapshot: &Snapshot = match &rows {
-                None => &shown,
-                Some(rows) => {
-                    let sockets = rows
-                        .iter()
-                        .filter_map(|r| match r {
-                            RowRef::Live(i) => shown.sockets.get(*i as usize).cloned(),
-                            RowRef::Closed(_) => None,
-                        })
-                        .collect();
-                    filtered = Snapshot {
-                        sockets,
-                        taken_at: shown.taken_at,
-                        host: shown.host.clone(),
-                        ephemeral_range: shown.ephemeral_range,
-                        processes: shown.processes.clone(),
-                        users: shown.users.clone(),
-                        notes: shown.notes.clone(),
-                        machine: shown.machine.clone(),
-                    };
-                    &filtered
-                }
-            };
-            let registry = Registry::global();
-            let options = ExportOptions {
-                with_cmdline: request.with_cmdline,
-            };
-            let written = write_atomically(&path, |w| match request.kind {
-                FileKind::Json | FileKind::Snapshot => {
-                    crate::export::json::write_json(w, snapshot, registry, options)
-                }
-                FileKind::Csv => crate::export::csv::write_csv(w, snapshot, registry),
-                FileKind::Html => crate::export::html::write_html(w, snapshot, registry),
-            });
-            match written {
-                Ok(()) => Outcome::Saved {
-                    path,
-                    sockets: snapshot.sockets.len(),
-                },
-                Err(e) => Outcome::Failed(format!("Export failed: {e}")),
-            }
-        });
     }
 
     /// Takes in finished file jobs.
-    fn drain_jobs(&mut self) {
-        let mut outcomes = Vec::new();
-        self.jobs.retain(|rx| match rx.try_recv() {
-            Ok(outcome) => {
-                outcomes.push(outcome);
-                false
-            }
-            Err(std::sync::mpsc::TryRecvError::Empty) => true,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                outcomes.push(Outcome::Failed(
-                    "the file dialog could not be started".to_owned(),
-                ));
-                false
-            }
-        });
-        for outcome in outcomes {
+    fn take_file_outcomes(&mut self) {
+        for outcome in self.files.finished() {
             match outcome {
                 Outcome::Saved { path, sockets } => self.say(
                     &format!("Saved {sockets} sockets to {}", path.display()),
@@ -624,23 +486,8 @@ impl SockscopeApp {
                     self.message = None;
                     self.show_file(path, snapshot);
                 }
-                Outcome::Compare(path, before) => {
-                    let after_label = self
-                        .file
-                        .as_ref()
-                        .map_or_else(|| "live".to_owned(), |f| file_name(&f.path));
-                    let after = self.shown.as_ref().map_or_else(
-                        || Arc::new(Snapshot::empty("none", before.taken_at)),
-                        |v| Arc::clone(&v.input.snapshot),
-                    );
-                    let comparison = Comparison::between(&before, &after);
-                    self.comparison = Some(Shown {
-                        before_label: file_name(&path),
-                        after_label,
-                        before,
-                        after,
-                        comparison,
-                    });
+                Outcome::Compared(shown) => {
+                    self.comparison = Some(*shown);
                     self.settings.view = View::Diff;
                     self.message = None;
                 }
@@ -651,25 +498,57 @@ impl SockscopeApp {
 
     /// Shows a message in the status bar; errors in the error colour.
     fn say(&mut self, text: &str, is_error: bool) {
-        self.message = Some(text.to_owned());
-        self.message_is_error = is_error;
+        self.message = Some((text.to_owned(), is_error));
+    }
+
+    /// The status bar's message: a live sampling error, else the app's own message, else what the
+    /// collector could not see in the shown sample.
+    fn status_message(&self) -> Option<(String, bool)> {
+        let p = self.published.as_deref();
+        if let Some(error) = p.and_then(|p| p.last_error.as_ref()) {
+            return Some((error.clone(), true));
+        }
+        if let Some(message) = &self.message {
+            return Some(message.clone());
+        }
+        p.and_then(Published::snapshot)
+            .and_then(|s| s.notes.first())
+            .map(|note| (note.clone(), true))
+    }
+
+    /// The name an export proposes: host and sample time.
+    fn export_name(snap: &Snapshot) -> String {
+        format!(
+            "sockscope-{}-{}",
+            snap.host
+                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+            snap.taken_at
+                .with_timezone(&chrono::Local)
+                .format("%Y%m%d-%H%M%S")
+        )
     }
 
     /// Draws one frame into `ui` (the whole window).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        self.drain_events();
-        self.drain_jobs();
-        let mut commands = self.handle_keys(&ctx);
-        self.refresh_view();
+        self.take_published();
+        self.take_file_outcomes();
+        let keys = keys::read(&ctx);
+        let mut commands = keys.commands;
+        self.toolbar.focus_filter |= keys.focus_filter;
+        if let (Some(step), View::Sockets) = (keys.step, self.view()) {
+            commands.extend(self.step_selection(step));
+        }
+        let view = self.view();
+        let published = self.published.clone();
+        let shown = published.as_ref().and_then(|p| p.view.as_ref());
 
-        let interval = Duration::from_millis(self.settings.interval_ms);
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
             let state = ToolbarState {
-                view: self.settings.view,
-                paused: self.frozen.is_some(),
-                interval,
+                view,
+                paused: self.is_paused(),
+                interval: Duration::from_millis(self.settings.interval_ms),
                 filter_text: &self.settings.filter,
                 filter: &self.filter,
                 has_comparison: self.comparison.is_some(),
@@ -677,146 +556,89 @@ impl SockscopeApp {
             commands.extend(self.toolbar.ui(ui, &state));
             ui.add_space(2.0);
         });
-        if self.file.is_some() || (self.comparison.is_some() && self.settings.view == View::Diff) {
-            egui::Panel::top("banner").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    let text = match (&self.file, &self.comparison) {
-                        (Some(file), _) if self.settings.view != View::Diff => {
-                            let snap = file.store.current();
-                            format!(
-                                "Viewing {} — host {}, taken {} — read-only",
-                                file.path.display(),
-                                snap.map_or("?", |s| s.host.as_str()),
-                                snap.map_or_else(String::new, |s| s
-                                    .taken_at
-                                    .with_timezone(&chrono::Local)
-                                    .format("%Y-%m-%d %H:%M:%S")
-                                    .to_string())
-                            )
-                        }
-                        (_, Some(c)) => format!(
-                            "Comparing {} (before) with {} (after)",
-                            c.before_label, c.after_label
-                        ),
-                        _ => String::new(),
-                    };
-                    ui.label(egui::RichText::new(text).strong());
-                    if ui.button("Back to live").clicked() {
-                        commands.push(Command::BackToLive);
-                    }
-                });
-            });
+        let banner_text = banner::text(
+            &self.showing(),
+            shown.map(|v| &*v.input.snapshot),
+            self.comparison.as_ref(),
+            view == View::Diff,
+        );
+        if let Some(text) = banner_text {
+            egui::Panel::top("banner").show(ui, |ui| commands.extend(banner::ui(ui, &text)));
         }
-        if let Some(view) = &self.shown {
-            let snap = &view.input.snapshot;
-            let default_name = format!(
-                "sockscope-{}-{}",
-                snap.host
-                    .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
-                snap.taken_at
-                    .with_timezone(&chrono::Local)
-                    .format("%Y%m%d-%H%M%S")
-            );
-            let live_rows = view
-                .rows
-                .iter()
-                .filter(|r| matches!(r, RowRef::Live(_)))
-                .count();
+        if let Some(v) = shown {
             commands.extend(self.export_window.ui(
                 &ctx,
-                live_rows,
-                snap.sockets.len(),
-                self.dialogs.available(),
-                &default_name,
+                v.live_rows,
+                v.input.snapshot.sockets.len(),
+                self.files.dialogs_available(),
+                &Self::export_name(&v.input.snapshot),
             ));
         }
-        // Live sampling problems belong to live data: over an opened file, only the file's own notes show.
-        let shown_store = self.file.as_ref().map_or(&self.store, |f| &f.store);
-        let live_error = self
-            .file
-            .is_none()
-            .then(|| self.store.last_error())
-            .flatten();
-        let message = match (live_error, &self.message) {
-            (Some(error), _) => Some((error.to_owned(), true)),
-            (None, Some(text)) => Some((text.clone(), self.message_is_error)),
-            // What the collector could not see (a refused kernel dump and the fallback used).
-            (None, None) => shown_store
-                .current()
-                .and_then(|s| s.notes.first())
-                .map(|note| (note.clone(), true)),
-        };
+        let message = self.status_message();
         egui::Panel::bottom("status").show(ui, |ui| {
             commands.extend(self.status_bar.ui(
                 ui,
-                self.shown.as_ref(),
-                &self.store,
-                self.frozen.is_some(),
+                published.as_deref(),
+                self.is_paused(),
                 message.as_ref().map(|(t, e)| (t.as_str(), *e)),
             ));
         });
-        if let (Some((socket, closed)), Some(view), true) = (
-            &self.selected_entry,
-            &self.shown,
-            !matches!(self.settings.view, View::Charts | View::Learn),
-        ) {
+        let selected = self.selection.as_ref().and_then(|s| s.entry.as_ref());
+        if let (Some((socket, closed)), Some(v), false) =
+            (selected, shown, matches!(view, View::Charts | View::Learn))
+        {
             let height = ui.available_height();
             egui::Panel::bottom("inspector")
                 .resizable(true)
                 .default_size(height * 0.5)
                 .min_size(120.0)
                 .show(ui, |ui| {
-                    commands.extend(self.inspector.ui(ui, socket, *closed, view));
+                    commands.extend(self.inspector.ui(ui, socket, *closed, v));
                 });
         }
-        egui::CentralPanel::default().show(ui, |ui| match (&self.shown, self.settings.view) {
+        let selected_key = self.selected();
+        egui::CentralPanel::default().show(ui, |ui| match (shown, view) {
             (None, _) => {
                 ui.centered_and_justified(|ui| ui.label("Waiting for the first sample…"));
             }
-            (Some(view), View::Sockets) => {
+            (Some(v), View::Sockets) => {
                 let scroll_to = self.scroll_to.take();
                 commands.extend(self.sockets_table.ui(
                     ui,
-                    view,
-                    self.selected,
+                    v,
+                    selected_key,
                     self.settings.sort,
                     scroll_to,
                 ));
             }
-            (Some(view), View::Ports) => {
-                commands.extend(
-                    self.ports_table.ui(
-                        ui,
-                        view,
-                        self.selected_port,
-                        self.selected,
-                        self.privilege(),
-                    ),
-                );
-            }
-            (Some(view), View::Learn) => commands.extend(self.learn.ui(ui, view)),
-            (Some(_), View::Diff) => match &self.comparison {
-                Some(shown) => commands.extend(self.diff_view.ui(ui, shown, self.selected)),
-                None => {
-                    ui.label("No comparison yet: use Compare… to compare a saved snapshot with what is shown.");
-                }
-            },
-            (Some(_), View::Charts) => {
-                let until = self.frozen.as_ref().map(|f| f.snapshot.taken_at);
-                commands.extend(self.charts.ui(
+            (Some(v), View::Ports) => {
+                let privilege = self.privilege();
+                commands.extend(self.ports_table.ui(
                     ui,
-                    self.store.history(),
-                    until,
-                    self.store.budget(),
-                    self.store.close_wait_alerts(),
-                    self.shown.as_ref(),
+                    v,
+                    self.selected_port,
+                    selected_key,
+                    privilege,
                 ));
+            }
+            (Some(v), View::Learn) => commands.extend(self.learn.ui(ui, v)),
+            (Some(_), View::Diff) => {
+                if let Some(c) = &self.comparison {
+                    commands.extend(self.diff_view.ui(ui, c, selected_key));
+                }
+            }
+            (Some(v), View::Charts) => {
+                if let Some(p) = &published {
+                    commands.extend(self.charts.ui(ui, p, Some(v)));
+                }
             }
         });
         let mut changed = false;
         for command in commands {
             changed |= self.apply(&ctx, command);
         }
+        // An inline feed published while applying; take it now so this frame's change shows.
+        self.take_published();
         if changed {
             // Commands are applied after the panels drew; draw again so the change shows now.
             ctx.request_repaint();
@@ -825,11 +647,6 @@ impl SockscopeApp {
 }
 
 impl eframe::App for SockscopeApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        // Also runs while the window is hidden, so the history has no gaps.
-        self.drain_events();
-    }
-
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }

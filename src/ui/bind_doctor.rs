@@ -6,10 +6,10 @@ use std::net::IpAddr;
 use egui::RichText;
 
 use super::command::Command;
-use super::view_worker::ComputedView;
 use crate::model::privilege::Privilege;
 use crate::model::socket::Protocol;
 use crate::services::doctor::{BindQuestion, Verdict, why_port};
+use crate::view::ComputedView;
 
 /// The doctor panel: the question being typed and the last answer.
 #[derive(Debug)]

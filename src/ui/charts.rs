@@ -3,26 +3,85 @@
 //! Every series is downsampled to the plot's pixel width (keeping each bucket's maximum, so spikes stay
 //! visible), so an hour of 1 Hz history costs the same to draw as a minute.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Local, TimeZone, Utc};
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, PlotPoint, PlotResponse};
 
 use super::command::Command;
 use super::settings::View;
-use super::view_worker::ComputedView;
 use crate::model::budget::{BudgetLevel, CloseWaitAlert, EphemeralBudget};
 use crate::model::history::{History, SampleStats};
 use crate::model::port_class::PortClass;
 use crate::model::socket::{SocketEntry, TcpState};
 use crate::services::registry::Registry;
+use crate::view::{ComputedView, Published};
 
 /// Height of one time-series plot.
 const PLOT_HEIGHT: f32 = 190.0;
 
-/// The charts panel. Remembers where it drew each clickable bar (for hit-testing and tests).
+/// The charts panel. Remembers where it drew each clickable bar (for hit-testing and tests), and the
+/// series it last downsampled, which stay right until the history, the width or the end changes.
 #[derive(Debug, Default)]
 pub struct Charts {
     bar_centers: Vec<(String, egui::Pos2)>,
+    series: Option<(SeriesFor, Arc<Series>)>,
+}
+
+/// What a [`Series`] was computed from.
+#[derive(Debug)]
+struct SeriesFor {
+    history: Arc<History>,
+    max_points: usize,
+    until: Option<DateTime<Utc>>,
+}
+
+/// The downsampled points of every time series.
+#[derive(Debug, Default)]
+struct Series {
+    samples: usize,
+    since: f64,
+    states: Vec<(TcpState, Vec<[f64; 2]>)>,
+    udp: Vec<[f64; 2]>,
+    opened: Vec<[f64; 2]>,
+    closed: Vec<[f64; 2]>,
+    /// Width of a churn bar, in seconds.
+    bar_width: f64,
+    classes: Vec<(PortClass, Vec<[f64; 2]>)>,
+    ephemeral: Vec<[f64; 2]>,
+}
+
+impl Series {
+    fn of(samples: &[&SampleStats], max_points: usize) -> Self {
+        let Some(first) = samples.first() else {
+            return Self::default();
+        };
+        let line = |value: &dyn Fn(&SampleStats) -> f64| downsample(samples, max_points, value);
+        let width = samples.len().div_ceil(max_points).max(1);
+        let span = samples
+            .windows(2)
+            .last()
+            .map_or(1.0, |w| (w[1].unix_secs() - w[0].unix_secs()).max(0.1));
+        Self {
+            samples: samples.len(),
+            since: first.unix_secs(),
+            states: TcpState::ALL
+                .into_iter()
+                .filter(|state| samples.iter().any(|s| s.state(*state) > 0))
+                .map(|state| (state, line(&|s| f64::from(s.state(state)))))
+                .collect(),
+            udp: line(&|s| f64::from(s.udp)),
+            opened: line(&|s| f64::from(s.opened)),
+            closed: line(&|s| f64::from(s.closed)),
+            bar_width: span * width as f64 * 0.8,
+            classes: PortClass::ALL
+                .into_iter()
+                .map(|class| (class, line(&|s| f64::from(s.by_class[class.index()]))))
+                .collect(),
+            ephemeral: line(&|s| f64::from(s.in_ephemeral_range)),
+        }
+    }
 }
 
 /// Wall-clock time of a chart x value (Unix seconds), as local `HH:MM:SS`.
@@ -102,26 +161,57 @@ impl Charts {
             .map(|(_, p)| *p)
     }
 
-    /// Draws the charts from `history` up to `until` (the frozen instant while paused).
-    pub fn ui(
+    /// The series for `history` up to `until` at `max_points`, downsampled again only when one changed.
+    fn series(
         &mut self,
-        ui: &mut egui::Ui,
-        history: &History,
+        history: &Arc<History>,
         until: Option<DateTime<Utc>>,
-        budget: &EphemeralBudget,
-        alerts: &[CloseWaitAlert],
-        view: Option<&ComputedView>,
-    ) -> Vec<Command> {
-        let mut commands = Vec::new();
-        self.bar_centers.clear();
+        max_points: usize,
+    ) -> Arc<Series> {
+        if let Some((key, series)) = &self.series {
+            if Arc::ptr_eq(&key.history, history)
+                && key.max_points == max_points
+                && key.until == until
+            {
+                return Arc::clone(series);
+            }
+        }
         let samples: Vec<&SampleStats> = history
             .iter()
             .filter(|s| until.is_none_or(|t| s.taken_at <= t))
             .collect();
-        let Some(latest) = samples.last().copied() else {
+        let series = Arc::new(Series::of(&samples, max_points));
+        let key = SeriesFor {
+            history: Arc::clone(history),
+            max_points,
+            until,
+        };
+        self.series = Some((key, Arc::clone(&series)));
+        series
+    }
+
+    /// Draws the charts from the published history (up to the held sample while frozen).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        published: &Published,
+        view: Option<&ComputedView>,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        self.bar_centers.clear();
+        let history = &published.history;
+        let until = published.history_until;
+        let budget = &*published.budget;
+        let Some(latest) = history
+            .iter()
+            .rev()
+            .find(|s| until.is_none_or(|t| s.taken_at <= t))
+        else {
             ui.label("No history yet.");
             return commands;
         };
+        let max_points = (ui.available_width() as usize).max(50);
+        let series = self.series(history, until, max_points);
         egui::ScrollArea::vertical()
             .id_salt("charts-scroll")
             .show(ui, |ui| {
@@ -139,58 +229,49 @@ impl Charts {
                         });
                     ui.label(format!(
                         "{} samples held, since {}",
-                        samples.len(),
-                        clock(samples[0].unix_secs())
+                        series.samples,
+                        clock(series.since)
                     ));
                 });
-                self.budget_gauge(ui, budget, alerts);
+                self.budget_gauge(ui, budget, &published.alerts);
                 ui.add_space(6.0);
-                let max_points = (ui.available_width() as usize).max(50);
 
                 ui.label(RichText::new("Sockets by TCP state, and UDP").strong());
                 time_plot("chart-states", "sockets").show(ui, |plot| {
-                    for state in TcpState::ALL {
-                        if samples.iter().any(|s| s.state(state) > 0) {
-                            let points =
-                                downsample(&samples, max_points, |s| f64::from(s.state(state)));
-                            plot.line(Line::new(state.as_str(), points).color(state_color(state)));
-                        }
+                    for (state, points) in &series.states {
+                        plot.line(
+                            Line::new(state.as_str(), points.clone()).color(state_color(*state)),
+                        );
                     }
-                    let udp = downsample(&samples, max_points, |s| f64::from(s.udp));
-                    plot.line(Line::new("UDP", udp).color(Color32::from_rgb(100, 200, 220)));
+                    plot.line(
+                        Line::new("UDP", series.udp.clone())
+                            .color(Color32::from_rgb(100, 200, 220)),
+                    );
                 });
 
                 ui.label(
                     RichText::new("Churn: sockets opened (up) and closed (down) per sample")
                         .strong(),
                 );
-                let width = samples.len().div_ceil(max_points).max(1);
-                let span = samples
-                    .windows(2)
-                    .last()
-                    .map_or(1.0, |w| (w[1].unix_secs() - w[0].unix_secs()).max(0.1));
-                let opened = downsample(&samples, max_points, |s| f64::from(s.opened));
-                let closed = downsample(&samples, max_points, |s| f64::from(s.closed));
                 time_plot("chart-churn", "sockets per sample").show(ui, |plot| {
-                    let bar_width = span * width as f64 * 0.8;
                     let bars = |points: &[[f64; 2]], sign: f64| -> Vec<Bar> {
                         points
                             .iter()
-                            .map(|[x, y]| Bar::new(*x, sign * y).width(bar_width))
+                            .map(|[x, y]| Bar::new(*x, sign * y).width(series.bar_width))
                             .collect()
                     };
                     plot.bar_chart(
-                        BarChart::new("opened", bars(&opened, 1.0))
+                        BarChart::new("opened", bars(&series.opened, 1.0))
                             .color(Color32::from_rgb(80, 200, 120)),
                     );
                     plot.bar_chart(
-                        BarChart::new("closed", bars(&closed, -1.0))
+                        BarChart::new("closed", bars(&series.closed, -1.0))
                             .color(Color32::from_rgb(230, 80, 80)),
                     );
                 });
 
                 ui.columns(2, |cols| {
-                    commands.extend(self.top_ports(&mut cols[0], latest));
+                    commands.extend(self.top_ports(&mut cols[0], latest, view));
                     commands.extend(self.top_processes(&mut cols[1], latest));
                 });
                 if let Some(view) = view {
@@ -202,19 +283,15 @@ impl Charts {
                         .strong(),
                 );
                 time_plot("chart-classes", "sockets").show(ui, |plot| {
-                    for class in PortClass::ALL {
-                        let points = downsample(&samples, max_points, |s| {
-                            f64::from(s.by_class[class.index()])
-                        });
+                    for (class, points) in &series.classes {
                         plot.line(Line::new(
                             format!("{class} ({}–{})", class.bounds().0, class.bounds().1),
-                            points,
+                            points.clone(),
                         ));
                     }
-                    let eph = downsample(&samples, max_points, |s| f64::from(s.in_ephemeral_range));
                     plot.line(Line::new(
                         format!("ephemeral {}–{}", budget.range.low, budget.range.high),
-                        eph,
+                        series.ephemeral.clone(),
                     ));
                 });
             });
@@ -329,8 +406,13 @@ impl Charts {
         hit.then_some(i as usize)
     }
 
-    fn top_ports(&mut self, ui: &mut egui::Ui, latest: &SampleStats) -> Vec<Command> {
-        let registry = Registry::global();
+    fn top_ports(
+        &mut self,
+        ui: &mut egui::Ui,
+        latest: &SampleStats,
+        view: Option<&ComputedView>,
+    ) -> Vec<Command> {
+        let registry = view.map_or_else(Registry::global, |v| v.registry);
         let items: Vec<(String, f64)> = latest
             .top_ports
             .iter()

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use super::dialogs::FileKind;
 use crate::model::socket::{Protocol, SocketKey};
 
-use super::rows::SortSpec;
 use super::settings::View;
+use crate::view::rows::SortSpec;
 
 /// A request from a panel to the app.
 #[must_use]

@@ -1,4 +1,9 @@
 //! The Diff view: what changed between two snapshots, each line selectable into the inspector.
+//!
+//! Its lines are written once, when the comparison is made (off the UI thread), and drawn virtualised:
+//! a frame lays out only the lines on screen, however many sockets changed.
+
+use std::collections::HashSet;
 
 use egui::RichText;
 
@@ -7,7 +12,14 @@ use crate::model::compare::{Comparison, owners};
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
 
-/// A comparison being shown: what was compared, and the result.
+/// One titled group of lines; a line with a key selects that socket.
+#[derive(Debug)]
+struct Section {
+    title: &'static str,
+    lines: Vec<(String, Option<SocketKey>)>,
+}
+
+/// A comparison being shown: what was compared, the result, and its lines.
 #[derive(Debug)]
 pub struct Shown {
     /// Label of the earlier side (a file name).
@@ -20,9 +32,30 @@ pub struct Shown {
     pub after: std::sync::Arc<Snapshot>,
     /// The result.
     pub comparison: Comparison,
+    sections: Vec<Section>,
 }
 
 impl Shown {
+    /// A comparison ready to draw: its lines are written here, once.
+    #[must_use]
+    pub fn new(
+        before_label: String,
+        after_label: String,
+        before: Snapshot,
+        after: std::sync::Arc<Snapshot>,
+        comparison: Comparison,
+    ) -> Self {
+        let sections = sections(&comparison, &before, &after);
+        Self {
+            before_label,
+            after_label,
+            before,
+            after,
+            comparison,
+            sections,
+        }
+    }
+
     /// A socket of either side by key (closed ones only exist in `before`).
     #[must_use]
     pub fn find(&self, key: SocketKey) -> Option<&SocketEntry> {
@@ -34,33 +67,113 @@ impl Shown {
     }
 }
 
-/// The Diff view panel.
-#[derive(Debug, Default)]
-pub struct DiffView;
+fn sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section> {
+    let line = |prefix: &str, s: &SocketEntry, snap: &Snapshot| {
+        (format!("{prefix} {s} {}", owners(snap, s)), Some(s.key()))
+    };
+    vec![
+        Section {
+            title: "New listeners",
+            lines: c
+                .new_listeners
+                .iter()
+                .map(|s| line("+", s, after))
+                .collect(),
+        },
+        Section {
+            title: "Vanished listeners",
+            lines: c
+                .vanished_listeners
+                .iter()
+                .map(|s| line("-", s, before))
+                .collect(),
+        },
+        Section {
+            title: "Ports whose owner changed",
+            lines: c
+                .owner_changes
+                .iter()
+                .map(|o| {
+                    let text = format!(
+                        "* port {}/{} {} -> {}",
+                        o.port, o.protocol, o.before, o.after
+                    );
+                    (text, None)
+                })
+                .collect(),
+        },
+        Section {
+            title: "Opened",
+            lines: c.diff.opened.iter().map(|s| line("+", s, after)).collect(),
+        },
+        Section {
+            title: "Closed",
+            lines: c.diff.closed.iter().map(|s| line("-", s, before)).collect(),
+        },
+        Section {
+            title: "Changed state",
+            lines: c
+                .diff
+                .changed
+                .iter()
+                .map(|ch| {
+                    let from = Some(ch.from.as_str())
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or("-");
+                    let text =
+                        format!("~ {} (was {from}) {}", ch.socket, owners(after, &ch.socket));
+                    (text, Some(ch.socket.key()))
+                })
+                .collect(),
+        },
+    ]
+}
 
-fn section(
-    ui: &mut egui::Ui,
-    title: &str,
-    lines: Vec<(String, SocketKey)>,
-    selected: Option<SocketKey>,
-    commands: &mut Vec<Command>,
-) {
-    egui::CollapsingHeader::new(RichText::new(format!("{title} ({})", lines.len())).strong())
-        .id_salt(title)
-        .default_open(true)
-        .show(ui, |ui| {
-            for (text, key) in lines {
-                if ui
-                    .selectable_label(selected == Some(key), RichText::new(text).monospace())
-                    .clicked()
-                {
-                    commands.push(Command::SelectSocket(Some(key)));
-                }
-            }
-        });
+/// The Diff view panel: remembers which sections are folded.
+#[derive(Debug, Default)]
+pub struct DiffView {
+    folded: HashSet<&'static str>,
+}
+
+/// One drawn row: a section's header or one of its lines.
+enum Row<'a> {
+    Header(&'a Section, bool),
+    Line(&'a str, Option<SocketKey>),
 }
 
 impl DiffView {
+    fn row_count(&self, shown: &Shown) -> usize {
+        shown
+            .sections
+            .iter()
+            .map(|s| {
+                1 + if self.folded.contains(s.title) {
+                    0
+                } else {
+                    s.lines.len()
+                }
+            })
+            .sum()
+    }
+
+    /// The `i`th drawn row: a walk over the six sections, not over the lines.
+    fn row<'a>(&self, shown: &'a Shown, mut i: usize) -> Option<Row<'a>> {
+        for section in &shown.sections {
+            let open = !self.folded.contains(section.title);
+            if i == 0 {
+                return Some(Row::Header(section, open));
+            }
+            i -= 1;
+            let len = if open { section.lines.len() } else { 0 };
+            if i < len {
+                let (text, key) = section.lines.get(i)?;
+                return Some(Row::Line(text, *key));
+            }
+            i -= len;
+        }
+        None
+    }
+
     /// Draws the comparison.
     pub fn ui(
         &mut self,
@@ -81,94 +194,48 @@ impl DiffView {
             ))
             .heading(),
         );
+        let row_height = ui.text_style_height(&egui::TextStyle::Monospace).max(
+            ui.text_style_height(&egui::TextStyle::Button) + 2.0 * ui.spacing().button_padding.y,
+        ) + 2.0;
+        let mut toggle = None;
         egui::ScrollArea::vertical()
             .id_salt("diff-scroll")
-            .show(ui, |ui| {
-                let line = |prefix: &str, s: &SocketEntry, snap: &Snapshot| {
-                    (format!("{prefix} {s} {}", owners(snap, s)), s.key())
-                };
-                section(
-                    ui,
-                    "New listeners",
-                    c.new_listeners
-                        .iter()
-                        .map(|s| line("+", s, &shown.after))
-                        .collect(),
-                    selected,
-                    &mut commands,
-                );
-                section(
-                    ui,
-                    "Vanished listeners",
-                    c.vanished_listeners
-                        .iter()
-                        .map(|s| line("-", s, &shown.before))
-                        .collect(),
-                    selected,
-                    &mut commands,
-                );
-                egui::CollapsingHeader::new(
-                    RichText::new(format!(
-                        "Ports whose owner changed ({})",
-                        c.owner_changes.len()
-                    ))
-                    .strong(),
-                )
-                .id_salt("owner-changes")
-                .default_open(true)
-                .show(ui, |ui| {
-                    for o in &c.owner_changes {
-                        ui.label(
-                            RichText::new(format!(
-                                "* port {}/{} {} -> {}",
-                                o.port, o.protocol, o.before, o.after
-                            ))
-                            .monospace(),
-                        );
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, self.row_count(shown), |ui, range| {
+                for i in range {
+                    match self.row(shown, i) {
+                        Some(Row::Header(section, open)) => {
+                            let arrow = if open { "⏷" } else { "⏵" };
+                            let text =
+                                format!("{arrow} {} ({})", section.title, section.lines.len());
+                            if ui
+                                .add(egui::Button::new(RichText::new(text).strong()).frame(false))
+                                .clicked()
+                            {
+                                toggle = Some(section.title);
+                            }
+                        }
+                        Some(Row::Line(text, Some(key))) => {
+                            let line = ui.selectable_label(
+                                selected == Some(key),
+                                RichText::new(text).monospace(),
+                            );
+                            if line.clicked() {
+                                commands.push(Command::SelectSocket(Some(key)));
+                            }
+                        }
+                        Some(Row::Line(text, None)) => {
+                            ui.label(RichText::new(text).monospace());
+                        }
+                        None => {}
                     }
-                });
-                section(
-                    ui,
-                    "Opened",
-                    c.diff
-                        .opened
-                        .iter()
-                        .map(|s| line("+", s, &shown.after))
-                        .collect(),
-                    selected,
-                    &mut commands,
-                );
-                section(
-                    ui,
-                    "Closed",
-                    c.diff
-                        .closed
-                        .iter()
-                        .map(|s| line("-", s, &shown.before))
-                        .collect(),
-                    selected,
-                    &mut commands,
-                );
-                let changed = c
-                    .diff
-                    .changed
-                    .iter()
-                    .map(|ch| {
-                        let from = Some(ch.from.as_str())
-                            .filter(|s| !s.is_empty())
-                            .unwrap_or("-");
-                        (
-                            format!(
-                                "~ {} (was {from}) {}",
-                                ch.socket,
-                                owners(&shown.after, &ch.socket)
-                            ),
-                            ch.socket.key(),
-                        )
-                    })
-                    .collect();
-                section(ui, "Changed state", changed, selected, &mut commands);
+                }
             });
+        if let Some(title) = toggle {
+            if !self.folded.remove(title) {
+                self.folded.insert(title);
+            }
+        }
         commands
     }
 }

@@ -2,20 +2,43 @@
 //! socket-versus-port comparison filled with this socket's values. All text comes from
 //! [`crate::services::explain`].
 
+use std::sync::Arc;
+
 use chrono::Local;
 use egui::{RichText, ScrollArea};
 
 use super::command::Command;
 use super::theme::format_age;
-use super::view_worker::ComputedView;
+use crate::model::snapshot::Snapshot;
 use crate::model::socket::SocketEntry;
 use crate::services::explain::kernel_lines;
-use crate::services::explain::{Explainer, Line};
-use crate::services::registry::Registry;
+use crate::services::explain::{Aspect, Explainer, Line};
+use crate::view::ComputedView;
 
-/// The inspector panel.
+/// Everything the inspector writes about one socket of one sample.
+#[derive(Debug)]
+struct Explained {
+    tuple: Vec<Line>,
+    state: Line,
+    owner: Vec<String>,
+    kernel: Vec<Line>,
+    port: Vec<Line>,
+    aspects: Vec<Aspect>,
+}
+
+/// What [`Explained`] was written for: the same sample, socket and closed flag give the same text.
+#[derive(Debug)]
+struct ExplainedFor {
+    snapshot: Arc<Snapshot>,
+    socket: SocketEntry,
+    closed: bool,
+}
+
+/// The inspector panel. Its text is written once per sample and selection, not once per frame.
 #[derive(Debug, Default)]
-pub struct Inspector;
+pub struct Inspector {
+    cached: Option<(ExplainedFor, Arc<Explained>)>,
+}
 
 fn lines_grid(ui: &mut egui::Ui, id: &str, lines: &[Line]) {
     egui::Grid::new(id)
@@ -33,6 +56,39 @@ fn lines_grid(ui: &mut egui::Ui, id: &str, lines: &[Line]) {
 }
 
 impl Inspector {
+    fn explained(
+        &mut self,
+        socket: &SocketEntry,
+        closed: bool,
+        view: &ComputedView,
+    ) -> Arc<Explained> {
+        if let Some((key, text)) = &self.cached {
+            if Arc::ptr_eq(&key.snapshot, &view.input.snapshot)
+                && key.closed == closed
+                && key.socket == *socket
+            {
+                return Arc::clone(text);
+            }
+        }
+        let explainer = Explainer::new(&view.input.snapshot, &view.ports, view.registry);
+        let rate = (!closed).then(|| view.input.rate(socket)).flatten();
+        let text = Arc::new(Explained {
+            tuple: explainer.tuple(socket),
+            state: explainer.state(socket),
+            owner: explainer.owner(socket),
+            kernel: kernel_lines(socket, rate),
+            port: explainer.port(socket),
+            aspects: explainer.socket_vs_port(socket),
+        });
+        let key = ExplainedFor {
+            snapshot: Arc::clone(&view.input.snapshot),
+            socket: socket.clone(),
+            closed,
+        };
+        self.cached = Some((key, Arc::clone(&text)));
+        text
+    }
+
     /// Draws the inspector for `socket`; `closed` says it is no longer in the live snapshot.
     pub fn ui(
         &mut self,
@@ -42,8 +98,7 @@ impl Inspector {
         view: &ComputedView,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
-        let snap = &view.input.snapshot;
-        let explainer = Explainer::new(snap, &view.ports, Registry::global());
+        let text = self.explained(socket, closed, view);
         ui.horizontal(|ui| {
             ui.heading(RichText::new(socket.to_string()).monospace());
             if closed {
@@ -72,17 +127,16 @@ impl Inspector {
                     left.label(
                         RichText::new("The socket: one endpoint, as the kernel holds it").heading(),
                     );
-                    lines_grid(left, "inspector-tuple", &explainer.tuple(socket));
-                    lines_grid(left, "inspector-state", &[explainer.state(socket)]);
+                    lines_grid(left, "inspector-tuple", &text.tuple);
+                    lines_grid(left, "inspector-state", std::slice::from_ref(&text.state));
                     left.add_space(4.0);
                     left.label(RichText::new("Owner").strong());
-                    for line in explainer.owner(socket) {
+                    for line in &text.owner {
                         left.add(egui::Label::new(line).wrap());
                     }
                     left.add_space(4.0);
                     left.label(RichText::new("What the kernel reports").strong());
-                    let rate = (!closed).then(|| view.input.rate(socket)).flatten();
-                    lines_grid(left, "inspector-kernel", &kernel_lines(socket, rate));
+                    lines_grid(left, "inspector-kernel", &text.kernel);
                     if let Some(seen) = view.input.first_seen.get(&socket.key()) {
                         let age = view
                             .input
@@ -104,7 +158,7 @@ impl Inspector {
                         ))
                         .heading(),
                     );
-                    lines_grid(right, "inspector-port", &explainer.port(socket));
+                    lines_grid(right, "inspector-port", &text.port);
                     if right
                         .link(format!("Show every socket on port {}", socket.local.port()))
                         .clicked()
@@ -139,10 +193,10 @@ impl Inspector {
                             );
                             ui.label(RichText::new("This socket").strong());
                             ui.end_row();
-                            for a in explainer.socket_vs_port(socket) {
+                            for a in &text.aspects {
                                 ui.label(RichText::new(a.aspect).strong());
-                                ui.add(egui::Label::new(a.port).wrap());
-                                ui.add(egui::Label::new(a.socket).wrap());
+                                ui.add(egui::Label::new(&a.port).wrap());
+                                ui.add(egui::Label::new(&a.socket).wrap());
                                 ui.end_row();
                             }
                         });

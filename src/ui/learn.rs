@@ -7,14 +7,14 @@ use egui::RichText;
 
 use super::command::Command;
 use super::settings::View;
-use super::view_worker::ComputedView;
+use crate::model::snapshot::Snapshot;
 use crate::services::explain::{Evidence, Page, page};
-use crate::services::registry::Registry;
+use crate::view::ComputedView;
 
 /// The page panel. The page is rebuilt only when the data shown changes.
 #[derive(Debug, Default)]
 pub struct LearnPage {
-    cached: Option<(u64, Arc<Page>)>,
+    cached: Option<(Arc<Snapshot>, Arc<Page>)>,
 }
 
 fn evidence(ui: &mut egui::Ui, items: &[Evidence], commands: &mut Vec<Command>) {
@@ -39,12 +39,11 @@ fn evidence(ui: &mut egui::Ui, items: &[Evidence], commands: &mut Vec<Command>) 
 
 impl LearnPage {
     fn page(&mut self, view: &ComputedView) -> Arc<Page> {
-        let generation = view.input.generation;
         match &self.cached {
-            Some((g, page)) if *g == generation => Arc::clone(page),
+            Some((shown, page)) if Arc::ptr_eq(shown, &view.input.snapshot) => Arc::clone(page),
             _ => {
-                let built = Arc::new(page(&view.input.snapshot, &view.ports, Registry::global()));
-                self.cached = Some((generation, Arc::clone(&built)));
+                let built = Arc::new(page(&view.input.snapshot, &view.ports, view.registry));
+                self.cached = Some((Arc::clone(&view.input.snapshot), Arc::clone(&built)));
                 built
             }
         }

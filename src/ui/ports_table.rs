@@ -6,7 +6,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::bind_doctor::BindDoctor;
 use super::command::Command;
-use super::view_worker::ComputedView;
+use crate::view::ComputedView;
 use std::collections::HashSet;
 
 use crate::model::ports::{PortFold, PortLine, PortUsage};
@@ -168,7 +168,7 @@ impl PortsTable {
         selected_socket: Option<SocketKey>,
         privilege: Privilege,
     ) -> Vec<Command> {
-        let registry = Registry::global();
+        let registry = view.registry;
         let mut commands = Vec::new();
         let range = view.input.snapshot.ephemeral_range_or_default();
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;

@@ -4,12 +4,12 @@ use egui::{Label, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
 use super::command::Command;
-use super::rows::{RowRef, SortColumn, SortSpec};
 use super::theme::{format_age, mark_fill};
-use super::view_worker::ComputedView;
 use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::traffic::format_rate;
 use crate::services::registry::Registry;
+use crate::view::ComputedView;
+use crate::view::rows::{RowRef, SortColumn, SortSpec};
 
 /// Columns in display order: sort key, header text, tooltip, initial width.
 const COLUMNS: [(SortColumn, &str, &str, f32); 13] = [
@@ -186,7 +186,7 @@ impl SocketsTable {
         sort: SortSpec,
         scroll_to: Option<usize>,
     ) -> Vec<Command> {
-        let registry = Registry::global();
+        let registry = view.registry;
         let mut commands = Vec::new();
         let dark = ui.visuals().dark_mode;
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;

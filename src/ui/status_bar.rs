@@ -4,30 +4,28 @@ use chrono::Local;
 use egui::RichText;
 
 use super::command::Command;
-use super::view_worker::ComputedView;
 use crate::model::budget::BudgetLevel;
-use crate::model::store::Store;
+use crate::view::Published;
 
 /// The status bar panel.
 #[derive(Debug, Default)]
 pub struct StatusBar;
 
 impl StatusBar {
-    /// Draws counts for the shown `view`, sample timing from the `store`, and `paused`/`message` state.
+    /// Draws counts and sample timing from the store's publication, and `paused`/`message` state.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        view: Option<&ComputedView>,
-        store: &Store,
+        published: Option<&Published>,
         paused: bool,
         message: Option<(&str, bool)>,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         ui.horizontal(|ui| {
-            match view {
-                Some(v) => {
+            match published.and_then(|p| p.view.as_ref().map(|v| (p, v))) {
+                Some((p, v)) => {
                     let snap = &v.input.snapshot;
-                    let listening = v.ports.ports().iter().filter(|p| p.has_listener()).count();
+                    let listening = v.listening_ports;
                     ui.label(format!("{} sockets", snap.sockets.len()));
                     ui.separator();
                     ui.label(format!("{} shown", v.rows.len()));
@@ -37,8 +35,8 @@ impl StatusBar {
                     let n = snap.processes.len();
                     ui.label(format!("{n} process{}", if n == 1 { "" } else { "es" }));
                     ui.separator();
-                    let took = store
-                        .last_took()
+                    let took = p
+                        .last_took
                         .map(|d| format!(", took {} ms", d.as_millis()))
                         .unwrap_or_default();
                     ui.label(format!(
@@ -50,7 +48,8 @@ impl StatusBar {
                     ui.label("Waiting for the first sample…");
                 }
             }
-            let budget = store.budget();
+            let Some(p) = published else { return };
+            let budget = &p.budget;
             if budget.level() != BudgetLevel::Ok {
                 ui.separator();
                 let color = if budget.level() == BudgetLevel::Critical {
@@ -70,7 +69,7 @@ impl StatusBar {
                     budget.consequence()
                 ));
             }
-            if let Some(alert) = store.close_wait_alerts().first() {
+            if let Some(alert) = p.alerts.first() {
                 ui.separator();
                 ui.label(
                     RichText::new(format!("CLOSE_WAIT growing in {}", alert.name))

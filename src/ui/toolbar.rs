@@ -5,9 +5,9 @@ use std::time::Duration;
 use egui::RichText;
 
 use super::command::Command;
-use super::filter::{FIELDS, Filter};
 use super::settings::View;
 use super::theme::LEGEND;
+use crate::view::filter::{FIELDS, Filter};
 
 /// Intervals offered, in milliseconds.
 const INTERVALS_MS: [u64; 6] = [500, 1000, 2000, 5000, 10_000, 30_000];

@@ -1,8 +1,7 @@
 //! The filter language of the tables: field terms, free text and negation, all of which must match.
 //!
 //! `port:443 proc:nginx !state:time_wait 10.0.` keeps nginx's sockets on port 443 (local or remote) that are
-//! not in TIME_WAIT and mention `10.0.` anywhere. Pure logic, no egui: the same filter runs on the UI thread
-//! for small tables and on the view worker for large ones.
+//! not in TIME_WAIT and mention `10.0.` anywhere. Pure logic, no egui: it runs on the store thread.
 
 use std::net::IpAddr;
 

@@ -1,0 +1,80 @@
+//! What the tables draw, computed in one pass from one input: filtered and sorted rows, the port index,
+//! traffic sums and the Ports view's lines. The store thread runs it; the window only reads the result.
+
+use std::sync::Arc;
+
+use super::filter::Filter;
+use super::rows::{RowRef, SortSpec, ViewInput, compute_rows};
+use crate::model::ports::{PortLine, PortsIndex, port_lines};
+use crate::model::traffic::TrafficSums;
+use crate::services::registry::Registry;
+
+/// What the tables draw: rows and ports computed from one input.
+#[derive(Clone, Debug)]
+pub struct ComputedView {
+    /// The input the rows index into.
+    pub input: ViewInput,
+    /// Socket rows, filtered and sorted.
+    pub rows: Arc<Vec<RowRef>>,
+    /// Sockets grouped by port (unfiltered).
+    pub ports: Arc<PortsIndex>,
+    /// Traffic summed per port and process, and the busiest connections (unfiltered).
+    pub traffic: Arc<TrafficSums>,
+    /// The visible ports as the Ports view lists them: service ports first, outgoing-only ephemeral
+    /// ports folded.
+    pub port_lines: Arc<Vec<PortLine>>,
+    /// How many rows are sockets of the snapshot (not recently closed ones): what an export of the
+    /// filtered rows writes.
+    pub live_rows: usize,
+    /// How many ports have a listener (for the status bar).
+    pub listening_ports: usize,
+    /// The service registry the rows were named with; panels name services with the same one.
+    pub registry: &'static Registry,
+}
+
+/// Computes everything the tables draw from `input`.
+#[must_use]
+pub fn compute(
+    input: ViewInput,
+    filter: &Filter,
+    sort: SortSpec,
+    registry: &'static Registry,
+) -> ComputedView {
+    let rows = compute_rows(&input, filter, sort, registry);
+    let ports = PortsIndex::build(&input.snapshot);
+    let visible_ports: Vec<usize> = if filter.is_empty() {
+        (0..ports.ports().len()).collect()
+    } else {
+        let snap = &input.snapshot;
+        ports
+            .ports()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.sockets
+                    .iter()
+                    .any(|i| filter.matches(&snap.sockets[*i], snap, registry))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let traffic = TrafficSums::of(&input.snapshot, &input.rates);
+    let port_lines = port_lines(
+        &input.snapshot,
+        &ports,
+        &visible_ports,
+        input.snapshot.ephemeral_range_or_default(),
+    );
+    let live_rows = rows.iter().filter(|r| matches!(r, RowRef::Live(_))).count();
+    let listening_ports = ports.ports().iter().filter(|p| p.has_listener()).count();
+    ComputedView {
+        input,
+        live_rows,
+        listening_ports,
+        registry,
+        rows: Arc::new(rows),
+        ports: Arc::new(ports),
+        traffic: Arc::new(traffic),
+        port_lines: Arc::new(port_lines),
+    }
+}
