@@ -5,11 +5,8 @@
 
 use std::hint::black_box;
 
-use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sockscope::collector::ReplaySource;
-use sockscope::model::snapshot::{ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState};
 use sockscope::model::store::Store;
 use sockscope::services::registry::Registry;
 use sockscope::ui::SockscopeApp;
@@ -17,47 +14,10 @@ use sockscope::ui::settings::Settings;
 use sockscope::view::filter::Filter;
 use sockscope::view::rows::{SortColumn, SortSpec, ViewInput, compute_rows};
 
-/// `n` sockets: listeners with many accepted connections from many processes, like a busy server.
-fn big_snapshot(n: usize) -> Snapshot {
-    let mut s = Snapshot::empty("bench", Utc::now());
-    for i in 0..n {
-        let i32 = u32::try_from(i).unwrap_or(u32::MAX);
-        let pid = 1000 + i32 % 500;
-        let lport = [443u16, 5432, 8080, 6379][i % 4];
-        let peer = format!(
-            "10.{}.{}.{}:{}",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255,
-            32768 + (i % 28000)
-        );
-        s.sockets.push(SocketEntry {
-            protocol: Protocol::Tcp,
-            local: format!("10.0.0.1:{lport}")
-                .parse()
-                .unwrap_or_else(|_| unreachable!()),
-            remote: Some(peer.parse().unwrap_or_else(|_| unreachable!())),
-            state: SocketState::Tcp(if i % 10 == 0 {
-                TcpState::TimeWait
-            } else {
-                TcpState::Established
-            }),
-            inode: Some(i32 + 1),
-            uid: Some(33),
-            pids: vec![pid],
-            owner_note: None,
-            details: Default::default(),
-        });
-        s.processes.entry(pid).or_insert_with(|| ProcessInfo {
-            pid,
-            name: format!("worker-{}", pid % 37),
-            user: Some("www-data".into()),
-            exe: None,
-            cmdline: None,
-        });
-    }
-    s
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::busy_server as big_snapshot;
 
 fn bench_sort(c: &mut Criterion) {
     let mut store = Store::default();

@@ -1,6 +1,8 @@
 //! The command line as a user runs it: the built binary, its exit codes, stdout and files.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -22,13 +24,6 @@ fn sockscope(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("binary runs")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sockscope-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]
@@ -107,7 +102,8 @@ fn with_cmdline_includes_command_lines() {
 #[test]
 fn csv_to_file_has_header_and_rows() {
     let _listener = TcpListener::bind("[::1]:0").unwrap();
-    let d = temp_dir("csv");
+    let temp = common::temp_dir();
+    let d = temp.path();
     let path = d.join("out.csv");
     let out = sockscope(&["snapshot", "--format", "csv", "-o", path.to_str().unwrap()]);
     assert!(
@@ -140,13 +136,12 @@ fn csv_to_file_has_header_and_rows() {
         text.lines().any(|l| l.starts_with("tcp,ipv6,::1,")),
         "{text}"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&d)
+    let leftovers: Vec<_> = std::fs::read_dir(d)
         .unwrap()
         .flatten()
         .map(|e| e.file_name())
         .collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -249,11 +244,12 @@ fn write_snapshot_file(
 
 #[test]
 fn diff_prints_one_line_per_change_and_json_on_request() {
-    let d = temp_dir("diff");
-    let before = write_snapshot_file(&d, "before.json", None);
+    let temp = common::temp_dir();
+    let d = temp.path();
+    let before = write_snapshot_file(d, "before.json", None);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let after = write_snapshot_file(&d, "after.json", Some(&listener));
+    let after = write_snapshot_file(d, "after.json", Some(&listener));
     let out = sockscope(&["diff", before.to_str().unwrap(), after.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
@@ -294,13 +290,13 @@ fn diff_prints_one_line_per_change_and_json_on_request() {
             .iter()
             .any(|s| s["local_port"] == port)
     );
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
 fn diff_and_open_refuse_bad_files_with_one_line_and_exit_1() {
-    let d = temp_dir("badfiles");
-    let good = write_snapshot_file(&d, "good.json", None);
+    let temp = common::temp_dir();
+    let d = temp.path();
+    let good = write_snapshot_file(d, "good.json", None);
     let cases = [
         ("empty.json", "".to_owned(), "the file is empty"),
         ("bad.json", "{\"format\": 3".to_owned(), "line 1"),
@@ -329,5 +325,4 @@ fn diff_and_open_refuse_bad_files_with_one_line_and_exit_1() {
             );
         }
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }

@@ -1,26 +1,23 @@
 //! Snapshot files: what is written reads back the same.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
 use sockscope::collector::{SocketSource, SystemSource, SystemSourceOptions};
 use sockscope::export::json::{ExportOptions, read_json, write_json};
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{OwnerNote, Protocol, SocketEntry, SocketState, TcpState, UdpState};
+use sockscope::model::socket::{OwnerNote, SocketEntry, SocketState, TcpState, UdpState};
 use sockscope::services::registry::Registry;
 
 fn sample_snapshot() -> Snapshot {
-    let tcp = |l: &str, r: &str, st, pids: Vec<u32>, note| SocketEntry {
-        protocol: Protocol::Tcp,
-        local: l.parse().unwrap(),
-        remote: Some(r.parse().unwrap()),
-        state: SocketState::Tcp(st),
-        inode: if pids.is_empty() { None } else { Some(4242) },
-        uid: Some(106),
-        pids,
-        owner_note: note,
-        details: Default::default(),
+    let postgres = |l: &str, r: &str, st| {
+        common::tcp(l, r, st)
+            .with_inode(4242)
+            .with_uid(106)
+            .with_pids(vec![812])
     };
     let mut processes = BTreeMap::new();
     processes.insert(
@@ -56,38 +53,15 @@ fn sample_snapshot() -> Snapshot {
             high: 60999,
         }),
         sockets: vec![
-            tcp(
-                "0.0.0.0:5432",
-                "0.0.0.0:0",
-                TcpState::Listen,
-                vec![812],
-                None,
-            ),
-            tcp(
-                "[::1]:5432",
-                "[::1]:40112",
-                TcpState::Established,
-                vec![812],
-                None,
-            ),
-            tcp(
-                "127.0.0.1:40113",
-                "127.0.0.1:5432",
-                TcpState::TimeWait,
-                vec![],
-                Some(OwnerNote::TimeWait),
-            ),
-            SocketEntry {
-                protocol: Protocol::Udp,
-                local: "[::]:5353".parse().unwrap(),
-                remote: None,
-                state: SocketState::Udp(UdpState::Unconnected),
-                inode: Some(99),
-                uid: Some(0),
-                pids: vec![],
-                owner_note: Some(OwnerNote::NotPermitted),
-                details: Default::default(),
-            },
+            postgres("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen),
+            postgres("[::1]:5432", "[::1]:40112", TcpState::Established),
+            common::tcp("127.0.0.1:40113", "127.0.0.1:5432", TcpState::TimeWait)
+                .with_uid(106)
+                .without_owner(OwnerNote::TimeWait),
+            common::udp("[::]:5353", None)
+                .with_inode(99)
+                .with_uid(0)
+                .without_owner(OwnerNote::NotPermitted),
         ],
         processes,
         users: [(106, "postgres".to_owned()), (0, "root".to_owned())]

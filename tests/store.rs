@@ -1,35 +1,25 @@
 //! The store's history and warnings, fed with fake snapshots.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use chrono::{TimeZone, Utc};
+mod common;
+
 use sockscope::model::budget::{BudgetLevel, EphemeralBudget};
 use sockscope::model::history::TOP_N;
 use sockscope::model::port_class::PortClass;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
+use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
 use sockscope::model::store::Store;
 
-fn at(secs: i64) -> chrono::DateTime<Utc> {
-    Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
-}
-
 fn tcp(local: String, remote: String, state: TcpState, pids: Vec<u32>, inode: u32) -> SocketEntry {
-    SocketEntry {
-        protocol: Protocol::Tcp,
-        local: local.parse().unwrap(),
-        remote: Some(remote.parse().unwrap()),
-        state: SocketState::Tcp(state),
-        inode: Some(inode),
-        uid: Some(0),
-        pids,
-        owner_note: None,
-        details: Default::default(),
-    }
+    common::tcp(&local, &remote, state)
+        .with_inode(inode)
+        .with_uid(0)
+        .with_pids(pids)
 }
 
 /// A deterministic, varied snapshot: `n` sockets over many ports, processes, states and both families.
 fn varied(seed: u32, n: u32, secs: i64) -> Snapshot {
-    let mut s = Snapshot::empty("h", at(secs));
+    let mut s = Snapshot::empty("h", common::at(secs));
     s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
     let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
     let mut next = || {
@@ -61,12 +51,14 @@ fn varied(seed: u32, n: u32, secs: i64) -> Snapshot {
                 format!("10.0.{}.{}:{}", (i >> 8) & 255, i & 255, 1 + i % 60000),
             )
         };
-        let mut sock = tcp(l, rem, state, pids, i + 1);
-        if r % 9 == 0 {
-            sock.protocol = Protocol::Udp;
-            sock.state = SocketState::Udp(UdpState::Unconnected);
-            sock.remote = None;
-        }
+        let sock = if r % 9 == 0 {
+            common::udp(&l, None)
+                .with_inode(i + 1)
+                .with_uid(0)
+                .with_pids(pids)
+        } else {
+            tcp(l, rem, state, pids, i + 1)
+        };
         s.sockets.push(sock);
     }
     for pid in 100..120 {
@@ -164,20 +156,20 @@ fn ring_buffer_never_exceeds_its_capacity() {
     let snap = varied(1, 20, 0);
     for i in 0..100_000i64 {
         let mut s = snap.clone();
-        s.taken_at = at(i);
+        s.taken_at = common::at(i);
         store.ingest(s, None);
         assert!(store.history().len() <= 3600);
     }
     assert_eq!(store.history().len(), 3600);
     assert_eq!(
         store.history().iter().next().unwrap().taken_at,
-        at(100_000 - 3600)
+        common::at(100_000 - 3600)
     );
 }
 
 #[test]
 fn ephemeral_budget_of_20000_connections_to_one_port_warns_at_half() {
-    let mut s = Snapshot::empty("h", at(0));
+    let mut s = Snapshot::empty("h", common::at(0));
     s.ephemeral_range = Some(PortRange {
         low: 32768,
         high: 60999,
@@ -229,7 +221,7 @@ fn growing_close_wait_names_the_process_and_a_stable_one_does_not() {
     for minute in 0..=4i64 {
         for tick in 0..6i64 {
             let secs = minute * 60 + tick * 10;
-            let mut s = Snapshot::empty("h", at(secs));
+            let mut s = Snapshot::empty("h", common::at(secs));
             let leaking = u32::try_from(secs / 10).unwrap();
             for i in 0..leaking {
                 s.sockets.push(tcp(

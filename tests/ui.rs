@@ -1,39 +1,27 @@
 //! The window as a person uses it, driven by egui_kittest with no display, fed by a replay source.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use chrono::{TimeZone, Utc};
+mod common;
+
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use sockscope::collector::ReplaySource;
-use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
+use sockscope::model::snapshot::{PortRange, Snapshot};
+use sockscope::model::socket::{SocketEntry, TcpState};
 use sockscope::model::store::ChangeMark;
 use sockscope::ui::SockscopeApp;
 use sockscope::ui::settings::Settings;
 use sockscope::view::rows::{SortColumn, SortSpec};
 
+/// A TCP socket owned by `pid` through `inode`, user 1000.
 fn tcp(local: &str, remote: &str, state: TcpState, pid: u32, inode: u32) -> SocketEntry {
-    SocketEntry {
-        protocol: Protocol::Tcp,
-        local: local.parse().unwrap(),
-        remote: Some(remote.parse().unwrap()),
-        state: SocketState::Tcp(state),
-        inode: Some(inode),
-        uid: Some(1000),
-        pids: vec![pid],
-        owner_note: None,
-        details: Default::default(),
-    }
+    common::owned(common::tcp(local, remote, state), pid, inode)
 }
 
 /// A postgres listener with three accepted connections (and their psql client ends), one HTTPS client
 /// connection from firefox, and a UDP socket.
 fn machine(secs: i64) -> Snapshot {
-    let mut s = Snapshot::empty(
-        "testhost",
-        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
-    );
+    let mut s = Snapshot::empty("testhost", common::at(secs));
     s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
     s.sockets
         .push(tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 100, 1));
@@ -61,49 +49,22 @@ fn machine(secs: i64) -> Snapshot {
         300,
         30,
     ));
-    s.sockets.push(SocketEntry {
-        protocol: Protocol::Udp,
-        remote: None,
-        state: SocketState::Udp(UdpState::Unconnected),
-        ..tcp("0.0.0.0:5353", "0.0.0.0:0", TcpState::Closed, 400, 40)
-    });
+    s.sockets
+        .push(common::owned(common::udp("0.0.0.0:5353", None), 400, 40));
     for (pid, name) in [
         (100, "postgres"),
         (200, "psql"),
         (300, "firefox"),
         (400, "avahi-daemon"),
     ] {
-        s.processes.insert(
-            pid,
-            ProcessInfo {
-                pid,
-                name: name.into(),
-                user: Some("alice".into()),
-                exe: None,
-                cmdline: None,
-            },
-        );
+        common::add_process(&mut s, pid, name, Some("alice"));
     }
     s.users.insert(1000, "alice".into());
     s
 }
 
 fn harness(snapshots: Vec<Snapshot>, settings: Settings) -> Harness<'static, SockscopeApp> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        // The inspector's grids size their columns over a few frames when the selection changes.
-        .with_max_steps(8)
-        .allow_missing_glyphs()
-        .build_eframe(move |cc| {
-            SockscopeApp::with_source(
-                &cc.egui_ctx,
-                Box::new(ReplaySource::new(snapshots)),
-                settings,
-            )
-        });
-    h.state_mut().sample_now();
-    h.run();
-    h
+    common::window_replaying(snapshots, settings)
 }
 
 fn shown_local_ports(h: &Harness<'_, SockscopeApp>) -> Vec<u16> {
@@ -410,33 +371,12 @@ mod files {
     use sockscope::services::registry::Registry;
     use sockscope::ui::dialogs::ScriptedDialogs;
     use std::path::PathBuf;
-    use std::sync::Arc;
-
-    fn temp_dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("sockscope-ui-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
 
     fn harness_with_dialogs(
         snapshots: Vec<Snapshot>,
         dialogs: ScriptedDialogs,
     ) -> Harness<'static, SockscopeApp> {
-        let mut h = Harness::builder()
-            .with_size(egui::vec2(1400.0, 900.0))
-            .allow_missing_glyphs()
-            .build_eframe(move |cc| {
-                SockscopeApp::with_source(
-                    &cc.egui_ctx,
-                    Box::new(ReplaySource::new(snapshots)),
-                    Settings::default(),
-                )
-                .with_dialogs(Arc::new(dialogs))
-            });
-        h.state_mut().sample_now();
-        h.run();
-        h
+        common::window_with_dialogs(snapshots, Settings::default(), dialogs)
     }
 
     fn saved(snapshot: &Snapshot, path: &std::path::Path) {
@@ -452,8 +392,8 @@ mod files {
 
     #[test]
     fn pausing_with_a_file_open_keeps_showing_the_file_and_leaves_live_data_live() {
-        let dir = temp_dir("pause-file");
-        let path = dir.join("server.json");
+        let dir = common::temp_dir();
+        let path = dir.path().join("server.json");
         let mut server = machine(0);
         server.sockets.retain(|s| s.local.port() != 51000);
         saved(&server, &path);
@@ -476,13 +416,12 @@ mod files {
             h.query_by_label("firefox").is_some(),
             "live again, not frozen"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn opening_a_saved_file_shows_a_banner_and_back_to_live_returns() {
-        let dir = temp_dir("open");
-        let path = dir.join("server.json");
+        let dir = common::temp_dir();
+        let path = dir.path().join("server.json");
         let mut server = machine(0);
         server.host = "db-server-7".into();
         server.sockets.retain(|s| s.local.port() != 51000);
@@ -519,13 +458,12 @@ mod files {
         assert!(h.state().shown_file().is_none());
         assert!(h.query_by_label_contains("Viewing ").is_none());
         assert!(h.query_by_label("firefox").is_some());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn export_writes_the_chosen_file_and_it_opens_back() {
-        let dir = temp_dir("export");
-        let path = dir.join("snap.json");
+        let dir = common::temp_dir();
+        let path = dir.path().join("snap.json");
         let mut h =
             harness_with_dialogs(vec![machine(0)], ScriptedDialogs::new([Some(path.clone())]));
         h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
@@ -546,33 +484,21 @@ mod files {
         );
         let back = open_snapshot(&path).unwrap();
         assert_eq!(back, machine(0), "what was shown is what was saved");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn export_of_the_filtered_rows_writes_only_those() {
-        let dir = temp_dir("export-filtered");
-        let path = dir.join("firefox.json");
+        let dir = common::temp_dir();
+        let path = dir.path().join("firefox.json");
         let settings_filter = Settings {
             filter: "proc:firefox".into(),
             ..Settings::default()
         };
-        let mut h = Harness::builder()
-            .with_size(egui::vec2(1400.0, 900.0))
-            .allow_missing_glyphs()
-            .build_eframe({
-                let path = path.clone();
-                move |cc| {
-                    SockscopeApp::with_source(
-                        &cc.egui_ctx,
-                        Box::new(ReplaySource::new(vec![machine(0)])),
-                        settings_filter,
-                    )
-                    .with_dialogs(Arc::new(ScriptedDialogs::new([Some(path)])))
-                }
-            });
-        h.state_mut().sample_now();
-        h.run();
+        let mut h = common::window_with_dialogs(
+            vec![machine(0)],
+            settings_filter,
+            ScriptedDialogs::new([Some(path.clone())]),
+        );
         h.get_by_label("Export…").click();
         h.run();
         h.get_by_label("Only the 1 sockets the filter shows (of 9)")
@@ -588,7 +514,6 @@ mod files {
             "the rest of the snapshot comes along"
         );
         assert!(back.processes.contains_key(&300));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -614,7 +539,7 @@ mod files {
 
     #[test]
     fn without_any_dialog_a_path_field_is_offered() {
-        let dir = temp_dir("nodialog");
+        let dir = common::temp_dir();
         let mut h = harness_with_dialogs(vec![machine(0)], ScriptedDialogs::unavailable());
         h.get_by_label("Export…").click();
         h.run();
@@ -624,21 +549,20 @@ mod files {
         );
         let field = h.get_all_by_role(Role::TextInput).last().unwrap();
         field.focus();
-        field.type_text(dir.join("typed.csv").to_str().unwrap());
+        field.type_text(dir.path().join("typed.csv").to_str().unwrap());
         h.run();
         h.get_by_label("CSV").click();
         h.run();
         h.get_by_label("Save").click();
         h.run();
-        let text = std::fs::read_to_string(dir.join("typed.csv")).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("typed.csv")).unwrap();
         assert!(text.starts_with("protocol,family,local_address"), "{text}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn comparing_with_a_file_lists_the_changes_in_the_diff_view() {
-        let dir = temp_dir("compare");
-        let path = dir.join("before.json");
+        let dir = common::temp_dir();
+        let path = dir.path().join("before.json");
         let mut before = machine(0);
         before.sockets.retain(|s| s.local.port() != 51000);
         saved(&before, &path);
@@ -666,7 +590,6 @@ mod files {
             h.query_by_label("Its port: 51000/tcp").is_some(),
             "the same inspector"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 
@@ -914,22 +837,7 @@ fn the_window_is_fed_through_the_collector_and_store_threads() {
     let first = machine(0);
     let mut second = machine(1);
     second.sockets.retain(|s| s.local.port() != 51000);
-    let settings = Settings {
-        // Only the first sample and the ones this test asks for.
-        interval_ms: 3_600_000,
-        ..Settings::default()
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_max_steps(8)
-        .allow_missing_glyphs()
-        .build_eframe(move |cc| {
-            SockscopeApp::with_threads(
-                &cc.egui_ctx,
-                Box::new(ReplaySource::repeating(vec![first, second])),
-                settings,
-            )
-        });
+    let mut h = common::window_threaded(vec![first, second], Settings::default());
     let wait = std::time::Duration::from_secs(30);
     assert!(
         h.state_mut().wait_for_store(wait),
@@ -955,7 +863,7 @@ fn the_window_is_fed_through_the_collector_and_store_threads() {
     );
 
     h.state_mut().sample_now();
-    let second_at = Utc.timestamp_opt(1_700_000_001, 0).unwrap();
+    let second_at = common::at(1);
     assert!(h.state_mut().wait_until(wait, |p| {
         p.snapshot().is_some_and(|s| s.taken_at == second_at)
     }));

@@ -78,27 +78,21 @@ where
 mod tests {
     use super::*;
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("sockscope-atomic-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     #[test]
     fn replaces_whole_file_and_leaves_no_temp() {
-        let d = temp_dir("ok");
+        let temp = tempfile::tempdir().unwrap();
+        let d = temp.path();
         let p = d.join("out.json");
         fs::write(&p, "old").unwrap();
         write_atomically(&p, |w| w.write_all(b"new content")).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new content");
-        assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
-        fs::remove_dir_all(&d).unwrap();
+        assert_eq!(fs::read_dir(d).unwrap().count(), 1);
     }
 
     #[test]
     fn failure_keeps_old_file_and_removes_temp() {
-        let d = temp_dir("fail");
+        let temp = tempfile::tempdir().unwrap();
+        let d = temp.path();
         let p = d.join("out.json");
         fs::write(&p, "old").unwrap();
         let e = write_atomically(&p, |w| {
@@ -111,8 +105,7 @@ mod tests {
             "{e}"
         );
         assert_eq!(fs::read_to_string(&p).unwrap(), "old");
-        assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
-        fs::remove_dir_all(&d).unwrap();
+        assert_eq!(fs::read_dir(d).unwrap().count(), 1);
     }
 
     #[test]

@@ -1,0 +1,172 @@
+//! Test support in one place, for the integration tests and the benchmarks (`#[path]`-included there):
+//! socket and process builders, temporary directories, and the window under kittest.
+#![allow(dead_code, unreachable_pub)] // Each test crate uses a part of it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use egui_kittest::Harness;
+use sockscope::collector::ReplaySource;
+use sockscope::model::snapshot::{ProcessInfo, Snapshot};
+use sockscope::model::socket::{SocketEntry, TcpState};
+use sockscope::ui::SockscopeApp;
+use sockscope::ui::dialogs::ScriptedDialogs;
+use sockscope::ui::settings::Settings;
+
+/// A fixed instant plus `secs`: tests never depend on the clock.
+#[must_use]
+pub fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + secs, 0)
+        .single()
+        .unwrap_or_else(|| unreachable!("a fixed, valid instant"))
+}
+
+/// `"127.0.0.1:80"` or `"[::1]:80"` as an address; panics on a typo in a test.
+#[must_use]
+pub fn addr(text: &str) -> SocketAddr {
+    text.parse()
+        .unwrap_or_else(|e| panic!("bad test address {text:?}: {e}"))
+}
+
+/// A TCP socket from `local` to `remote` (`"0.0.0.0:0"` for a listener) in `state`, with no owner.
+#[must_use]
+pub fn tcp(local: &str, remote: &str, state: TcpState) -> SocketEntry {
+    SocketEntry::tcp(addr(local), addr(remote), state)
+}
+
+/// A UDP socket on `local`, connected to `peer` when given.
+#[must_use]
+pub fn udp(local: &str, peer: Option<&str>) -> SocketEntry {
+    SocketEntry::udp(addr(local), peer.map(addr))
+}
+
+/// `socket` owned by process `pid` through `inode`, created by user 1000.
+#[must_use]
+pub fn owned(socket: SocketEntry, pid: u32, inode: u32) -> SocketEntry {
+    socket.with_inode(inode).with_uid(1000).with_pids(vec![pid])
+}
+
+/// Adds process `pid` named `name`, run by `user`, to `snapshot`.
+pub fn add_process(snapshot: &mut Snapshot, pid: u32, name: &str, user: Option<&str>) {
+    snapshot.processes.insert(
+        pid,
+        ProcessInfo {
+            pid,
+            name: name.to_owned(),
+            user: user.map(str::to_owned),
+            exe: None,
+            cmdline: None,
+        },
+    );
+}
+
+/// An empty snapshot of host `h` taken at [`at`]`(secs)`.
+#[must_use]
+pub fn snapshot_at(secs: i64, sockets: Vec<SocketEntry>) -> Snapshot {
+    Snapshot {
+        sockets,
+        ..Snapshot::empty("h", at(secs))
+    }
+}
+
+/// A fresh directory, removed with everything in it when the value drops (also when the test fails).
+#[must_use]
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("sockscope-test-")
+        .tempdir()
+        .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"))
+}
+
+/// `n` sockets like a busy server's: four listening services with many accepted connections from 500
+/// processes, one in ten in TIME_WAIT. Deterministic, for benchmarks.
+#[must_use]
+pub fn busy_server(n: usize) -> Snapshot {
+    let mut s = Snapshot::empty("bench", at(0));
+    for i in 0..n {
+        let i32 = u32::try_from(i).unwrap_or(u32::MAX);
+        let pid = 1000 + i32 % 500;
+        let lport = [443u16, 5432, 8080, 6379][i % 4];
+        let peer = format!(
+            "10.{}.{}.{}:{}",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255,
+            32768 + (i % 28000)
+        );
+        let state = if i % 10 == 0 {
+            TcpState::TimeWait
+        } else {
+            TcpState::Established
+        };
+        let socket = tcp(&format!("10.0.0.1:{lport}"), &peer, state)
+            .with_inode(i32 + 1)
+            .with_uid(33)
+            .with_pids(vec![pid]);
+        s.sockets.push(socket);
+        if !s.processes.contains_key(&pid) {
+            add_process(
+                &mut s,
+                pid,
+                &format!("worker-{}", pid % 37),
+                Some("www-data"),
+            );
+        }
+    }
+    s
+}
+
+/// The window at 1400×900, as a person sees it.
+fn window(
+    build: impl FnOnce(&egui::Context) -> SockscopeApp + 'static,
+) -> Harness<'static, SockscopeApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        // The inspector's grids size their columns over a few frames when the selection changes.
+        .with_max_steps(8)
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| build(&cc.egui_ctx))
+}
+
+/// The window fed `snapshots` one per [`SockscopeApp::sample_now`], computed on the test's thread; the
+/// first is shown already.
+#[must_use]
+pub fn window_replaying(
+    snapshots: Vec<Snapshot>,
+    settings: Settings,
+) -> Harness<'static, SockscopeApp> {
+    window_with_dialogs(snapshots, settings, ScriptedDialogs::new([]))
+}
+
+/// As [`window_replaying`], with file dialogs that answer from a script.
+#[must_use]
+pub fn window_with_dialogs(
+    snapshots: Vec<Snapshot>,
+    settings: Settings,
+    dialogs: ScriptedDialogs,
+) -> Harness<'static, SockscopeApp> {
+    let mut h = window(move |ctx| {
+        SockscopeApp::with_source(ctx, Box::new(ReplaySource::new(snapshots)), settings)
+            .with_dialogs(Arc::new(dialogs))
+    });
+    h.state_mut().sample_now();
+    h.run();
+    h
+}
+
+/// The window fed through the real collector and store threads by a source that replays `snapshots`
+/// (then repeats the last). Sampled once at start, then only on [`SockscopeApp::sample_now`].
+#[must_use]
+pub fn window_threaded(
+    snapshots: Vec<Snapshot>,
+    settings: Settings,
+) -> Harness<'static, SockscopeApp> {
+    let settings = Settings {
+        interval_ms: 3_600_000,
+        ..settings
+    };
+    window(move |ctx| {
+        SockscopeApp::with_threads(ctx, Box::new(ReplaySource::repeating(snapshots)), settings)
+    })
+}
