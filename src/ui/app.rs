@@ -368,21 +368,26 @@ impl SockscopeApp {
         Some(Command::SelectSocket(Some(key)))
     }
 
+    /// Selects a socket for the inspector (or clears the selection); returns whether it changed.
+    pub fn select(&mut self, key: Option<SocketKey>) -> bool {
+        if self.selected() == key {
+            return false;
+        }
+        self.request.selected = key;
+        self.send_request();
+        self.selection = key.map(|key| Selection {
+            key,
+            since: self.request.id,
+            entry: None,
+        });
+        self.take_published();
+        true
+    }
+
     /// Applies one command; returns whether anything shown changed.
     fn apply(&mut self, ctx: &egui::Context, command: Command) -> bool {
         match command {
-            Command::SelectSocket(key) => {
-                if self.selected() == key {
-                    return false;
-                }
-                self.request.selected = key;
-                self.send_request();
-                self.selection = key.map(|key| Selection {
-                    key,
-                    since: self.request.id,
-                    entry: None,
-                });
-            }
+            Command::SelectSocket(key) => return self.select(key),
             Command::SelectPort(port) => {
                 if self.selected_port == port {
                     return false;
@@ -593,7 +598,8 @@ impl SockscopeApp {
                 .default_size(height * 0.5)
                 .min_size(120.0)
                 .show(ui, |ui| {
-                    commands.extend(self.inspector.ui(ui, socket, *closed, v));
+                    let explained = published.as_ref().and_then(|p| p.explained.as_ref());
+                    commands.extend(self.inspector.ui(ui, socket, *closed, v, explained));
                 });
         }
         let selected_key = self.selected();

@@ -9,35 +9,16 @@ use egui::{RichText, ScrollArea};
 
 use super::command::Command;
 use super::theme::format_age;
-use crate::model::snapshot::Snapshot;
 use crate::model::socket::SocketEntry;
-use crate::services::explain::kernel_lines;
-use crate::services::explain::{Aspect, Explainer, Line};
+use crate::services::explain::Line;
 use crate::view::ComputedView;
+use crate::view::explained::Explained;
 
-/// Everything the inspector writes about one socket of one sample.
-#[derive(Debug)]
-struct Explained {
-    tuple: Vec<Line>,
-    state: Line,
-    owner: Vec<String>,
-    kernel: Vec<Line>,
-    port: Vec<Line>,
-    aspects: Vec<Aspect>,
-}
-
-/// What [`Explained`] was written for: the same sample, socket and closed flag give the same text.
-#[derive(Debug)]
-struct ExplainedFor {
-    snapshot: Arc<Snapshot>,
-    socket: SocketEntry,
-    closed: bool,
-}
-
-/// The inspector panel. Its text is written once per sample and selection, not once per frame.
+/// The inspector panel. Its text is written on the store thread for the selected socket; for a socket
+/// it has no text for (one picked in the Diff view), it writes it here, once per sample and socket.
 #[derive(Debug, Default)]
 pub struct Inspector {
-    cached: Option<(ExplainedFor, Arc<Explained>)>,
+    cached: Option<Arc<Explained>>,
 }
 
 fn lines_grid(ui: &mut egui::Ui, id: &str, lines: &[Line]) {
@@ -61,44 +42,32 @@ impl Inspector {
         socket: &SocketEntry,
         closed: bool,
         view: &ComputedView,
+        published: Option<&Arc<Explained>>,
     ) -> Arc<Explained> {
-        if let Some((key, text)) = &self.cached {
-            if Arc::ptr_eq(&key.snapshot, &view.input.snapshot)
-                && key.closed == closed
-                && key.socket == *socket
-            {
-                return Arc::clone(text);
-            }
+        let fits = |e: &&Arc<Explained>| e.is_for(socket, closed, &view.input.snapshot);
+        if let Some(e) = published.filter(fits) {
+            return Arc::clone(e);
         }
-        let explainer = Explainer::new(&view.input.snapshot, &view.ports, view.registry);
-        let rate = (!closed).then(|| view.input.rate(socket)).flatten();
-        let text = Arc::new(Explained {
-            tuple: explainer.tuple(socket),
-            state: explainer.state(socket),
-            owner: explainer.owner(socket),
-            kernel: kernel_lines(socket, rate),
-            port: explainer.port(socket),
-            aspects: explainer.socket_vs_port(socket),
-        });
-        let key = ExplainedFor {
-            snapshot: Arc::clone(&view.input.snapshot),
-            socket: socket.clone(),
-            closed,
-        };
-        self.cached = Some((key, Arc::clone(&text)));
+        if let Some(e) = self.cached.as_ref().filter(fits) {
+            return Arc::clone(e);
+        }
+        let text = Arc::new(Explained::of(socket, closed, view));
+        self.cached = Some(Arc::clone(&text));
         text
     }
 
-    /// Draws the inspector for `socket`; `closed` says it is no longer in the live snapshot.
+    /// Draws the inspector for `socket`; `closed` says it is no longer in the live snapshot. `explained`
+    /// is the store thread's text for the selected socket, used when it is for this one.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         socket: &SocketEntry,
         closed: bool,
         view: &ComputedView,
+        explained: Option<&Arc<Explained>>,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
-        let text = self.explained(socket, closed, view);
+        let text = self.explained(socket, closed, view, explained);
         ui.horizontal(|ui| {
             ui.heading(RichText::new(socket.to_string()).monospace());
             if closed {

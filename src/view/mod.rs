@@ -4,6 +4,7 @@
 //! Nothing here draws; `ui` reads what this module publishes and only swaps pointers on its own thread.
 
 pub mod compute;
+pub mod explained;
 pub mod filter;
 pub mod rows;
 pub mod store_thread;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::compute::{ComputedView, compute};
+use super::explained::Explained;
 use super::filter::Filter;
 use super::rows::{SortSpec, ViewInput};
 use crate::collector::CollectorEvent;
@@ -98,6 +99,8 @@ pub struct Published {
     pub view: Option<ComputedView>,
     /// The selected socket as it is in the shown data, and whether it closed at the latest sample.
     pub selected: Option<(SocketEntry, bool)>,
+    /// The inspector's text for the selected socket.
+    pub explained: Option<Arc<Explained>>,
     /// Aggregates of past samples of the shown store (a file has one).
     pub history: Arc<History>,
     /// While frozen, the charts stop at the held sample.
@@ -149,6 +152,7 @@ pub struct StoreCore {
     serial: u64,
     view: Option<ComputedView>,
     rows_key: Option<RowsKey>,
+    explained: Option<Arc<Explained>>,
 }
 
 impl StoreCore {
@@ -164,6 +168,7 @@ impl StoreCore {
             serial: 0,
             view: None,
             rows_key: None,
+            explained: None,
         }
     }
 
@@ -209,6 +214,25 @@ impl StoreCore {
         self.epoch += 1;
     }
 
+    /// The selected socket's text: the previous publication's when nothing it depends on changed.
+    fn explain(
+        &mut self,
+        socket: &SocketEntry,
+        closed: bool,
+        view: &ComputedView,
+    ) -> Arc<Explained> {
+        if let Some(e) = self
+            .explained
+            .as_ref()
+            .filter(|e| e.is_for(socket, closed, &view.input.snapshot))
+        {
+            return Arc::clone(e);
+        }
+        let e = Arc::new(Explained::of(socket, closed, view));
+        self.explained = Some(Arc::clone(&e));
+        e
+    }
+
     /// What the window should draw now. Rows are recomputed only when the data, filter or sort changed.
     pub fn publish(&mut self) -> Arc<Published> {
         let started = Instant::now();
@@ -244,6 +268,10 @@ impl StoreCore {
             .request
             .selected
             .and_then(|key| self.view.as_ref().and_then(|v| find(v, key)));
+        let explained = match (&selected, self.view.clone()) {
+            (Some((socket, closed)), Some(view)) => Some(self.explain(socket, *closed, &view)),
+            _ => None,
+        };
         let (shown_store, showing, until) = match &self.source {
             Source::Live => (&self.live, Showing::Live, None),
             Source::Frozen(input) => (
@@ -266,6 +294,7 @@ impl StoreCore {
             showing,
             view: self.view.clone(),
             selected,
+            explained,
             history: shown_store.shared_history(),
             history_until: until,
             budget: Arc::clone(shown_store.budget()),
