@@ -5,7 +5,8 @@
 //! is the costly part of a sample (≈15 µs per socket fd), so [`OwnerScan`] keeps the last result and
 //! rescans only when a socket it has not resolved before appears, or when the result is too old.
 
-use std::collections::{HashMap, HashSet};
+use crate::model::{FastMap, FastSet};
+
 use std::fmt::Write as _;
 use std::fs;
 use std::io::ErrorKind;
@@ -17,9 +18,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default, Clone)]
 pub struct InodeOwners {
     /// Socket inode → PIDs holding it, ascending.
-    pub by_inode: HashMap<u32, Vec<u32>>,
+    pub by_inode: FastMap<u32, Vec<u32>>,
     /// Uids of processes whose fd table could not be read (permission denied).
-    pub denied_uids: HashSet<u32>,
+    pub denied_uids: FastSet<u32>,
     /// How many processes could not be read.
     pub denied_processes: usize,
 }
@@ -118,7 +119,7 @@ impl InodeOwners {
         } else {
             vec![read_links(batch, &work)]
         };
-        let mut denied = HashSet::new();
+        let mut denied = FastSet::default();
         for f in found {
             for (inode, pid) in f.sockets {
                 let pids = self.by_inode.entry(inode).or_default();
@@ -206,7 +207,7 @@ pub struct OwnerScan {
     proc_root: PathBuf,
     max_age: Duration,
     cached: Option<(Instant, InodeOwners)>,
-    looked_up: HashSet<u32>,
+    looked_up: FastSet<u32>,
 }
 
 impl OwnerScan {
@@ -217,7 +218,7 @@ impl OwnerScan {
             proc_root: proc_root.into(),
             max_age,
             cached: None,
-            looked_up: HashSet::new(),
+            looked_up: FastSet::default(),
         }
     }
 

@@ -7,7 +7,7 @@
 //! EADDRNOTAVAIL. For UDP a port picked automatically must be free on the local address whatever the
 //! destination, and running out fails with EAGAIN. The budget shows how close the busiest group is.
 
-use std::collections::HashMap;
+use crate::model::FastMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -114,7 +114,7 @@ impl EphemeralBudget {
     #[must_use]
     pub fn of(snapshot: &Snapshot) -> Self {
         let range = snapshot.ephemeral_range_or_default();
-        let mut groups: HashMap<GroupKey, u32> = HashMap::new();
+        let mut groups: FastMap<GroupKey, u32> = FastMap::default();
         for s in &snapshot.sockets {
             if !range.contains(s.local.port()) {
                 continue;

@@ -1,6 +1,6 @@
 //! What changed between two snapshots: sockets opened, closed, or moved to another TCP state.
 
-use std::collections::HashMap;
+use crate::model::FastMap;
 
 use super::snapshot::Snapshot;
 use super::socket::{SocketEntry, SocketKey, SocketState};
@@ -29,7 +29,7 @@ impl SnapshotDiff {
     /// Compares `old` with `new`. Runs in O(n) with one hash map over the older snapshot.
     #[must_use]
     pub fn between(old: &Snapshot, new: &Snapshot) -> Self {
-        let mut before: HashMap<SocketKey, &SocketEntry> =
+        let mut before: FastMap<SocketKey, &SocketEntry> =
             old.sockets.iter().map(|s| (s.key(), s)).collect();
         let mut diff = Self::default();
         for socket in &new.sockets {

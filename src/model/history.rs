@@ -1,6 +1,7 @@
 //! Per-sample aggregates kept over time for charts: counts, never copies of snapshots.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::model::{FastMap, FastSet};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -40,7 +41,7 @@ pub struct ProcessCount {
 /// Shares process names between samples so a long history does not repeat them.
 #[derive(Debug, Default)]
 pub struct NameInterner {
-    names: HashMap<String, Arc<str>>,
+    names: FastMap<String, Arc<str>>,
 }
 
 impl NameInterner {
@@ -128,14 +129,14 @@ impl SampleStats {
             unowned: 0,
             close_wait_processes: Vec::new(),
         };
-        let listening: HashSet<u16> = snapshot
+        let listening: FastSet<u16> = snapshot
             .sockets
             .iter()
             .filter(|s| s.is_listener())
             .map(|s| s.local.port())
             .collect();
-        let mut per_port: HashMap<(Protocol, u16), u32> = HashMap::new();
-        let mut per_pid: HashMap<u32, (u32, u32)> = HashMap::new();
+        let mut per_port: FastMap<(Protocol, u16), u32> = FastMap::default();
+        let mut per_pid: FastMap<u32, (u32, u32)> = FastMap::default();
         for s in &snapshot.sockets {
             match s.tcp_state() {
                 Some(state) => stats.by_state[state.index()] += 1,

@@ -13,3 +13,11 @@ pub mod socket;
 pub mod state;
 pub mod store;
 pub mod traffic;
+
+/// The hash map of every per-sample index (socket keys, cookies, inodes, ports): keys come from the kernel,
+/// not from an attacker, so a fast non-cryptographic hash is safe, and SipHash was half of the store's time
+/// per sample.
+pub type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
+
+/// The set counterpart of [`FastMap`].
+pub type FastSet<K> = rustc_hash::FxHashSet<K>;

@@ -1,6 +1,7 @@
 //! Sockets grouped by local (protocol, port): the view that shows one port carrying many sockets.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::model::FastMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::port_class::PortClass;
@@ -128,7 +129,7 @@ impl PortUsage {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortsIndex {
     ports: Vec<PortUsage>,
-    by_key: HashMap<(Protocol, u16), usize>,
+    by_key: FastMap<(Protocol, u16), usize>,
 }
 
 impl PortsIndex {

@@ -4,7 +4,7 @@
 //! each socket was first seen (for its age), and a bounded history of aggregates for charts. The UI only
 //! reads it; whoever receives samples (the app, a test, a benchmark) calls [`Store::ingest`].
 
-use std::collections::HashMap;
+use crate::model::FastMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,8 +33,8 @@ pub enum ChangeMark {
 pub struct Store {
     current: Option<Arc<Snapshot>>,
     closed: Arc<Vec<SocketEntry>>,
-    marks: Arc<HashMap<SocketKey, ChangeMark>>,
-    first_seen: Arc<HashMap<SocketKey, DateTime<Utc>>>,
+    marks: Arc<FastMap<SocketKey, ChangeMark>>,
+    first_seen: Arc<FastMap<SocketKey, DateTime<Utc>>>,
     history: Arc<History>,
     generation: u64,
     last_took: Option<Duration>,
@@ -43,7 +43,7 @@ pub struct Store {
     budget: Arc<EphemeralBudget>,
     close_wait: Arc<Vec<CloseWaitAlert>>,
     traffic: TrafficMeter,
-    rates: Arc<HashMap<u64, Rate>>,
+    rates: Arc<FastMap<u64, Rate>>,
 }
 
 impl Store {
@@ -73,7 +73,8 @@ impl Store {
         self.close_wait = Arc::new(close_wait_alerts(&self.history));
         self.rates = Arc::new(self.traffic.update(&snapshot));
 
-        let mut first_seen = HashMap::with_capacity(snapshot.sockets.len());
+        let mut first_seen =
+            FastMap::with_capacity_and_hasher(snapshot.sockets.len(), Default::default());
         for s in &snapshot.sockets {
             let key = s.key();
             let seen = self
@@ -86,8 +87,10 @@ impl Store {
         self.first_seen = Arc::new(first_seen);
 
         let diff = diff.unwrap_or_default();
-        let mut marks =
-            HashMap::with_capacity(diff.opened.len() + diff.changed.len() + diff.closed.len());
+        let mut marks = FastMap::with_capacity_and_hasher(
+            diff.opened.len() + diff.changed.len() + diff.closed.len(),
+            Default::default(),
+        );
         for s in &diff.opened {
             marks.insert(s.key(), ChangeMark::Opened);
         }
@@ -145,19 +148,19 @@ impl Store {
 
     /// All change marks of the latest sample, shared.
     #[must_use]
-    pub fn marks(&self) -> Arc<HashMap<SocketKey, ChangeMark>> {
+    pub fn marks(&self) -> Arc<FastMap<SocketKey, ChangeMark>> {
         Arc::clone(&self.marks)
     }
 
     /// Traffic of each connection since the previous sample, by socket cookie, shared.
     #[must_use]
-    pub fn rates(&self) -> Arc<HashMap<u64, Rate>> {
+    pub fn rates(&self) -> Arc<FastMap<u64, Rate>> {
         Arc::clone(&self.rates)
     }
 
     /// First-seen times of all current sockets, shared.
     #[must_use]
-    pub fn first_seen_all(&self) -> Arc<HashMap<SocketKey, DateTime<Utc>>> {
+    pub fn first_seen_all(&self) -> Arc<FastMap<SocketKey, DateTime<Utc>>> {
         Arc::clone(&self.first_seen)
     }
 

@@ -6,7 +6,7 @@
 //! kernel never reuses while the host runs, so a new connection on a reused 4-tuple never inherits an
 //! old one's counters. UDP has no such counters, so UDP sockets get no rate.
 
-use std::collections::HashMap;
+use crate::model::FastMap;
 
 use chrono::{DateTime, Utc};
 
@@ -49,21 +49,21 @@ fn counters(s: &SocketEntry) -> Option<(u64, (u64, u64))> {
 /// Remembers the previous sample's counters and turns each new sample into rates.
 #[derive(Debug, Default)]
 pub struct TrafficMeter {
-    previous: HashMap<u64, (u64, u64)>,
+    previous: FastMap<u64, (u64, u64)>,
     previous_at: Option<DateTime<Utc>>,
 }
 
 impl TrafficMeter {
     /// Rates by cookie for every connection seen in both this and the previous sample. The first
     /// sample, and a sample not later than the previous one, give no rates.
-    pub fn update(&mut self, snapshot: &Snapshot) -> HashMap<u64, Rate> {
-        let now: HashMap<u64, (u64, u64)> = snapshot.sockets.iter().filter_map(counters).collect();
+    pub fn update(&mut self, snapshot: &Snapshot) -> FastMap<u64, Rate> {
+        let now: FastMap<u64, (u64, u64)> = snapshot.sockets.iter().filter_map(counters).collect();
         let elapsed = self
             .previous_at
             .map(|at| (snapshot.taken_at - at).as_seconds_f64())
             .filter(|secs| *secs > 0.0);
         let rates = match elapsed {
-            None => HashMap::new(),
+            None => FastMap::default(),
             Some(secs) => now
                 .iter()
                 .filter_map(|(cookie, (rx, tx))| {
@@ -89,7 +89,7 @@ impl TrafficMeter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficSums {
     /// Per local (protocol, port): the sum over its connections.
-    pub by_port: HashMap<(Protocol, u16), Rate>,
+    pub by_port: FastMap<(Protocol, u16), Rate>,
     /// Per owning process, busiest first (a socket shared by several processes counts for each).
     pub by_process: Vec<(u32, Rate)>,
     /// The busiest connections (index into the snapshot's sockets), busiest first, at most
@@ -103,12 +103,12 @@ pub const BUSIEST: usize = 10;
 impl TrafficSums {
     /// Sums `rates` (by cookie) over `snapshot`'s sockets.
     #[must_use]
-    pub fn of(snapshot: &Snapshot, rates: &HashMap<u64, Rate>) -> Self {
+    pub fn of(snapshot: &Snapshot, rates: &FastMap<u64, Rate>) -> Self {
         let mut sums = Self::default();
         if rates.is_empty() {
             return sums;
         }
-        let mut by_process: HashMap<u32, Rate> = HashMap::new();
+        let mut by_process: FastMap<u32, Rate> = FastMap::default();
         for (i, s) in snapshot.sockets.iter().enumerate() {
             let Some(rate) = s.details.cookie.and_then(|c| rates.get(&c)).copied() else {
                 continue;
@@ -231,11 +231,13 @@ mod tests {
             in_bps: i,
             out_bps: o,
         };
-        let rates = HashMap::from([
+        let rates: FastMap<u64, Rate> = [
             (1, rate(100.0, 0.0)),
             (2, rate(0.0, 500.0)),
             (3, rate(0.0, 0.0)),
-        ]);
+        ]
+        .into_iter()
+        .collect();
         let sums = TrafficSums::of(&s, &rates);
         assert_eq!(
             sums.by_port.get(&(Protocol::Tcp, 5432)),

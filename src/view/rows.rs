@@ -3,7 +3,7 @@
 //! Pure data work over `Arc`s from the store, so it can run on the view worker thread for big tables and
 //! inline for small ones, with the same result.
 
-use std::collections::HashMap;
+use crate::model::FastMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -91,11 +91,11 @@ pub struct ViewInput {
     /// Sockets closed at the last sample, still shown for one interval.
     pub closed: Arc<Vec<SocketEntry>>,
     /// Change marks of the last sample.
-    pub marks: Arc<HashMap<SocketKey, ChangeMark>>,
+    pub marks: Arc<FastMap<SocketKey, ChangeMark>>,
     /// When each current socket was first seen.
-    pub first_seen: Arc<HashMap<SocketKey, DateTime<Utc>>>,
+    pub first_seen: Arc<FastMap<SocketKey, DateTime<Utc>>>,
     /// Traffic per connection since the previous sample, by cookie (empty for files).
-    pub rates: Arc<HashMap<u64, Rate>>,
+    pub rates: Arc<FastMap<u64, Rate>>,
     /// The store generation this was taken at.
     pub generation: u64,
     /// False for a snapshot opened from a file: nobody watched its sockets appear, so they have no age.
@@ -297,7 +297,7 @@ fn text_ranks(
         )),
     };
     let mut entries: Vec<Option<String>> = Vec::new();
-    let mut entry_of_source = HashMap::new();
+    let mut entry_of_source = FastMap::default();
     let row_entries: Vec<usize> = rows
         .iter()
         .map(|(_, s)| {

@@ -9,7 +9,7 @@ mod machine;
 mod procfs;
 pub mod tcp_info;
 
-use std::collections::HashMap;
+use crate::model::FastMap;
 use std::io;
 
 use netlink_sys::{Socket, protocols::NETLINK_SOCK_DIAG};
@@ -117,7 +117,7 @@ fn dump_one(
 /// Names of network interfaces by index, read from `/sys/class/net` when an unknown index turns up.
 #[derive(Debug, Default)]
 pub struct InterfaceNames {
-    names: HashMap<u32, String>,
+    names: FastMap<u32, String>,
 }
 
 impl InterfaceNames {
@@ -133,9 +133,9 @@ impl InterfaceNames {
     }
 }
 
-fn read_interface_names() -> HashMap<u32, String> {
+fn read_interface_names() -> FastMap<u32, String> {
     let Ok(dir) = std::fs::read_dir("/sys/class/net") else {
-        return HashMap::new();
+        return FastMap::default();
     };
     dir.filter_map(Result::ok)
         .filter_map(|e| {
