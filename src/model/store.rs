@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::budget::{CloseWaitAlert, EphemeralBudget, close_wait_alerts};
-use super::diff::SnapshotDiff;
+use super::diff::{SnapshotDiff, SocketTracker};
 use super::history::{History, NameInterner, SampleStats};
 use super::snapshot::Snapshot;
 use super::socket::{SocketEntry, SocketKey};
@@ -34,7 +34,9 @@ pub struct Store {
     current: Option<Arc<Snapshot>>,
     closed: Arc<Vec<SocketEntry>>,
     marks: Arc<FastMap<SocketKey, ChangeMark>>,
-    first_seen: Arc<FastMap<SocketKey, DateTime<Utc>>>,
+    /// When each socket of the current snapshot was first seen, by its index there.
+    first_seen: Arc<Vec<DateTime<Utc>>>,
+    tracker: SocketTracker,
     history: Arc<History>,
     generation: u64,
     last_took: Option<Duration>,
@@ -59,10 +61,8 @@ impl Store {
     /// Takes in a new sample: diffs it against the current one, updates marks, ages and history, and makes
     /// it current. Returns the diff (empty for the first sample, which has nothing to compare with).
     pub fn ingest(&mut self, snapshot: Snapshot, took: Option<Duration>) -> SnapshotDiff {
-        let diff = self
-            .current
-            .as_deref()
-            .map(|old| SnapshotDiff::between(old, &snapshot));
+        let step = self.tracker.advance(self.current.as_deref(), &snapshot);
+        let diff = step.diff;
         // Copies the samples' pointers only when a reader still holds the previous history.
         Arc::make_mut(&mut self.history).push(SampleStats::of(
             &snapshot,
@@ -73,18 +73,7 @@ impl Store {
         self.close_wait = Arc::new(close_wait_alerts(&self.history));
         self.rates = Arc::new(self.traffic.update(&snapshot));
 
-        let mut first_seen =
-            FastMap::with_capacity_and_hasher(snapshot.sockets.len(), Default::default());
-        for s in &snapshot.sockets {
-            let key = s.key();
-            let seen = self
-                .first_seen
-                .get(&key)
-                .copied()
-                .unwrap_or(snapshot.taken_at);
-            first_seen.insert(key, seen);
-        }
-        self.first_seen = Arc::new(first_seen);
+        self.first_seen = Arc::new(step.first_seen);
 
         let diff = diff.unwrap_or_default();
         let mut marks = FastMap::with_capacity_and_hasher(
@@ -158,16 +147,16 @@ impl Store {
         Arc::clone(&self.rates)
     }
 
-    /// First-seen times of all current sockets, shared.
+    /// First-seen times of the current snapshot's sockets, by index there, shared.
     #[must_use]
-    pub fn first_seen_all(&self) -> Arc<FastMap<SocketKey, DateTime<Utc>>> {
+    pub fn first_seen_all(&self) -> Arc<Vec<DateTime<Utc>>> {
         Arc::clone(&self.first_seen)
     }
 
     /// When a socket in the current snapshot was first seen by this store.
     #[must_use]
     pub fn first_seen(&self, key: &SocketKey) -> Option<DateTime<Utc>> {
-        self.first_seen.get(key).copied()
+        self.tracker.first_seen(key)
     }
 
     /// Aggregates of past samples.

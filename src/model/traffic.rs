@@ -46,40 +46,45 @@ fn counters(s: &SocketEntry) -> Option<(u64, (u64, u64))> {
     Some((s.details.cookie?, (info.bytes_received?, info.bytes_acked?)))
 }
 
-/// Remembers the previous sample's counters and turns each new sample into rates.
+/// Remembers the previous sample's counters and turns each new sample into rates. The map of counters
+/// persists and is updated in place: one lookup per connection per sample.
 #[derive(Debug, Default)]
 pub struct TrafficMeter {
-    previous: FastMap<u64, (u64, u64)>,
+    /// Counters by cookie, with the step that last saw them.
+    previous: FastMap<u64, ((u64, u64), u64)>,
     previous_at: Option<DateTime<Utc>>,
+    step: u64,
 }
 
 impl TrafficMeter {
     /// Rates by cookie for every connection seen in both this and the previous sample. The first
     /// sample, and a sample not later than the previous one, give no rates.
     pub fn update(&mut self, snapshot: &Snapshot) -> FastMap<u64, Rate> {
-        let now: FastMap<u64, (u64, u64)> = snapshot.sockets.iter().filter_map(counters).collect();
+        self.step += 1;
+        let step = self.step;
         let elapsed = self
             .previous_at
             .map(|at| (snapshot.taken_at - at).as_seconds_f64())
             .filter(|secs| *secs > 0.0);
-        let rates = match elapsed {
-            None => FastMap::default(),
-            Some(secs) => now
-                .iter()
-                .filter_map(|(cookie, (rx, tx))| {
-                    let (prx, ptx) = self.previous.get(cookie)?;
-                    Some((
-                        *cookie,
+        let mut rates = FastMap::default();
+        for (cookie, (rx, tx)) in snapshot.sockets.iter().filter_map(counters) {
+            let slot = self.previous.entry(cookie).or_insert(((rx, tx), 0));
+            let ((prx, ptx), seen) = *slot;
+            if let (Some(secs), true) = (elapsed, seen + 1 == step) {
+                // Counters only grow; a smaller reading is another connection's.
+                if let (Some(drx), Some(dtx)) = (rx.checked_sub(prx), tx.checked_sub(ptx)) {
+                    rates.insert(
+                        cookie,
                         Rate {
-                            // Counters only grow; a smaller reading is another connection's.
-                            in_bps: rx.checked_sub(*prx)? as f64 / secs,
-                            out_bps: tx.checked_sub(*ptx)? as f64 / secs,
+                            in_bps: drx as f64 / secs,
+                            out_bps: dtx as f64 / secs,
                         },
-                    ))
-                })
-                .collect(),
-        };
-        self.previous = now;
+                    );
+                }
+            }
+            *slot = ((rx, tx), step);
+        }
+        self.previous.retain(|_, (_, seen)| *seen == step);
         self.previous_at = Some(snapshot.taken_at);
         rates
     }

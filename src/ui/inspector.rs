@@ -51,7 +51,7 @@ impl Inspector {
         if let Some(e) = self.cached.as_ref().filter(fits) {
             return Arc::clone(e);
         }
-        let text = Arc::new(Explained::of(socket, closed, view));
+        let text = Arc::new(Explained::of(socket, closed, None, view));
         self.cached = Some(Arc::clone(&text));
         text
     }
@@ -106,15 +106,11 @@ impl Inspector {
                     left.add_space(4.0);
                     left.label(RichText::new("What the kernel reports").strong());
                     lines_grid(left, "inspector-kernel", &text.kernel);
-                    if let Some(seen) = view.input.first_seen.get(&socket.key()) {
-                        let age = view
-                            .input
-                            .age_secs(socket)
-                            .map(format_age)
-                            .unwrap_or_default();
+                    if let Some((seen, age)) = text.first_seen {
                         left.label(format!(
-                            "First seen {} (age {age})",
-                            seen.with_timezone(&Local).format("%H:%M:%S")
+                            "First seen {} (age {})",
+                            seen.with_timezone(&Local).format("%H:%M:%S"),
+                            format_age(age)
                         ));
                     }
 

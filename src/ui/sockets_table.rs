@@ -99,7 +99,12 @@ pub fn five_tuple(s: &SocketEntry) -> String {
     s.to_string()
 }
 
-fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [String; 13] {
+fn cell_texts(
+    s: &SocketEntry,
+    row: RowRef,
+    view: &ComputedView,
+    registry: &Registry,
+) -> [String; 13] {
     let snap = &view.input.snapshot;
     let (raddr, rport) = match (s.remote, s.peer()) {
         (None, _) => (String::new(), String::new()),
@@ -130,14 +135,14 @@ fn cell_texts(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> [Str
         registry.name(s.local.port(), s.protocol).to_owned(),
         rate.map(|r| format_rate(r.in_bps)).unwrap_or_default(),
         rate.map(|r| format_rate(r.out_bps)).unwrap_or_default(),
-        view.input.age_secs(s).map(format_age).unwrap_or_default(),
+        view.input.age_secs(row).map(format_age).unwrap_or_default(),
     ]
 }
 
 /// One row's text, tab-separated, for "Copy row".
 #[must_use]
-pub fn row_text(s: &SocketEntry, view: &ComputedView, registry: &Registry) -> String {
-    cell_texts(s, view, registry).join("\t")
+pub fn row_text(s: &SocketEntry, row: RowRef, view: &ComputedView, registry: &Registry) -> String {
+    cell_texts(s, row, view, registry).join("\t")
 }
 
 /// A painted triangle (no font needs the glyph), announced to screen readers and tests by its direction.
@@ -239,7 +244,10 @@ impl SocketsTable {
                         selected == Some(key) && !matches!(row_ref, RowRef::Closed(_)),
                     );
                     let fill = view.input.mark(row_ref).map(|m| mark_fill(m, dark));
-                    for (i, text) in cell_texts(socket, view, registry).into_iter().enumerate() {
+                    for (i, text) in cell_texts(socket, row_ref, view, registry)
+                        .into_iter()
+                        .enumerate()
+                    {
                         row.col(|ui| {
                             if let Some(fill) = fill {
                                 ui.painter().rect_filled(
@@ -274,7 +282,7 @@ impl SocketsTable {
                     response.context_menu(|ui| {
                         commands.push(Command::SelectSocket(Some(key)));
                         if ui.button("Copy row").clicked() {
-                            commands.push(Command::Copy(row_text(socket, view, registry)));
+                            commands.push(Command::Copy(row_text(socket, row_ref, view, registry)));
                             ui.close();
                         }
                         if ui.button("Copy 5-tuple").clicked() {

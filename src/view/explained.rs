@@ -6,7 +6,10 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use super::compute::ComputedView;
+use super::rows::RowRef;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::SocketEntry;
 use crate::services::explain::{Aspect, Explainer, Line, kernel_lines};
@@ -25,6 +28,8 @@ pub struct Explained {
     pub owner: Vec<String>,
     /// Queues, timers, `tcp_info` and traffic.
     pub kernel: Vec<Line>,
+    /// When it was first seen and its age then, in seconds; `None` when nobody watched it appear.
+    pub first_seen: Option<(DateTime<Utc>, i64)>,
     /// Its port's service and class.
     pub port: Vec<Line>,
     /// Socket vs port, aspect by aspect.
@@ -32,9 +37,15 @@ pub struct Explained {
 }
 
 impl Explained {
-    /// Writes the text for `socket` of `view`'s sample; `closed` when it closed at that sample.
+    /// Writes the text for `socket` of `view`'s sample; `closed` when it closed at that sample; `row`
+    /// where it is in the sample, when it is there.
     #[must_use]
-    pub fn of(socket: &SocketEntry, closed: bool, view: &ComputedView) -> Self {
+    pub fn of(
+        socket: &SocketEntry,
+        closed: bool,
+        row: Option<RowRef>,
+        view: &ComputedView,
+    ) -> Self {
         let explainer = Explainer::new(&view.input.snapshot, &view.ports, view.registry);
         let rate = (!closed).then(|| view.input.rate(socket)).flatten();
         Self {
@@ -45,6 +56,8 @@ impl Explained {
             state: explainer.state(socket),
             owner: explainer.owner(socket),
             kernel: kernel_lines(socket, rate),
+            first_seen: row
+                .and_then(|r| Some((view.input.first_seen(r)?, view.input.age_secs(r)?))),
             port: explainer.port(socket),
             aspects: explainer.socket_vs_port(socket),
         }

@@ -93,7 +93,7 @@ pub struct ViewInput {
     /// Change marks of the last sample.
     pub marks: Arc<FastMap<SocketKey, ChangeMark>>,
     /// When each current socket was first seen.
-    pub first_seen: Arc<FastMap<SocketKey, DateTime<Utc>>>,
+    pub first_seen: Arc<Vec<DateTime<Utc>>>,
     /// Traffic per connection since the previous sample, by cookie (empty for files).
     pub rates: Arc<FastMap<u64, Rate>>,
     /// The store generation this was taken at.
@@ -143,14 +143,20 @@ impl ViewInput {
         self.rates.get(&socket.details.cookie?).copied()
     }
 
-    /// Seconds since a live socket was first seen, as of the snapshot's time.
+    /// When the live socket of `row` was first seen; `None` for a closed row or a file.
     #[must_use]
-    pub fn age_secs(&self, socket: &SocketEntry) -> Option<i64> {
-        if !self.ages_known {
-            return None;
+    pub fn first_seen(&self, row: RowRef) -> Option<DateTime<Utc>> {
+        match row {
+            RowRef::Live(i) if self.ages_known => self.first_seen.get(i as usize).copied(),
+            RowRef::Live(_) | RowRef::Closed(_) => None,
         }
-        let seen = self.first_seen.get(&socket.key())?;
-        Some((self.snapshot.taken_at - *seen).num_seconds().max(0))
+    }
+
+    /// Seconds since the live socket of `row` was first seen, as of the snapshot's time.
+    #[must_use]
+    pub fn age_secs(&self, row: RowRef) -> Option<i64> {
+        let seen = self.first_seen(row)?;
+        Some((self.snapshot.taken_at - seen).num_seconds().max(0))
     }
 }
 
@@ -213,7 +219,7 @@ pub fn compute_rows(
                 SortColumn::State => state_rank(s.state).map_or(missing, present),
                 SortColumn::Pid => s.pids.first().map_or(missing, |p| present(u128::from(*p))),
                 SortColumn::Age => input
-                    .age_secs(s)
+                    .age_secs(*r)
                     .map_or(missing, |a| present(u128::try_from(a).unwrap_or(0))),
                 // Rates are non-negative and far below u128's range; sub-byte precision is noise.
                 SortColumn::RateIn => input

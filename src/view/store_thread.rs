@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use super::compute::{ComputedView, compute};
 use super::explained::Explained;
 use super::filter::Filter;
-use super::rows::{SortSpec, ViewInput};
+use super::rows::{RowRef, SortSpec, ViewInput};
 use crate::collector::CollectorEvent;
 use crate::model::budget::{CloseWaitAlert, EphemeralBudget};
 use crate::model::history::History;
@@ -129,7 +129,7 @@ impl Published {
 enum Source {
     Live,
     Frozen(ViewInput),
-    File { path: PathBuf, store: Store },
+    File { path: PathBuf, store: Box<Store> },
 }
 
 /// What the current rows were computed from; equal keys mean the rows are still right.
@@ -202,7 +202,10 @@ impl StoreCore {
             StoreInput::ShowFile { path, snapshot } => {
                 let mut store = Store::default();
                 store.ingest(*snapshot, None);
-                self.set_source(Source::File { path, store });
+                self.set_source(Source::File {
+                    path,
+                    store: Box::new(store),
+                });
             }
             StoreInput::SetHistoryCapacity(n) => self.live.set_history_capacity(n),
             StoreInput::DismissError => self.live.dismiss_error(),
@@ -218,9 +221,10 @@ impl StoreCore {
     fn explain(
         &mut self,
         socket: &SocketEntry,
-        closed: bool,
+        row: RowRef,
         view: &ComputedView,
     ) -> Arc<Explained> {
+        let closed = matches!(row, RowRef::Closed(_));
         if let Some(e) = self
             .explained
             .as_ref()
@@ -228,7 +232,7 @@ impl StoreCore {
         {
             return Arc::clone(e);
         }
-        let e = Arc::new(Explained::of(socket, closed, view));
+        let e = Arc::new(Explained::of(socket, closed, Some(row), view));
         self.explained = Some(Arc::clone(&e));
         e
     }
@@ -264,13 +268,18 @@ impl StoreCore {
                 }
             }
         }
-        let selected = self
-            .request
-            .selected
-            .and_then(|key| self.view.as_ref().and_then(|v| find(v, key)));
-        let explained = match (&selected, self.view.clone()) {
-            (Some((socket, closed)), Some(view)) => Some(self.explain(socket, *closed, &view)),
-            _ => None,
+        let found = self.view.clone().and_then(|view| {
+            let row = find(&view, self.request.selected?)?;
+            let socket = view.input.socket(row)?.clone();
+            Some((view, row, socket))
+        });
+        let (selected, explained) = match found {
+            Some((view, row, socket)) => {
+                let closed = matches!(row, RowRef::Closed(_));
+                let explained = self.explain(&socket, row, &view);
+                (Some((socket, closed)), Some(explained))
+            }
+            None => (None, None),
         };
         let (shown_store, showing, until) = match &self.source {
             Source::Live => (&self.live, Showing::Live, None),
@@ -281,7 +290,7 @@ impl StoreCore {
                 },
                 Some(input.snapshot.taken_at),
             ),
-            Source::File { path, store } => (store, Showing::File { path: path.clone() }, None),
+            Source::File { path, store } => (&**store, Showing::File { path: path.clone() }, None),
         };
         self.serial += 1;
         Arc::new(Published {
@@ -305,14 +314,16 @@ impl StoreCore {
     }
 }
 
-/// The socket with `key` among the shown sockets (`false`), else among the just-closed ones (`true`).
-fn find(view: &ComputedView, key: SocketKey) -> Option<(SocketEntry, bool)> {
+/// The row of the socket with `key` among the shown sockets, else among the just-closed ones.
+fn find(view: &ComputedView, key: SocketKey) -> Option<RowRef> {
     let input = &view.input;
-    let live = input.snapshot.sockets.iter().map(|s| (s, false));
-    let closed = input.closed.iter().map(|s| (s, true));
-    live.chain(closed)
-        .find(|(s, _)| s.key() == key)
-        .map(|(s, closed)| (s.clone(), closed))
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let live = input.snapshot.sockets.iter().enumerate();
+    let closed = input.closed.iter().enumerate();
+    live.map(|(i, s)| (RowRef::Live(index(i)), s))
+        .chain(closed.map(|(i, s)| (RowRef::Closed(index(i)), s)))
+        .find(|(_, s)| s.key() == key)
+        .map(|(row, _)| row)
 }
 
 /// Called after each publication, e.g. to wake the window (`ctx.request_repaint()`).
