@@ -271,6 +271,55 @@ fn context_menu_filters_by_process() {
     assert_eq!(h.state().shown().unwrap().rows.len(), 1);
 }
 
+#[test]
+fn filtering_by_a_process_whose_name_has_a_space_keeps_exactly_its_sockets() {
+    let mut s = machine(0);
+    // Firefox's content processes are named "Web Content"; a "Web" process must not match.
+    s.sockets.push(tcp(
+        "10.0.0.2:51001",
+        "10.0.0.10:443",
+        TcpState::Established,
+        500,
+        50,
+    ));
+    s.sockets.push(tcp(
+        "10.0.0.2:51002",
+        "10.0.0.11:443",
+        TcpState::Established,
+        500,
+        51,
+    ));
+    s.sockets.push(tcp(
+        "10.0.0.2:51003",
+        "10.0.0.12:80",
+        TcpState::Established,
+        600,
+        52,
+    ));
+    common::add_process(&mut s, 500, "Web Content", Some("alice"));
+    common::add_process(&mut s, 600, "Web", Some("alice"));
+    let mut h = harness(vec![s], Settings::default());
+    h.get_all_by_label("Web Content")
+        .next()
+        .unwrap()
+        .click_secondary();
+    h.run();
+    h.get_by_label("Filter by process Web Content").click();
+    h.run();
+    assert_eq!(h.state().settings().filter, "proc:\"Web Content\"");
+    let view = h.state().shown().unwrap();
+    let pids: Vec<u32> = view
+        .rows
+        .iter()
+        .map(|r| view.input.socket(*r).unwrap().pids[0])
+        .collect();
+    assert_eq!(
+        pids,
+        vec![500, 500],
+        "both of its sockets, no other process's"
+    );
+}
+
 /// A minute of history: an HTTPS-heavy client with churn, so 443 is the busiest port.
 fn busy_history() -> Vec<Snapshot> {
     (0..60)

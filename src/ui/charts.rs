@@ -16,6 +16,7 @@ use crate::model::history::{History, SampleStats};
 use crate::model::port_class::PortClass;
 use crate::model::socket::{SocketEntry, TcpState};
 use crate::services::registry::Registry;
+use crate::view::filter::term;
 use crate::view::{ComputedView, Published};
 
 /// Height of one time-series plot.
@@ -472,7 +473,7 @@ impl Charts {
             .and_then(|i| latest.top_processes.get(i))
             .map(|p| {
                 vec![
-                    Command::SetFilter(format!("proc:{}", p.name)),
+                    Command::SetFilter(term("proc", &p.name)),
                     Command::SetView(View::Sockets),
                 ]
             })

@@ -9,6 +9,7 @@ use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::traffic::format_rate;
 use crate::services::registry::Registry;
 use crate::view::ComputedView;
+use crate::view::filter::term;
 use crate::view::rows::{RowRef, SortColumn, SortSpec};
 
 /// Columns in display order: sort key, header text, tooltip, initial width.
@@ -291,7 +292,7 @@ impl SocketsTable {
                         }
                         if let Some(name) = view.input.snapshot.process_name(socket) {
                             if ui.button(format!("Filter by process {name}")).clicked() {
-                                commands.push(Command::SetFilter(format!("proc:{name}")));
+                                commands.push(Command::SetFilter(term("proc", name)));
                                 ui.close();
                             }
                         }

@@ -1,7 +1,9 @@
 //! The filter language of the tables: field terms, free text and negation, all of which must match.
 //!
 //! `port:443 proc:nginx !state:time_wait 10.0.` keeps nginx's sockets on port 443 (local or remote) that are
-//! not in TIME_WAIT and mention `10.0.` anywhere. Pure logic, no egui: it runs on the store thread.
+//! not in TIME_WAIT and mention `10.0.` anywhere. A value with spaces is quoted: `proc:"Web Content"`,
+//! `proc:'tmux: server'`; every term the app writes for the user goes through [`term`], which quotes
+//! when needed. Pure logic, no egui: it runs on the store thread.
 
 use std::net::IpAddr;
 
@@ -75,6 +77,72 @@ pub struct Filter {
     hint: Option<String>,
 }
 
+/// One word of filter text, quotes removed.
+#[derive(Debug, Default, PartialEq)]
+struct Word {
+    text: String,
+    /// Byte offset in `text` where quoted text began: a `!` or `:` from there on is part of a value.
+    quoted_from: Option<usize>,
+}
+
+/// Splits filter text into words at whitespace outside quotes. A quote (`"` or `'`) anywhere in a word
+/// groups up to the same quote; inside double quotes `\"` and `\\` stand for `"` and `\`. An unclosed
+/// quote runs to the end.
+fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut word = Word::default();
+    let mut in_word = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                in_word = true;
+                word.quoted_from.get_or_insert(word.text.len());
+                while let Some(q) = chars.next() {
+                    match q {
+                        _ if q == c => break,
+                        '\\' if c == '"' => {
+                            if let Some(escaped) = chars.next() {
+                                word.text.push(escaped);
+                            }
+                        }
+                        _ => word.text.push(q),
+                    }
+                }
+            }
+            _ if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            _ => {
+                in_word = true;
+                word.text.push(c);
+            }
+        }
+    }
+    if in_word {
+        out.push(word);
+    }
+    out
+}
+
+/// The filter term `field:value`, quoted when the value needs it, so that [`Filter::parse`] reads back
+/// exactly `value`: `term("proc", "Web Content")` is `proc:"Web Content"`.
+#[must_use]
+pub fn term(field: &str, value: &str) -> String {
+    let plain = !value.is_empty()
+        && !value
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == '\\');
+    if plain {
+        return format!("{field}:{value}");
+    }
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("{field}:\"{escaped}\"")
+}
+
 fn parse_ports(value: &str) -> Option<(u16, u16)> {
     match value.split_once('-') {
         Some((a, b)) => {
@@ -109,15 +177,18 @@ impl Filter {
     pub fn parse(text: &str) -> Self {
         let mut filter = Self::default();
         let mut problems = Vec::new();
-        for raw in text.split_whitespace() {
-            let (negate, word) = match raw.strip_prefix('!') {
-                Some(rest) => (true, rest),
-                None => (false, raw),
+        for raw in words(text) {
+            let quoted_from = raw.quoted_from.unwrap_or(raw.text.len());
+            let (negate, word, quoted_from) = match raw.text.strip_prefix('!') {
+                Some(rest) if quoted_from > 0 => (true, rest, quoted_from - 1),
+                _ => (false, raw.text.as_str(), quoted_from),
             };
             if word.is_empty() {
                 continue;
             }
-            let field = match word.split_once(':') {
+            // A `:` inside quotes belongs to the value (`"a:b"` is free text).
+            let split = word.find(':').filter(|at| *at < quoted_from);
+            let field = match split.map(|at| (&word[..at], &word[at + 1..])) {
                 // An IPv6 address or `host:port` is free text, not a field.
                 Some((name, value))
                     if name.chars().all(|c| c.is_ascii_alphabetic()) && !name.is_empty() =>
@@ -463,6 +534,56 @@ mod tests {
             "port:65535-0",
         ] {
             let _ = kept(text);
+        }
+    }
+
+    #[test]
+    fn quoted_values_keep_their_spaces_colons_and_quotes() {
+        let proc = |v: &str| Filter {
+            terms: vec![Term {
+                negate: false,
+                field: Field::Proc(v.to_lowercase()),
+            }],
+            hint: None,
+        };
+        assert_eq!(Filter::parse("proc:\"Web Content\""), proc("Web Content"));
+        assert_eq!(Filter::parse("proc:'tmux: server'"), proc("tmux: server"));
+        assert_eq!(
+            Filter::parse(&term("proc", "Web Content")),
+            proc("Web Content")
+        );
+        assert_eq!(
+            term("proc", "nginx"),
+            "proc:nginx",
+            "plain values stay unquoted"
+        );
+        let odd = r#"say "hi" \ 'there'"#;
+        assert_eq!(Filter::parse(&term("proc", odd)), proc(odd));
+        let two = Filter::parse("!proc:\"Web Content\" port:443");
+        assert_eq!(two.terms.len(), 2);
+        assert!(two.terms[0].negate);
+        assert_eq!(
+            Filter::parse("\"a:b\"").terms[0].field,
+            Field::Text("a:b".to_owned()),
+            "a quoted colon is text, not a field"
+        );
+        assert!(
+            !Filter::parse("\"!x\"").terms[0].negate,
+            "a quoted ! is text"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(text in "\\PC*") {
+            let _ = Filter::parse(&text);
+        }
+
+        #[test]
+        fn a_written_term_reads_back_exactly(value in "\\PC{1,30}") {
+            let parsed = Filter::parse(&term("proc", &value));
+            proptest::prop_assert_eq!(parsed.terms.len(), 1);
+            proptest::prop_assert_eq!(&parsed.terms[0].field, &Field::Proc(value.to_lowercase()));
         }
     }
 }
