@@ -7,13 +7,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::collector::current_privilege;
 use crate::collector::{CollectError, SocketSource, SystemSource, SystemSourceOptions};
+use crate::export::Format;
 use crate::export::atomic::{WriteError, write_atomically};
 use crate::export::compare::{
     write_json as write_comparison_json, write_text as write_comparison_text,
 };
-use crate::export::csv::write_csv;
+use crate::export::json::ExportOptions;
 use crate::export::json::SocketRecord;
-use crate::export::json::{ExportOptions, write_json};
 use crate::export::read::{OpenError, open_snapshot};
 use crate::model::compare::Comparison;
 use crate::model::snapshot::Snapshot;
@@ -105,15 +105,10 @@ pub struct SnapshotArgs {
     /// Include each owner's command line (left out by default: command lines can hold secrets).
     #[arg(long)]
     pub with_cmdline: bool,
-}
-
-/// Snapshot file formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The full, versioned snapshot (see README: Snapshot format).
-    Json,
-    /// One row per socket with a header.
-    Csv,
+    /// Read the snapshot from FILE (JSON or CSV, any version Sockscope reads) instead of sampling this
+    /// machine: converts a saved snapshot to another format, e.g. to the HTML report.
+    #[arg(long = "from", value_name = "FILE")]
+    pub from: Option<PathBuf>,
 }
 
 /// Why a CLI command failed.
@@ -133,44 +128,36 @@ pub enum CliError {
     Stdout(io::Error),
 }
 
-/// Writes `snapshot` in `format` to `out`.
-///
-/// # Errors
-/// Any write error.
-pub fn write_snapshot(
-    out: &mut dyn Write,
-    snapshot: &Snapshot,
-    format: Format,
-    options: ExportOptions,
-) -> io::Result<()> {
-    let registry = Registry::global();
-    match format {
-        Format::Json => write_json(out, snapshot, registry, options),
-        Format::Csv => write_csv(out, snapshot, registry),
-    }
-}
-
 /// Runs `sockscope snapshot`.
 ///
 /// # Errors
 /// When sampling or writing fails. A closed stdout pipe (`| head`) is not an error.
 pub fn run_snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
-    let mut source = SystemSource::new(SystemSourceOptions {
-        with_cmdline: args.with_cmdline,
-        ..Default::default()
-    });
-    let snapshot = source.sample()?;
-    for note in &snapshot.notes {
-        eprintln!("sockscope: warning: {note}");
-    }
+    let snapshot = match &args.from {
+        Some(path) => open_snapshot(path)?,
+        None => {
+            let mut source = SystemSource::new(SystemSourceOptions {
+                with_cmdline: args.with_cmdline,
+                ..Default::default()
+            });
+            let snapshot = source.sample()?;
+            for note in &snapshot.notes {
+                eprintln!("sockscope: warning: {note}");
+            }
+            snapshot
+        }
+    };
     let options = ExportOptions {
         with_cmdline: args.with_cmdline,
     };
     match &args.output {
-        Some(path) => {
-            write_atomically(path, |w| write_snapshot(w, &snapshot, args.format, options))?
-        }
-        None => to_stdout(|out| write_snapshot(out, &snapshot, args.format, options))?,
+        Some(path) => write_atomically(path, |w| {
+            args.format.write(w, &snapshot, Registry::global(), options)
+        })?,
+        None => to_stdout(|out| {
+            args.format
+                .write(out, &snapshot, Registry::global(), options)
+        })?,
     }
     Ok(())
 }

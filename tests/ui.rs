@@ -509,6 +509,47 @@ mod files {
         assert!(h.query_by_label("firefox").is_some());
     }
 
+    /// The window's HTML export and `sockscope snapshot --format html` are one writer: the same snapshot
+    /// gives the same bytes.
+    #[test]
+    fn the_html_report_of_the_window_is_the_one_the_cli_writes() {
+        let dir = common::temp_dir();
+        let saved_path = dir.path().join("saved.json");
+        saved(&machine(0), &saved_path);
+        let window_html = dir.path().join("window.html");
+        let mut h = harness_with_dialogs(
+            vec![machine(5)],
+            ScriptedDialogs::new([Some(saved_path.clone()), Some(window_html.clone())]),
+        );
+        h.get_by_label("Open…").click();
+        h.run();
+        h.get_by_label("Export…").click();
+        h.run();
+        h.get_by_label("HTML report").click();
+        h.run();
+        h.get_by_label("Save…").click();
+        h.run();
+        let cli_html = dir.path().join("cli.html");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["snapshot", "--from"])
+            .arg(&saved_path)
+            .args(["--format", "html", "-o"])
+            .arg(&cli_html)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let window = std::fs::read_to_string(&window_html).unwrap();
+        assert!(
+            window.contains("<html") && window.contains("testhost"),
+            "{window}"
+        );
+        assert_eq!(window, std::fs::read_to_string(&cli_html).unwrap());
+    }
+
     #[test]
     fn export_writes_the_chosen_file_and_it_opens_back() {
         let dir = common::temp_dir();

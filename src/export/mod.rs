@@ -5,6 +5,9 @@
 pub mod atomic;
 pub mod compare;
 pub mod csv;
+pub mod format;
 pub mod html;
 pub mod json;
 pub mod read;
+
+pub use format::Format;

@@ -7,30 +7,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
 
-/// Which files a dialog offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    /// `.json`
-    Json,
-    /// `.csv`
-    Csv,
-    /// `.html`
-    Html,
-    /// Any snapshot file (JSON or CSV) to open.
-    Snapshot,
-}
-
-impl FileKind {
-    /// The extension written for this kind.
-    #[must_use]
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Json | Self::Snapshot => "json",
-            Self::Csv => "csv",
-            Self::Html => "html",
-        }
-    }
-}
+/// Which files a dialog offers to save: the export formats.
+pub use crate::export::Format as FileKind;
 
 /// Something that asks the user for a file path.
 pub trait FileDialogs: Send + Sync {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 use super::command::ExportRequest;
-use super::dialogs::{FileDialogs, FileKind, run_job};
+use super::dialogs::{FileDialogs, run_job};
 use super::diff_view::Shown;
 use crate::export::atomic::write_atomically;
 use crate::export::json::ExportOptions;
@@ -219,13 +219,7 @@ fn write(
     let options = ExportOptions {
         with_cmdline: request.with_cmdline,
     };
-    let written = write_atomically(path, |w| match request.kind {
-        FileKind::Json | FileKind::Snapshot => {
-            crate::export::json::write_json(w, snapshot, registry, options)
-        }
-        FileKind::Csv => crate::export::csv::write_csv(w, snapshot, registry),
-        FileKind::Html => crate::export::html::write_html(w, snapshot, registry),
-    });
+    let written = write_atomically(path, |w| request.kind.write(w, snapshot, registry, options));
     match written {
         Ok(()) => Outcome::Saved {
             path: path.to_owned(),
