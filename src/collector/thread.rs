@@ -221,7 +221,7 @@ where
 mod tests {
     use super::*;
     use crate::collector::{CollectError, ReplaySource};
-    use std::sync::mpsc;
+    use std::sync::{Mutex, mpsc};
 
     struct Slow(Duration, u32);
     impl SocketSource for Slow {
@@ -257,46 +257,71 @@ mod tests {
         drop(c);
     }
 
+    /// Records when each sample started; the first takes `first` long, the rest take no time.
+    struct Timed {
+        first: Duration,
+        starts: Arc<Mutex<Vec<Instant>>>,
+    }
+    impl SocketSource for Timed {
+        fn sample(&mut self) -> Result<Snapshot, CollectError> {
+            let mut starts = self.starts.lock().unwrap();
+            starts.push(Instant::now());
+            let first = starts.len() == 1;
+            drop(starts);
+            if first {
+                std::thread::sleep(self.first);
+            }
+            Ok(Snapshot::empty("h", chrono::Utc::now()))
+        }
+    }
+
     #[test]
     fn overrunning_samples_do_not_queue_up() {
-        // Each sample takes 150 ms with a 100 ms interval: over 1 s at most ~7 samples can run back to
-        // back; a queuing sampler would also never exceed that, so check the gap instead: no two sample
-        // starts are closer than the sample's own duration.
+        // The first sample takes 3.5 intervals. A sampler that caught up on the missed ticks would run
+        // the next samples back to back; this one runs the next right away, then one per interval.
+        let starts = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
-        let c = Collector::spawn(
-            Box::new(Slow(Duration::from_millis(150), 0)),
-            MIN_INTERVAL,
-            move |e| {
-                let _ = tx.send((Instant::now(), e));
-            },
-        )
+        let source = Timed {
+            first: MIN_INTERVAL * 7 / 2,
+            starts: Arc::clone(&starts),
+        };
+        let c = Collector::spawn(Box::new(source), MIN_INTERVAL, move |e| {
+            let _ = tx.send(e);
+        })
         .unwrap();
-        let a = rx.recv_timeout(Duration::from_secs(5)).unwrap().0;
-        let b = rx.recv_timeout(Duration::from_secs(5)).unwrap().0;
+        for _ in 0..4 {
+            rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
         drop(c);
-        assert!(
-            b - a >= Duration::from_millis(140),
-            "samples overlapped or burst: {:?}",
-            b - a
-        );
+        let starts = starts.lock().unwrap();
+        for pair in starts[1..4].windows(2) {
+            let gap = pair[1] - pair[0];
+            // Waiting can only make a gap longer than the interval, never shorter: no luck involved.
+            assert!(
+                gap >= MIN_INTERVAL - Duration::from_millis(5),
+                "samples ran back to back after an overrun: {gap:?}"
+            );
+        }
     }
 
     #[test]
     fn pause_stops_sampling_and_resume_samples_at_once() {
+        // At the shortest interval an unpaused sampler delivers several samples in the time this test
+        // waits, so a pause that did nothing fails it.
         let (tx, rx) = mpsc::channel();
-        let c = Collector::spawn(
-            Box::new(Slow(Duration::ZERO, 0)),
-            Duration::from_secs(3600),
-            move |e| {
-                let _ = tx.send(e);
-            },
-        )
+        let c = Collector::spawn(Box::new(Slow(Duration::ZERO, 0)), MIN_INTERVAL, move |e| {
+            let _ = tx.send(e);
+        })
         .unwrap();
         rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("samples flow at the interval before the pause");
         c.pause();
         assert!(c.is_paused());
+        // A sample already under way when pause() was called may still arrive; then nothing.
+        let _ = rx.recv_timeout(MIN_INTERVAL / 2);
         assert!(
-            rx.recv_timeout(Duration::from_millis(300)).is_err(),
+            rx.recv_timeout(MIN_INTERVAL * 4).is_err(),
             "no sample while paused"
         );
         c.resume();
