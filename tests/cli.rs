@@ -154,21 +154,25 @@ fn unwritable_path_is_one_line_naming_it_with_exit_1() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// A target that is not a regular file (a device such as /dev/null, a pipe) is written in place, never
+/// replaced by a renamed temporary file. A FIFO in a temporary directory stands in for the device.
 #[test]
-fn writing_to_dev_null_keeps_the_device() {
-    let out = sockscope(&["snapshot", "-o", "/dev/null"]);
+fn writing_to_a_pipe_keeps_the_pipe() {
+    let temp = common::temp_dir();
+    let (fifo, reader) = common::fifo_with_reader(temp.path(), "out.fifo");
+    let out = sockscope(&["snapshot", "-o", fifo.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     use std::os::unix::fs::FileTypeExt;
-    assert!(
-        std::fs::metadata("/dev/null")
-            .unwrap()
-            .file_type()
-            .is_char_device()
-    );
+    // Checked before joining: a pipe replaced by a file would leave the reader waiting forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let written = reader.join().unwrap();
+    assert!(written.starts_with(b"{"), "the reader got the JSON");
+    let entries = std::fs::read_dir(temp.path()).unwrap().count();
+    assert_eq!(entries, 1, "no temporary file left beside it");
 }
 
 #[test]

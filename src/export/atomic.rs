@@ -118,24 +118,31 @@ mod tests {
         );
     }
 
+    /// A target that is not a regular file (a device, a pipe) is written in place. A FIFO in a temporary
+    /// directory stands in for a device, so a regression cannot replace the machine's `/dev/null`.
     #[test]
-    fn device_targets_are_written_in_place() {
-        write_atomically(Path::new("/dev/null"), |w| w.write_all(b"x")).unwrap();
-        assert!(
-            fs::metadata("/dev/null")
-                .unwrap()
-                .file_type()
-                .is_char_device_like()
+    fn targets_that_are_not_regular_files_are_written_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let temp = tempfile::tempdir().unwrap();
+        let fifo = temp.path().join("out.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader_path = fifo.clone();
+        let reader = std::thread::Builder::new()
+            .name("fifo-reader".to_owned())
+            .spawn(move || fs::read(reader_path).unwrap())
+            .unwrap();
+        write_atomically(&fifo, |w| w.write_all(b"in place")).unwrap();
+        // Checked before joining: a pipe replaced by a file would leave the reader waiting forever.
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(reader.join().unwrap(), b"in place");
+        assert_eq!(
+            fs::read_dir(temp.path()).unwrap().count(),
+            1,
+            "no temporary file left"
         );
-    }
-
-    trait CharDev {
-        fn is_char_device_like(&self) -> bool;
-    }
-    impl CharDev for fs::FileType {
-        fn is_char_device_like(&self) -> bool {
-            use std::os::unix::fs::FileTypeExt;
-            self.is_char_device()
-        }
     }
 }

@@ -79,6 +79,27 @@ pub fn temp_dir() -> tempfile::TempDir {
         .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"))
 }
 
+/// A named pipe at `dir/name` and a thread named `fifo-reader` that reads it to the end: a target that
+/// is not a regular file, like a device, without touching the machine's real devices.
+#[must_use]
+pub fn fifo_with_reader(
+    dir: &std::path::Path,
+    name: &str,
+) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<u8>>) {
+    let path = dir.join(name);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run mkfifo: {e}"));
+    assert!(made.success(), "mkfifo {} failed", path.display());
+    let reader_path = path.clone();
+    let reader = std::thread::Builder::new()
+        .name("fifo-reader".to_owned())
+        .spawn(move || std::fs::read(&reader_path).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("cannot start the reader: {e}"));
+    (path, reader)
+}
+
 /// `n` sockets like a busy server's: four listening services with many accepted connections from 500
 /// processes, one in ten in TIME_WAIT. Deterministic, for benchmarks.
 #[must_use]
