@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use sockscope::collector::{CollectError, SocketSource};
 use sockscope::model::history::SampleStats;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
-use sockscope::model::socket::{Protocol, SocketEntry, SocketState, TcpState};
+use sockscope::model::socket::{SocketEntry, TcpState};
 use sockscope::ui::SockscopeApp;
 use sockscope::ui::settings::{Settings, View};
 
@@ -42,27 +42,22 @@ fn sample(t: u32) -> Snapshot {
         let id = i + generation * SOCKETS;
         let pid = 1000 + i % 300;
         let service = [443u16, 5432, 6379, 8080][(i % 4) as usize];
-        s.sockets.push(SocketEntry {
-            protocol: Protocol::Tcp,
-            local: std::net::SocketAddr::new(
-                [10, 0, 0, 2].into(),
-                32768 + u16::try_from(id % 28_000).unwrap_or(0),
-            ),
-            remote: Some(std::net::SocketAddr::new(
-                [10, 1, (id >> 8) as u8, id as u8].into(),
-                service,
-            )),
-            state: SocketState::Tcp(if i % 50 == 0 {
-                TcpState::TimeWait
-            } else {
-                TcpState::Established
-            }),
-            inode: Some(id + 1),
-            uid: Some(1000),
-            pids: vec![pid],
-            owner_note: None,
-            details: Default::default(),
-        });
+        let state = if i % 50 == 0 {
+            TcpState::TimeWait
+        } else {
+            TcpState::Established
+        };
+        let local = std::net::SocketAddr::new(
+            [10, 0, 0, 2].into(),
+            32768 + u16::try_from(id % 28_000).unwrap_or(0),
+        );
+        let remote = std::net::SocketAddr::new([10, 1, (id >> 8) as u8, id as u8].into(), service);
+        s.sockets.push(
+            SocketEntry::tcp(local, remote, state)
+                .with_inode(id + 1)
+                .with_uid(1000)
+                .with_pids(vec![pid]),
+        );
         s.processes.entry(pid).or_insert_with(|| ProcessInfo {
             pid,
             name: format!("client-{}", pid % 40),

@@ -424,24 +424,20 @@ impl SocketRecord {
                 retransmits: t.retransmits,
             }),
         };
-        let socket = SocketEntry {
-            protocol: self.protocol,
-            local: SocketAddr::new(self.local_address, self.local_port),
-            remote,
-            state,
-            inode: self.inode.filter(|i| *i != 0),
-            uid: self.uid.filter(|_| !placeholder_uid),
-            pids: self.pids,
-            owner_note: self.owner_note,
-            details: KernelDetails {
-                v6only: self.v6only,
-                interface: self.interface,
-                cookie: self.cookie,
-                recv_queue: self.recv_queue,
-                send_queue: self.send_queue,
-                timer,
-                tcp_info: self.tcp_info.map(TcpInfo::from),
-            },
+        let local = SocketAddr::new(self.local_address, self.local_port);
+        let mut socket = SocketEntry::new(self.protocol, local, remote, state);
+        socket.inode = self.inode.filter(|i| *i != 0);
+        socket.uid = self.uid.filter(|_| !placeholder_uid);
+        socket.pids = self.pids;
+        socket.owner_note = self.owner_note;
+        socket.details = KernelDetails {
+            v6only: self.v6only,
+            interface: self.interface,
+            cookie: self.cookie,
+            recv_queue: self.recv_queue,
+            send_queue: self.send_queue,
+            timer,
+            tcp_info: self.tcp_info.map(TcpInfo::from),
         };
         socket.validate()?;
         Ok(socket)

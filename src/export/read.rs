@@ -225,17 +225,12 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
                 cmdline: None,
             });
         }
-        let socket = SocketEntry {
-            protocol,
-            local,
-            remote,
-            state,
-            inode: opt_u32("inode")?.filter(|i| *i != 0),
-            uid,
-            pids,
-            owner_note,
-            details: csv_details(&get, &bad)?,
-        };
+        let mut socket = SocketEntry::new(protocol, local, remote, state);
+        socket.inode = opt_u32("inode")?.filter(|i| *i != 0);
+        socket.uid = uid;
+        socket.pids = pids;
+        socket.owner_note = owner_note;
+        socket.details = csv_details(&get, &bad)?;
         socket.validate().map_err(&bad)?;
         if !keys.insert(socket.key()) {
             return Err(bad(format!("duplicate socket {socket}")));

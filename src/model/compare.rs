@@ -123,21 +123,17 @@ impl Comparison {
 mod tests {
     use super::*;
     use crate::model::snapshot::ProcessInfo;
-    use crate::model::socket::{SocketState, TcpState};
+    use crate::model::socket::TcpState;
     use chrono::Utc;
 
     fn listen(port: u16, pid: u32, inode: u32) -> SocketEntry {
-        SocketEntry {
-            protocol: Protocol::Tcp,
-            local: format!("0.0.0.0:{port}").parse().unwrap(),
-            remote: Some("0.0.0.0:0".parse().unwrap()),
-            state: SocketState::Tcp(TcpState::Listen),
-            inode: Some(inode),
-            uid: None,
-            pids: vec![pid],
-            owner_note: None,
-            details: Default::default(),
-        }
+        SocketEntry::tcp(
+            format!("0.0.0.0:{port}").parse().unwrap(),
+            "0.0.0.0:0".parse().unwrap(),
+            TcpState::Listen,
+        )
+        .with_inode(inode)
+        .with_pids(vec![pid])
     }
 
     fn snap(sockets: Vec<SocketEntry>, procs: &[(u32, &str)]) -> Snapshot {

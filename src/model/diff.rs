@@ -146,21 +146,11 @@ impl SocketTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::socket::{Protocol, SocketState, TcpState};
+    use crate::model::socket::{SocketState, TcpState};
     use chrono::Utc;
 
     fn sock(local: &str, remote: &str, state: TcpState) -> SocketEntry {
-        SocketEntry {
-            protocol: Protocol::Tcp,
-            local: local.parse().unwrap(),
-            remote: Some(remote.parse().unwrap()),
-            state: SocketState::Tcp(state),
-            inode: Some(1),
-            uid: None,
-            pids: vec![],
-            owner_note: None,
-            details: Default::default(),
-        }
+        SocketEntry::tcp(local.parse().unwrap(), remote.parse().unwrap(), state).with_inode(1)
     }
 
     #[test]

@@ -200,21 +200,14 @@ impl PortsIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::socket::{SocketEntry, SocketState};
+    use crate::model::socket::SocketEntry;
     use chrono::Utc;
 
     fn tcp(local: &str, remote: &str, state: TcpState, inode: u32) -> SocketEntry {
-        SocketEntry {
-            protocol: Protocol::Tcp,
-            local: local.parse().unwrap(),
-            remote: Some(remote.parse().unwrap()),
-            state: SocketState::Tcp(state),
-            inode: Some(inode),
-            uid: Some(0),
-            pids: vec![10],
-            owner_note: None,
-            details: Default::default(),
-        }
+        SocketEntry::tcp(local.parse().unwrap(), remote.parse().unwrap(), state)
+            .with_inode(inode)
+            .with_uid(0)
+            .with_pids(vec![10])
     }
 
     #[test]

@@ -182,7 +182,7 @@ impl SocketEntry {
     /// socket that is not connected.
     #[must_use]
     pub fn tcp(local: SocketAddr, remote: SocketAddr, state: TcpState) -> Self {
-        Self::bare(Protocol::Tcp, local, Some(remote), SocketState::Tcp(state))
+        Self::new(Protocol::Tcp, local, Some(remote), SocketState::Tcp(state))
     }
 
     /// A UDP socket with no owner or details yet: connected when `peer` is given.
@@ -193,10 +193,14 @@ impl SocketEntry {
         } else {
             UdpState::Unconnected
         };
-        Self::bare(Protocol::Udp, local, peer, SocketState::Udp(state))
+        Self::new(Protocol::Udp, local, peer, SocketState::Udp(state))
     }
 
-    fn bare(
+    /// A socket with no owner or details yet, from its parts as read (a file reader's start; the other
+    /// fields are set after, so a new field needs no change here). [`SocketEntry::validate`] checks that
+    /// the parts agree.
+    #[must_use]
+    pub fn new(
         protocol: Protocol,
         local: SocketAddr,
         remote: Option<SocketAddr>,

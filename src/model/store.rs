@@ -205,7 +205,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::socket::{Protocol, SocketState, TcpState, UdpState};
+    use crate::model::socket::{SocketState, TcpState};
     use chrono::TimeZone;
 
     fn at(secs: i64) -> DateTime<Utc> {
@@ -213,17 +213,14 @@ mod tests {
     }
 
     fn tcp(lport: u16, rport: u16, state: TcpState) -> SocketEntry {
-        SocketEntry {
-            protocol: Protocol::Tcp,
-            local: format!("127.0.0.1:{lport}").parse().unwrap(),
-            remote: Some(format!("127.0.0.1:{rport}").parse().unwrap()),
-            state: SocketState::Tcp(state),
-            inode: Some(u32::from(lport)),
-            uid: Some(1000),
-            pids: vec![1],
-            owner_note: None,
-            details: Default::default(),
-        }
+        SocketEntry::tcp(
+            format!("127.0.0.1:{lport}").parse().unwrap(),
+            format!("127.0.0.1:{rport}").parse().unwrap(),
+            state,
+        )
+        .with_inode(u32::from(lport))
+        .with_uid(1000)
+        .with_pids(vec![1])
     }
 
     fn snap(secs: i64, sockets: Vec<SocketEntry>) -> Snapshot {
@@ -296,12 +293,10 @@ mod tests {
         let mut store = Store::default();
         let mut listen = tcp(22, 0, TcpState::Listen);
         listen.remote = Some("0.0.0.0:0".parse().unwrap());
-        let udp = SocketEntry {
-            protocol: Protocol::Udp,
-            remote: None,
-            state: SocketState::Udp(UdpState::Unconnected),
-            ..tcp(53, 0, TcpState::Listen)
-        };
+        let udp = SocketEntry::udp("127.0.0.1:53".parse().unwrap(), None)
+            .with_inode(53)
+            .with_uid(1000)
+            .with_pids(vec![1]);
         let mut v6 = tcp(50000, 443, TcpState::Established);
         v6.local = "[::1]:50000".parse().unwrap();
         store.ingest(snap(0, vec![listen.clone()]), None);

@@ -374,16 +374,11 @@ mod tests {
 
     fn snap() -> Snapshot {
         let mut s = Snapshot::empty("h", Utc::now());
-        let mk = |proto, l: &str, r: Option<&str>, st, pid: u32| SocketEntry {
-            protocol: proto,
-            local: l.parse().unwrap(),
-            remote: r.map(|r| r.parse().unwrap()),
-            state: st,
-            inode: Some(pid),
-            uid: Some(0),
-            pids: vec![pid],
-            owner_note: None,
-            details: Default::default(),
+        let mk = |proto, l: &str, r: Option<&str>, st, pid: u32| {
+            SocketEntry::new(proto, l.parse().unwrap(), r.map(|r| r.parse().unwrap()), st)
+                .with_inode(pid)
+                .with_uid(0)
+                .with_pids(vec![pid])
         };
         s.sockets = vec![
             mk(

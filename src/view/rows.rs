@@ -351,17 +351,13 @@ mod tests {
     use crate::model::socket::{Protocol, SocketState, TcpState, UdpState};
 
     fn sock(l: &str, r: &str, pid: u32) -> SocketEntry {
-        SocketEntry {
-            protocol: Protocol::Tcp,
-            local: l.parse().unwrap(),
-            remote: Some(r.parse().unwrap()),
-            state: SocketState::Tcp(TcpState::Established),
-            inode: Some(pid),
-            uid: None,
-            pids: vec![pid],
-            owner_note: None,
-            details: Default::default(),
-        }
+        SocketEntry::tcp(
+            l.parse().unwrap(),
+            r.parse().unwrap(),
+            TcpState::Established,
+        )
+        .with_inode(pid)
+        .with_pids(vec![pid])
     }
 
     fn input(sockets: Vec<SocketEntry>) -> ViewInput {

@@ -8,17 +8,10 @@ use crate::services::registry::IANA_TSV;
 use chrono::Utc;
 
 fn tcp(l: &str, r: &str, st: TcpState, pid: u32) -> SocketEntry {
-    SocketEntry {
-        protocol: Protocol::Tcp,
-        local: l.parse().unwrap(),
-        remote: Some(r.parse().unwrap()),
-        state: SocketState::Tcp(st),
-        inode: Some(100 + pid),
-        uid: Some(0),
-        pids: vec![pid],
-        owner_note: None,
-        details: Default::default(),
-    }
+    SocketEntry::tcp(l.parse().unwrap(), r.parse().unwrap(), st)
+        .with_inode(100 + pid)
+        .with_uid(0)
+        .with_pids(vec![pid])
 }
 
 fn fixture() -> (Snapshot, Registry) {
