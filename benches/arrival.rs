@@ -5,7 +5,7 @@
 //! thread's publication, and times the next frame on this thread: layout plus tessellation, as eframe does
 //! before handing the meshes to the GPU. Target (issue 11): no such frame over 16 ms.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sockscope::collector::ReplaySource;
 use sockscope::model::snapshot::Snapshot;
@@ -17,20 +17,6 @@ mod common;
 
 const SOCKETS: usize = 100_000;
 const ARRIVALS: usize = 12;
-
-fn frame(ctx: &egui::Context, app: &mut SockscopeApp) -> Duration {
-    let input = egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 800.0),
-        )),
-        ..Default::default()
-    };
-    let start = Instant::now();
-    let output = ctx.run_ui(input, |ui| app.show(ui));
-    let _ = ctx.tessellate(output.shapes, output.pixels_per_point);
-    start.elapsed()
-}
 
 /// Samples that alternate, so every arrival has opened and closed sockets to mark.
 fn samples() -> Vec<Snapshot> {
@@ -78,7 +64,7 @@ fn main() {
         }
         // Settle: fonts, first layout; and open the inspector on one socket in the sockets view.
         for _ in 0..3 {
-            frame(&ctx, &mut app);
+            common::timed_frame(&ctx, &mut app);
         }
         if inspect {
             let key = app
@@ -90,7 +76,7 @@ fn main() {
                 eprintln!("the selection was not answered");
                 return;
             }
-            frame(&ctx, &mut app);
+            common::timed_frame(&ctx, &mut app);
         }
         let mut times = Vec::new();
         for _ in 0..ARRIVALS {
@@ -100,8 +86,8 @@ fn main() {
                 eprintln!("a sample did not arrive");
                 return;
             }
-            times.push(frame(&ctx, &mut app));
-            frame(&ctx, &mut app);
+            times.push(common::timed_frame(&ctx, &mut app));
+            common::timed_frame(&ctx, &mut app);
         }
         times.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -16,6 +16,9 @@ use sockscope::ui::settings::{Settings, View};
 const SOCKETS: u32 = 20_000;
 const SAMPLES: u32 = 3_600;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -69,19 +72,6 @@ fn sample(t: u32) -> Snapshot {
     s
 }
 
-fn frame(ctx: &egui::Context, app: &mut SockscopeApp) -> Duration {
-    let input = egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 800.0),
-        )),
-        ..Default::default()
-    };
-    let start = Instant::now();
-    let _ = ctx.run_ui(input, |ui| app.show(ui));
-    start.elapsed()
-}
-
 /// Samples made up on demand: [`sample`] of 0, 1, 2…
 struct Generated(u32);
 
@@ -110,13 +100,13 @@ fn main() {
         let _ = t;
         app.sample_now();
         if t % 600 == 0 {
-            frame(&ctx, &mut app);
+            common::timed_frame(&ctx, &mut app);
         }
     }
     let fed = started.elapsed();
     // Let the view worker finish with the last sample, then settle.
     for _ in 0..200 {
-        frame(&ctx, &mut app);
+        common::timed_frame(&ctx, &mut app);
         std::thread::sleep(Duration::from_millis(2));
     }
     let Some(history) = app.published().map(|p| std::sync::Arc::clone(&p.history)) else {
@@ -134,7 +124,9 @@ fn main() {
         .sum::<usize>()
         / history.len().max(1);
     let samples_held = history.len();
-    let times: Vec<Duration> = (0..200).map(|_| frame(&ctx, &mut app)).collect();
+    let times: Vec<Duration> = (0..200)
+        .map(|_| common::timed_frame(&ctx, &mut app))
+        .collect();
     let after = rss_kib();
     println!(
         "fed {SAMPLES} samples of {SOCKETS} sockets in {:.1} s",

@@ -138,6 +138,22 @@ pub fn busy_server(n: usize) -> Snapshot {
     s
 }
 
+/// Runs one headless frame of `app` at 1280×800 and returns its time on this thread: layout plus
+/// tessellation, as eframe does before handing the meshes to the GPU. For benchmarks.
+pub fn timed_frame(ctx: &egui::Context, app: &mut SockscopeApp) -> std::time::Duration {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
+        ..Default::default()
+    };
+    let start = std::time::Instant::now();
+    let output = ctx.run_ui(input, |ui| app.show(ui));
+    let _ = ctx.tessellate(output.shapes, output.pixels_per_point);
+    start.elapsed()
+}
+
 /// The window at 1400×900, as a person sees it.
 fn window(
     build: impl FnOnce(&egui::Context) -> SockscopeApp + 'static,
