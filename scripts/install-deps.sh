@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # Runtime libraries eframe loads with dlopen (so `ldd` does not show them), `ss` for the tests that
-# compare with it, and zenity for the save/open dialog when no desktop portal runs.
+# compare with it, zenity for the save/open dialog when no desktop portal runs, and libnss-extrausers for
+# the test that proves user names come through NSS (inert unless nsswitch.conf names it).
 packages=(
   iproute2
   libgl1 libegl1 libgl1-mesa-dri
@@ -12,6 +13,7 @@ packages=(
   libwayland-client0 libwayland-egl1 libwayland-cursor0
   libdbus-1-3
   zenity
+  libnss-extrausers
 )
 
 missing=()

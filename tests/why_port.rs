@@ -65,7 +65,7 @@ fn bind_as_nobody(proto: &str, addr: SocketAddr) -> Option<bool> {
             "--reuid=65534",
             "--regid=65534",
             "--clear-groups",
-            "python3",
+            "/usr/bin/python3",
             "-c",
             &code,
         ])
@@ -88,7 +88,7 @@ fn can_switch_user() -> bool {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let ok = as_nobody(&["python3", "-c", "pass"])
+    let ok = as_nobody(&["/usr/bin/python3", "-c", "pass"])
         && as_nobody(&[env!("CARGO_BIN_EXE_sockscope"), "--version"]);
     if !ok {
         eprintln!("cannot run commands as nobody here: unprivileged cases skipped");

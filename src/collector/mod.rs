@@ -12,6 +12,7 @@ mod privilege;
 mod replay;
 mod system;
 mod thread;
+pub mod users;
 
 pub use owners::{InodeOwners, OwnerScan};
 pub use privilege::current_privilege;

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, Uid, UpdateKind, Users};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+
+use super::users::UserNames;
 
 use super::owners::{InodeOwners, OwnerScan};
 use super::{CollectError, SocketSource};
@@ -42,7 +44,7 @@ pub struct SystemSource {
     owners: OwnerScan,
     // One System kept between samples so exe paths and names are read once per process, not per sample.
     system: Option<System>,
-    users: Option<Users>,
+    users: UserNames,
     host: String,
     #[cfg(target_os = "linux")]
     interfaces: super::linux::InterfaceNames,
@@ -57,7 +59,7 @@ impl SystemSource {
             options,
             owners,
             system: System::new().ok(),
-            users: Users::new_with_refreshed_list().ok(),
+            users: UserNames::default(),
             host: System::host_name().unwrap_or_else(|_| "unknown-host".to_owned()),
             #[cfg(target_os = "linux")]
             interfaces: super::linux::InterfaceNames::default(),
@@ -122,17 +124,13 @@ impl SystemSource {
                 system.refresh_processes_specifics(ProcessesToUpdate::Some(&list), true, kind);
             }
         }
-        let users = self.users.as_ref();
         let mut out = BTreeMap::new();
         for pid in &list {
             // A PID absent here exited after the owner scan; its sockets keep the PID, without details.
             let Some(p) = system.process(*pid) else {
                 continue;
             };
-            let user = p
-                .user_id()
-                .and_then(|uid| users.and_then(|u| u.get_user_by_id(uid)))
-                .map(|u| u.name().to_owned());
+            let user = p.user_id().and_then(|uid| self.users.name(**uid));
             let info = ProcessInfo {
                 pid: pid.as_u32(),
                 name: p.name().to_string_lossy().into_owned(),
@@ -151,18 +149,8 @@ impl SystemSource {
     }
 
     fn user_names(&mut self, uids: &BTreeSet<u32>) -> BTreeMap<u32, String> {
-        let lookup = |users: &Users, uid: u32| {
-            let uid = Uid::try_from(uid as usize).ok()?;
-            users.get_user_by_id(&uid).map(|u| u.name().to_owned())
-        };
-        let Some(users) = self.users.as_mut() else {
-            return BTreeMap::new();
-        };
-        if uids.iter().any(|uid| lookup(users, *uid).is_none()) {
-            users.refresh();
-        }
         uids.iter()
-            .filter_map(|uid| Some((*uid, lookup(users, *uid)?)))
+            .filter_map(|uid| Some((*uid, self.users.name(*uid)?)))
             .collect()
     }
 }

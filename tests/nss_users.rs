@@ -1,0 +1,137 @@
+//! User names come through the name service switch (NSS), not from `/etc/passwd`: a user that exists only in
+//! an `extrausers` database, visible only inside a private mount namespace, is named in the snapshot.
+//!
+//! Nothing on the host changes: `unshare -m` gives the snapshot its own mounts, where a tmpfs over
+//! `/var/lib` holds the extra database and a bind mount replaces `nsswitch.conf` for that process only.
+//! Needs root, `unshare`, `setpriv`, `/usr/bin/python3` and libnss-extrausers (scripts/install-deps.sh installs it).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const UID: u32 = 4242;
+const NAME: &str = "nssonlyuser";
+/// The system's Python, which any user may run (a `python3` first on root's PATH may be root's own).
+const PYTHON: &str = "/usr/bin/python3";
+
+fn available() -> Result<(), String> {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if !root {
+        return Err("needs root for unshare -m and mount".into());
+    }
+    if !std::path::Path::new(PYTHON).exists() {
+        return Err(format!("{PYTHON} is missing"));
+    }
+    for tool in ["unshare", "setpriv", "getent"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return Err(format!("{tool} is missing"));
+        }
+    }
+    let lib = [
+        "/usr/lib/libnss_extrausers.so.2",
+        "/lib/x86_64-linux-gnu/libnss_extrausers.so.2",
+    ];
+    if !lib.iter().any(|p| std::path::Path::new(p).exists()) {
+        return Err("libnss-extrausers is not installed (bash scripts/install-deps.sh)".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn a_user_known_only_through_nss_is_named_in_the_snapshot() {
+    if let Err(why) = available() {
+        // CI runs as root with scripts/install-deps.sh, where this never skips.
+        assert!(std::env::var_os("CI").is_none(), "cannot run in CI: {why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let host_knows = Command::new("getent")
+        .args(["passwd", &UID.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        !host_knows.status.success(),
+        "uid {UID} must be unknown to the host for this test"
+    );
+
+    let temp = common::temp_dir();
+    let db = temp.path().join("extrausers");
+    std::fs::create_dir(&db).unwrap();
+    std::fs::write(
+        db.join("passwd"),
+        format!("{NAME}:x:{UID}:{UID}:NSS only:/nonexistent:/usr/sbin/nologin\n"),
+    )
+    .unwrap();
+    std::fs::write(db.join("group"), format!("{NAME}:x:{UID}:\n")).unwrap();
+    std::fs::write(db.join("shadow"), format!("{NAME}:*:19000:0:99999:7:::\n")).unwrap();
+    let nsswitch = temp.path().join("nsswitch.conf");
+    std::fs::write(
+        &nsswitch,
+        "passwd: files extrausers\ngroup: files extrausers\nshadow: files extrausers\n\
+         hosts: files\n",
+    )
+    .unwrap();
+
+    // A listener created by uid 4242: the kernel records that uid for the socket.
+    let mut holder = Command::new("setpriv")
+        .args([
+            &format!("--reuid={UID}"),
+            &format!("--regid={UID}"),
+            "--clear-groups",
+            PYTHON,
+            "-c",
+            "import socket, sys, time\n\
+             s = socket.socket()\n\
+             s.bind(('127.0.0.1', 0))\n\
+             s.listen()\n\
+             print(s.getsockname()[1], flush=True)\n\
+             sys.stdin.read()\n",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().unwrap();
+
+    let script = format!(
+        "set -e; mount -t tmpfs sockscope-test /var/lib; mkdir /var/lib/extrausers; \
+         cp {db}/passwd {db}/group {db}/shadow /var/lib/extrausers/; \
+         mount --bind {nss} /etc/nsswitch.conf; exec {bin} snapshot --format json",
+        db = db.display(),
+        nss = nsswitch.display(),
+        bin = env!("CARGO_BIN_EXE_sockscope"),
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    drop(holder.stdin.take());
+    let _ = holder.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let socket = json["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["local_port"] == port && s["state"] == "LISTEN")
+        .expect("the listener is in the snapshot");
+    assert_eq!(socket["uid"], UID);
+    assert_eq!(socket["user"], NAME, "{socket}");
+}
