@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::history::History;
-use super::snapshot::{Known, MachineFacts, PortRange, Snapshot};
+use super::snapshot::{Known, MachineFacts, PortRange, Snapshot, process_label};
 use super::socket::Protocol;
 
 /// Sockets using ephemeral local ports that compete for the same ports: TCP connections of one (local
@@ -218,8 +218,11 @@ impl CloseWaitAlert {
     #[must_use]
     pub fn sentence(&self) -> String {
         format!(
-            "{}[{}]: CLOSE_WAIT grew from {} to {} in {} min — it is not closing connections its peers closed",
-            self.name, self.pid, self.from, self.to, self.minutes
+            "{}: CLOSE_WAIT grew from {} to {} in {} min — it is not closing connections its peers closed",
+            process_label(Some(&self.name), self.pid),
+            self.from,
+            self.to,
+            self.minutes
         )
     }
 }

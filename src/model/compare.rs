@@ -42,12 +42,7 @@ pub fn owners(snapshot: &Snapshot, socket: &SocketEntry) -> String {
     let names: Vec<String> = socket
         .pids
         .iter()
-        .map(|pid| {
-            snapshot
-                .processes
-                .get(pid)
-                .map_or_else(|| format!("?[{pid}]"), |p| format!("{}[{pid}]", p.name))
-        })
+        .map(|pid| snapshot.process_label(*pid))
         .collect();
     names.join(",")
 }

@@ -157,6 +157,13 @@ pub struct Snapshot {
     pub machine: MachineFacts,
 }
 
+/// How a process is named in every list and sentence: `name[pid]`, or `?[pid]` when its name is unknown
+/// (it exited before its details were read, or the file did not record it).
+#[must_use]
+pub fn process_label(name: Option<&str>, pid: u32) -> String {
+    format!("{}[{pid}]", name.unwrap_or("?"))
+}
+
 impl Snapshot {
     /// An empty snapshot of `host` taken at `taken_at`.
     #[must_use]
@@ -181,6 +188,12 @@ impl Snapshot {
             .first()
             .and_then(|pid| self.processes.get(pid))
             .map(|p| p.name.as_str())
+    }
+
+    /// Process `pid` as every list names it: [`process_label`] with its name from this snapshot.
+    #[must_use]
+    pub fn process_label(&self, pid: u32) -> String {
+        process_label(self.processes.get(&pid).map(|p| p.name.as_str()), pid)
     }
 
     /// All owner names of a socket joined with `,` (usually one).

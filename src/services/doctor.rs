@@ -226,14 +226,13 @@ fn conflicts(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
         .iter()
         .take(5)
         .map(|s| {
-            let owner = snapshot.process_name(s).map_or_else(
-                || {
-                    s.owner_note
-                        .map_or("owner unknown", |n| n.as_str())
-                        .to_owned()
-                },
-                |name| format!("{name}[{}]", s.pids.first().copied().unwrap_or(0)),
-            );
+            let owner = match (s.pids.first(), snapshot.process_name(s)) {
+                (Some(pid), Some(_)) => snapshot.process_label(*pid),
+                _ => s
+                    .owner_note
+                    .map_or("owner unknown", |n| n.as_str())
+                    .to_owned(),
+            };
             format!("{s} ({owner})")
         })
         .collect();

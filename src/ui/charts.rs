@@ -14,6 +14,7 @@ use super::settings::View;
 use crate::model::budget::{BudgetLevel, CloseWaitAlert, EphemeralBudget};
 use crate::model::history::{History, SampleStats};
 use crate::model::port_class::PortClass;
+use crate::model::snapshot::process_label;
 use crate::model::socket::{SocketEntry, TcpState};
 use crate::services::registry::Registry;
 use crate::view::filter::term;
@@ -453,7 +454,7 @@ impl Charts {
         let items: Vec<(String, f64)> = latest
             .top_processes
             .iter()
-            .map(|p| (format!("{}[{}]", p.name, p.pid), f64::from(p.count)))
+            .map(|p| (process_label(Some(&p.name), p.pid), f64::from(p.count)))
             .collect();
         let clicked = self.clickable_bars(
             ui,

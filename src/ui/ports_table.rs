@@ -113,11 +113,7 @@ fn process_names(usage: &PortUsage, view: &ComputedView) -> String {
     let mut names: Vec<String> = usage
         .pids
         .iter()
-        .map(|pid| {
-            snap.processes
-                .get(pid)
-                .map_or_else(|| pid.to_string(), |p| format!("{}[{pid}]", p.name))
-        })
+        .map(|pid| snap.process_label(*pid))
         .collect();
     names.dedup();
     names.join(", ")
@@ -132,14 +128,9 @@ fn process_traffic(ui: &mut egui::Ui, view: &ComputedView) {
         .filter(|(_, r)| r.total() > 0.0)
         .take(6)
         .map(|(pid, r)| {
-            let name = view
-                .input
-                .snapshot
-                .processes
-                .get(pid)
-                .map_or("?", |p| p.name.as_str());
             format!(
-                "{name}[{pid}] ↓{} ↑{}",
+                "{} ↓{} ↑{}",
+                view.input.snapshot.process_label(*pid),
                 format_rate(r.in_bps),
                 format_rate(r.out_bps)
             )
