@@ -134,11 +134,8 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
                 .unwrap_or("")
         };
         let bad = |what: String| FileError::Invalid(format!("line {line}: {what}"));
-        let protocol = match get("protocol") {
-            "tcp" => Protocol::Tcp,
-            "udp" => Protocol::Udp,
-            other => return Err(bad(format!("protocol {other:?} is not tcp or udp"))),
-        };
+        let protocol = Protocol::parse(get("protocol"))
+            .ok_or_else(|| bad(format!("protocol {:?} is not tcp or udp", get("protocol"))))?;
         let ip = |name: &str| -> Result<IpAddr, FileError> {
             get(name)
                 .parse()

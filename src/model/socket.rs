@@ -31,6 +31,14 @@ impl Protocol {
             Self::Udp => "udp",
         }
     }
+
+    /// Reads `tcp` or `udp` (any case), as files, the registry and the filter write them.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Tcp, Self::Udp]
+            .into_iter()
+            .find(|p| text.eq_ignore_ascii_case(p.as_str()))
+    }
 }
 
 impl fmt::Display for Protocol {

@@ -79,14 +79,6 @@ pub struct Registry {
     entries: HashMap<(u16, Protocol), ServiceInfo>,
 }
 
-fn parse_protocol(text: &str) -> Option<Protocol> {
-    match text {
-        "tcp" => Some(Protocol::Tcp),
-        "udp" => Some(Protocol::Udp),
-        _ => None,
-    }
-}
-
 impl Registry {
     /// Parses the IANA table format (`port<TAB>proto<TAB>name<TAB>description`, `#` comments), rejecting
     /// malformed lines and duplicate keys.
@@ -111,7 +103,7 @@ impl Registry {
                 .ok_or_else(|| bad("port is not a number from 0 to 65535"))?;
             let protocol = fields
                 .next()
-                .and_then(parse_protocol)
+                .and_then(Protocol::parse)
                 .ok_or_else(|| bad("protocol is not tcp or udp"))?;
             let name = fields.next().ok_or_else(|| bad("missing name"))?;
             let description = fields.next().ok_or_else(|| bad("missing description"))?;
@@ -152,7 +144,7 @@ impl Registry {
             let Some((port, proto)) = port_proto.split_once('/') else {
                 continue;
             };
-            let (Ok(port), Some(protocol)) = (port.parse::<u16>(), parse_protocol(proto)) else {
+            let (Ok(port), Some(protocol)) = (port.parse::<u16>(), Protocol::parse(proto)) else {
                 continue;
             };
             let entry = self.entries.entry((port, protocol)).or_default();

@@ -239,10 +239,9 @@ impl Filter {
                 }
                 Field::State(states)
             }
-            "proto" => match value.to_ascii_lowercase().as_str() {
-                "tcp" => Field::Proto(Protocol::Tcp),
-                "udp" => Field::Proto(Protocol::Udp),
-                _ => return Err(format!("proto:{value} — expected tcp or udp")),
+            "proto" => match Protocol::parse(value) {
+                Some(p) => Field::Proto(p),
+                None => return Err(format!("proto:{value} — expected tcp or udp")),
             },
             "addr" => match value.trim_matches(['[', ']']).parse::<IpAddr>() {
                 Ok(ip) => Field::AddrExact(ip),
