@@ -421,3 +421,170 @@ fn version_2_round_trip_keeps_udp_peers_and_kernel_details() {
     let back = read_json(text.as_bytes()).unwrap();
     assert_eq!(back.sockets, snap.sockets);
 }
+
+/// Arbitrary valid snapshots survive a round trip: JSON keeps everything, CSV keeps every socket field.
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+    use sockscope::model::kernel::TcpInfo;
+    use std::net::{IpAddr, SocketAddr};
+
+    fn ip(v6: bool, n: u8) -> IpAddr {
+        if v6 {
+            IpAddr::V6(std::net::Ipv6Addr::new(
+                0xfd00,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                u16::from(n),
+            ))
+        } else {
+            IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, n))
+        }
+    }
+
+    prop_compose! {
+        fn tcp_info()(
+            small in proptest::array::uniform8(proptest::option::of(any::<u32>())),
+            big in proptest::array::uniform4(proptest::option::of(any::<u64>())),
+        ) -> TcpInfo {
+            TcpInfo {
+                rtt_us: small[0],
+                rttvar_us: small[1],
+                min_rtt_us: small[2],
+                rto_us: small[3],
+                retrans: small[4],
+                total_retrans: small[5],
+                lost: small[6],
+                snd_cwnd: small[7],
+                bytes_sent: big[0],
+                bytes_acked: big[1],
+                bytes_received: big[2],
+                delivery_rate: big[3],
+            }
+        }
+    }
+
+    prop_compose! {
+        fn socket()(
+            udp in any::<bool>(),
+            v6 in any::<bool>(),
+            hosts in (1u8..20, 1u8..20),
+            ports in (1u16.., 1u16..),
+            state in 0..TcpState::ALL.len(),
+            connected in any::<bool>(),
+            inode in 0u32..100_000,
+            uid in proptest::option::of(0u32..70_000),
+            pids in proptest::collection::vec(1u32..40, 0..3),
+            note in 0usize..6,
+            cookie in proptest::option::of(any::<u64>()),
+            queues in (proptest::option::of(any::<u32>()), proptest::option::of(any::<u32>())),
+            v6only in proptest::option::of(any::<bool>()),
+            iface in any::<bool>(),
+            info in proptest::option::of(tcp_info()),
+        ) -> SocketEntry {
+            let local = SocketAddr::new(ip(v6, hosts.0), ports.0);
+            let peer = SocketAddr::new(ip(v6, hosts.1), ports.1);
+            let mut s = if udp {
+                SocketEntry::udp(local, connected.then_some(peer))
+            } else {
+                let state = TcpState::ALL[state];
+                let remote = if state == TcpState::Listen {
+                    SocketAddr::new(if v6 { "::".parse().unwrap() } else { "0.0.0.0".parse().unwrap() }, 0)
+                } else {
+                    peer
+                };
+                SocketEntry::tcp(local, remote, state)
+            };
+            s = s.with_inode(inode).with_pids(pids);
+            s.uid = uid;
+            let notes = [
+                OwnerNote::NotPermitted,
+                OwnerNote::TimeWait,
+                OwnerNote::NotAccepted,
+                OwnerNote::Orphaned,
+                OwnerNote::NoProcess,
+            ];
+            if s.pids.is_empty() {
+                s.owner_note = notes.get(note).copied();
+            }
+            s.details.cookie = cookie;
+            s.details.recv_queue = queues.0;
+            s.details.send_queue = queues.1;
+            s.details.v6only = v6only.filter(|_| v6);
+            s.details.interface = iface.then(|| "lo".to_owned());
+            // The kernel never sends an empty tcp_info; CSV cannot tell one from none.
+            s.details.tcp_info = info.filter(|i| !udp && *i != TcpInfo::default());
+            s
+        }
+    }
+
+    prop_compose! {
+        fn snapshot()(sockets in proptest::collection::vec(socket(), 0..12)) -> Snapshot {
+            let mut snap = Snapshot::empty("h", Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap());
+            let mut keys = std::collections::HashSet::new();
+            for s in sockets {
+                if s.validate().is_ok() && keys.insert(s.key()) {
+                    snap.sockets.push(s);
+                }
+            }
+            let pids: Vec<u32> = snap.sockets.iter().flat_map(|s| s.pids.clone()).collect();
+            for pid in pids {
+                snap.processes.insert(pid, ProcessInfo {
+                    pid,
+                    name: format!("proc {pid}"),
+                    user: Some("alice".to_owned()),
+                    exe: None,
+                    cmdline: None,
+                });
+            }
+            let uids: Vec<u32> = snap.sockets.iter().filter_map(|s| s.uid).collect();
+            for uid in uids {
+                snap.users.insert(uid, format!("user{uid}"));
+            }
+            snap
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn json_keeps_everything(snap in snapshot()) {
+            let mut buf = Vec::new();
+            write_json(&mut buf, &snap, Registry::global(), ExportOptions { with_cmdline: true }).unwrap();
+            let back = read_json(buf.as_slice()).unwrap();
+            prop_assert_eq!(back, snap);
+        }
+
+        #[test]
+        fn csv_keeps_every_socket(snap in snapshot()) {
+            let mut buf = Vec::new();
+            sockscope::export::csv::write_csv(&mut buf, &snap, Registry::global()).unwrap();
+            let back = sockscope::export::read::read_csv(&buf, snap.taken_at).unwrap();
+            // Field by field, so a failure names the field (a socket's Debug is its one-line summary).
+            let fields = |s: &SocketEntry| format!(
+                "{:?} {:?} {:?} {:?} inode={:?} uid={:?} pids={:?} note={:?} {:?}",
+                s.protocol, s.local, s.remote, s.state, s.inode, s.uid, s.pids, s.owner_note, s.details
+            );
+            // CSV carries four of tcp_info's counters (its columns); the rest are JSON's.
+            let in_csv = |s: &SocketEntry| {
+                let mut s = s.clone();
+                s.details.tcp_info = s.details.tcp_info.map(|i| TcpInfo {
+                    rtt_us: i.rtt_us,
+                    total_retrans: i.total_retrans,
+                    bytes_acked: i.bytes_acked,
+                    bytes_received: i.bytes_received,
+                    ..TcpInfo::default()
+                }).filter(|i| *i != TcpInfo::default());
+                fields(&s)
+            };
+            let back: Vec<String> = back.sockets.iter().map(fields).collect();
+            let sent: Vec<String> = snap.sockets.iter().map(in_csv).collect();
+            prop_assert_eq!(back, sent);
+        }
+    }
+}
