@@ -94,11 +94,13 @@ fn worker(conns: usize, udp: usize, family: &str, hold: Duration) -> std::io::Re
     std::io::stdout().flush()?;
     // Hold until the parent closes our stdin (or dies), or the time is up.
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = std::io::stdin().read_to_end(&mut sink);
-        let _ = tx.send(());
-    });
+    std::thread::Builder::new()
+        .name("stdin-watch".to_owned())
+        .spawn(move || {
+            let mut sink = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut sink);
+            let _ = tx.send(());
+        })?;
     let _ = rx.recv_timeout(hold);
     drop((held, udps, listeners));
     Ok(())

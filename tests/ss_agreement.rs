@@ -162,10 +162,12 @@ fn run_bounded(command: &mut Command) -> std::io::Result<Vec<u8>> {
     let mut child = command.stdout(Stdio::piped()).spawn()?;
     let mut stdout = child.stdout.take().expect("piped stdout");
     // Read on a thread of its own, so a long output never blocks the child on a full pipe.
-    let reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        stdout.read_to_end(&mut bytes).map(|_| bytes)
-    });
+    let reader = std::thread::Builder::new()
+        .name("tool-stdout".to_owned())
+        .spawn(move || {
+            let mut bytes = Vec::new();
+            stdout.read_to_end(&mut bytes).map(|_| bytes)
+        })?;
     let deadline = Instant::now() + TOOL_LIMIT;
     let status = loop {
         if let Some(status) = child.try_wait()? {

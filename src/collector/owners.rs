@@ -109,12 +109,24 @@ impl InodeOwners {
         let found: Vec<Found> = if threads > 1 && work.len() >= PARALLEL_MIN_FDS {
             let chunk = work.len().div_ceil(threads);
             std::thread::scope(|scope| {
-                let handles: Vec<_> = work
+                let workers: Vec<_> = work
                     .chunks(chunk)
-                    .map(|part| scope.spawn(move || read_links(batch, part)))
+                    .map(|part| {
+                        let worker = std::thread::Builder::new()
+                            .name("owner-scan".to_owned())
+                            .spawn_scoped(scope, move || read_links(batch, part));
+                        // No thread to be had: scan this part here rather than lose it.
+                        worker.map_err(|_| read_links(batch, part))
+                    })
                     .collect();
-                // A worker only panics on a bug; losing its part of the scan beats losing the sample.
-                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+                workers
+                    .into_iter()
+                    // A worker only panics on a bug; losing its part of the scan beats losing the sample.
+                    .filter_map(|w| match w {
+                        Ok(handle) => handle.join().ok(),
+                        Err(done) => Some(done),
+                    })
+                    .collect()
             })
         } else {
             vec![read_links(batch, &work)]
