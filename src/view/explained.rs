@@ -55,7 +55,7 @@ impl Explained {
             tuple: explainer.tuple(socket),
             state: explainer.state(socket),
             owner: explainer.owner(socket),
-            kernel: kernel_lines(socket, rate),
+            kernel: kernel_lines(socket, rate, &view.input.snapshot.machine),
             first_seen: row
                 .and_then(|r| Some((view.input.first_seen(r)?, view.input.age_secs(r)?))),
             port: explainer.port(socket),

@@ -8,12 +8,14 @@ use std::net::IpAddr;
 
 use super::Line;
 use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
+use crate::model::snapshot::MachineFacts;
 use crate::model::socket::{Protocol, SocketEntry, TcpState};
 use crate::model::traffic::{Rate, format_rate};
 
-/// Every kernel fact recorded for `s`, one line each; `rate` is its traffic since the previous sample.
+/// Every kernel fact recorded for `s`, one line each; `rate` is its traffic since the previous sample;
+/// `machine` the facts of the machine it was sampled on (its `tcp_tw_reuse`).
 #[must_use]
-pub fn kernel_lines(s: &SocketEntry, rate: Option<Rate>) -> Vec<Line> {
+pub fn kernel_lines(s: &SocketEntry, rate: Option<Rate>, machine: &MachineFacts) -> Vec<Line> {
     let d = &s.details;
     if *d == KernelDetails::default() {
         return vec![Line {
@@ -27,7 +29,7 @@ pub fn kernel_lines(s: &SocketEntry, rate: Option<Rate>) -> Vec<Line> {
     }
     let mut lines = Vec::new();
     lines.extend(queues(s));
-    lines.extend(d.timer.map(|t| timer(s, t)));
+    lines.extend(d.timer.map(|t| timer(s, t, machine)));
     lines.extend(v6only(s));
     lines.extend(d.interface.as_ref().map(|name| Line {
         label: "Interface",
@@ -89,7 +91,7 @@ fn secs(ms: u32) -> String {
     format!("{:.1} s", f64::from(ms) / 1000.0)
 }
 
-fn timer(s: &SocketEntry, t: SocketTimer) -> Line {
+fn timer(s: &SocketEntry, t: SocketTimer, machine: &MachineFacts) -> Line {
     let left = secs(t.expires_ms);
     let meaning = match (t.kind, s.tcp_state()) {
         (TimerKind::Retransmit, Some(TcpState::SynReceived)) => format!(
@@ -112,11 +114,27 @@ fn timer(s: &SocketEntry, t: SocketTimer) -> Line {
             t.retransmits,
             if t.retransmits == 1 { "" } else { "s" }
         ),
-        (TimerKind::TimeWait, Some(TcpState::TimeWait)) => format!(
-            "The kernel forgets this tuple in {left}; until then it keeps it reserved so that late \
-             segments of the old connection are not taken for a new one (Linux waits a fixed 60 s; \
-             connect() may reuse the tuple sooner where net.ipv4.tcp_tw_reuse allows)."
-        ),
+        (TimerKind::TimeWait, Some(TcpState::TimeWait)) => {
+            let tw = machine.tcp_tw_reuse();
+            let reuse = match tw.value {
+                0 => "connect() never reuses it",
+                1 => {
+                    "connect() may reuse it once it is 1 s old, when both ends use TCP timestamps, \
+                     for a connection to any destination"
+                }
+                _ => {
+                    "connect() may reuse it once it is 1 s old, when both ends use TCP timestamps, \
+                     for a connection over loopback only"
+                }
+            };
+            format!(
+                "The kernel forgets this tuple in {left}; until then it keeps it reserved so that late \
+                 segments of the old connection are not taken for a new one (Linux waits a fixed 60 s; \
+                 net.ipv4.tcp_tw_reuse = {}{}: {reuse}).",
+                tw.value,
+                tw.note()
+            )
+        }
         (TimerKind::TimeWait, _) => {
             format!("The kernel drops this closed connection's remains in {left}.")
         }
@@ -259,11 +277,19 @@ mod tests {
 
     #[test]
     fn a_dual_stack_wildcard_listener_says_it_takes_ipv4() {
-        let lines = kernel_lines(&listener("[::]:8080", Some(false)), None);
+        let lines = kernel_lines(
+            &listener("[::]:8080", Some(false)),
+            None,
+            &MachineFacts::default(),
+        );
         let v6 = line(&lines, "IPV6_V6ONLY");
         assert_eq!(v6.value, "0");
         assert!(v6.meaning.contains("takes IPv4 as well"), "{}", v6.meaning);
-        let only = kernel_lines(&listener("[::]:8080", Some(true)), None);
+        let only = kernel_lines(
+            &listener("[::]:8080", Some(true)),
+            None,
+            &MachineFacts::default(),
+        );
         assert!(line(&only, "IPV6_V6ONLY").meaning.contains("IPv6 only"));
         let q = line(&lines, "Queues");
         assert!(
@@ -277,7 +303,7 @@ mod tests {
     #[test]
     fn unrecorded_details_say_so_and_invent_nothing() {
         let s = SocketEntry::udp("0.0.0.0:53".parse().unwrap(), None);
-        let lines = kernel_lines(&s, None);
+        let lines = kernel_lines(&s, None, &MachineFacts::default());
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].value, "not recorded");
     }
@@ -294,12 +320,31 @@ mod tests {
             expires_ms: 41_500,
             retransmits: 0,
         });
-        let lines = kernel_lines(&s, None);
+        let lines = kernel_lines(&s, None, &MachineFacts::default());
         let t = line(&lines, "Timer");
         assert_eq!(t.value, "time_wait 41.5 s");
         assert!(
             t.meaning
                 .starts_with("The kernel forgets this tuple in 41.5 s")
+        );
+        assert!(
+            t.meaning.contains(
+                "tcp_tw_reuse = 2 (assumed: Linux's default; this snapshot did not record it): \
+                 connect() may reuse it once it is 1 s old"
+            ),
+            "{}",
+            t.meaning
+        );
+        let machine = MachineFacts {
+            tcp_tw_reuse: Some(0),
+            ..MachineFacts::default()
+        };
+        let t = line(&kernel_lines(&s, None, &machine), "Timer")
+            .meaning
+            .clone();
+        assert!(
+            t.contains("tcp_tw_reuse = 0: connect() never reuses it"),
+            "{t}"
         );
     }
 }

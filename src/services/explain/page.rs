@@ -327,8 +327,9 @@ fn security_evidence(f: &Facts<'_>) -> Vec<Evidence> {
         .filter(|s| Exposure::of(s.local.ip()) == Exposure::Loopback)
         .count();
     let mut out = vec![say(format!(
-        "Here: {} listeners on every interface (reachable from the network unless a firewall blocks \
-         them), {local} on loopback only.",
+        "Here: {} listeners on a wildcard address (0.0.0.0 takes every IPv4 address of this host, :: \
+         every IPv6 one and IPv4 too unless IPV6_V6ONLY is on; reachable from the network unless a \
+         firewall blocks them), {local} on loopback only.",
         open.len()
     ))];
     out.extend(open.first().map(|s| {
