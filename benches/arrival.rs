@@ -1,7 +1,7 @@
 //! UI-thread time of the frame that first draws a newly arrived 100 000-socket sample, through the real
 //! collector → store → window threads. `cargo bench --bench arrival`.
 //!
-//! For each view (Sockets, Sockets with the inspector open, Ports, Charts) it takes 12 samples, waits for the store
+//! For each view (Sockets, Sockets with the inspector open, Ports, Charts, Socket vs port) it takes 12 samples, waits for the store
 //! thread's publication, and times the next frame on this thread: layout plus tessellation, as eframe does
 //! before handing the meshes to the GPU. Target (issue 11): no such frame over 16 ms.
 
@@ -45,6 +45,7 @@ fn main() {
         (View::Sockets, true),
         (View::Ports, false),
         (View::Charts, false),
+        (View::Learn, false),
     ] {
         let ctx = egui::Context::default();
         let settings = Settings {

@@ -146,6 +146,7 @@ impl SockscopeApp {
             filter: settings.filter.clone(),
             sort: settings.sort,
             selected: None,
+            page: settings.view == View::Learn,
         };
         feed.send(StoreInput::View(request.clone()));
         Self {
@@ -168,7 +169,7 @@ impl SockscopeApp {
             charts: Charts::default(),
             export_window: ExportWindow::default(),
             diff_view: DiffView::default(),
-            learn: LearnPage::default(),
+            learn: LearnPage,
             live_privilege: Privilege::Unknown,
         }
     }
@@ -217,7 +218,7 @@ impl SockscopeApp {
             snapshot: Box::new(snapshot),
         });
         if matches!(self.settings.view, View::Charts | View::Diff) {
-            self.settings.view = View::Sockets;
+            self.set_view(View::Sockets);
         }
         self.take_published();
     }
@@ -343,6 +344,16 @@ impl SockscopeApp {
         };
     }
 
+    /// Switches the central view; the store writes the Socket vs port page only while it is shown.
+    fn set_view(&mut self, view: View) {
+        self.settings.view = view;
+        let page = view == View::Learn;
+        if self.request.page != page {
+            self.request.page = page;
+            self.send_request();
+        }
+    }
+
     fn send_request(&mut self) {
         self.request.id += 1;
         self.feed.send(StoreInput::View(self.request.clone()));
@@ -408,7 +419,7 @@ impl SockscopeApp {
                 self.request.sort = sort;
                 self.send_request();
             }
-            Command::SetView(view) => self.settings.view = view,
+            Command::SetView(view) => self.set_view(view),
             Command::TogglePause => match self.showing() {
                 Showing::Live => self.feed.send(StoreInput::Freeze),
                 Showing::Frozen { .. } => self.feed.send(StoreInput::ShowLive),
@@ -465,7 +476,7 @@ impl SockscopeApp {
                 self.feed.send(StoreInput::ShowLive);
                 self.comparison = None;
                 if self.settings.view == View::Diff {
-                    self.settings.view = View::Sockets;
+                    self.set_view(View::Sockets);
                 }
             }
         }
@@ -493,7 +504,7 @@ impl SockscopeApp {
                 }
                 Outcome::Compared(shown) => {
                     self.comparison = Some(*shown);
-                    self.settings.view = View::Diff;
+                    self.set_view(View::Diff);
                     self.message = None;
                 }
                 Outcome::Cancelled => {}
@@ -627,7 +638,10 @@ impl SockscopeApp {
                     privilege,
                 ));
             }
-            (Some(v), View::Learn) => commands.extend(self.learn.ui(ui, v)),
+            (Some(_), View::Learn) => {
+                let page = published.as_ref().and_then(|p| p.page.as_deref());
+                commands.extend(self.learn.ui(ui, page));
+            }
             (Some(_), View::Diff) => {
                 if let Some(c) = &self.comparison {
                     commands.extend(self.diff_view.ui(ui, c, selected_key));

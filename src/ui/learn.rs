@@ -1,21 +1,15 @@
 //! The "Socket vs port" page: the comparison and the four common questions, answered with this
 //! machine's sockets; every cited socket is a link that selects it in the Sockets view.
 
-use std::sync::Arc;
-
 use egui::RichText;
 
 use super::command::Command;
 use super::settings::View;
-use crate::model::snapshot::Snapshot;
-use crate::services::explain::{Evidence, Page, page};
-use crate::view::ComputedView;
+use crate::services::explain::{Evidence, Page};
 
-/// The page panel. The page is rebuilt only when the data shown changes.
+/// The page panel. The store thread writes the page; this panel only lays it out.
 #[derive(Debug, Default)]
-pub struct LearnPage {
-    cached: Option<(Arc<Snapshot>, Arc<Page>)>,
-}
+pub struct LearnPage;
 
 fn evidence(ui: &mut egui::Ui, items: &[Evidence], commands: &mut Vec<Command>) {
     for e in items {
@@ -38,21 +32,13 @@ fn evidence(ui: &mut egui::Ui, items: &[Evidence], commands: &mut Vec<Command>) 
 }
 
 impl LearnPage {
-    fn page(&mut self, view: &ComputedView) -> Arc<Page> {
-        match &self.cached {
-            Some((shown, page)) if Arc::ptr_eq(shown, &view.input.snapshot) => Arc::clone(page),
-            _ => {
-                let built = Arc::new(page(&view.input.snapshot, &view.ports, view.registry));
-                self.cached = Some((Arc::clone(&view.input.snapshot), Arc::clone(&built)));
-                built
-            }
-        }
-    }
-
-    /// Draws the page for what `view` shows.
-    pub fn ui(&mut self, ui: &mut egui::Ui, view: &ComputedView) -> Vec<Command> {
+    /// Draws `page`, written by the store thread for the shown sample; `None` until it arrives.
+    pub fn ui(&mut self, ui: &mut egui::Ui, page: Option<&Page>) -> Vec<Command> {
         let mut commands = Vec::new();
-        let page = self.page(view);
+        let Some(page) = page else {
+            ui.centered_and_justified(|ui| ui.label("Writing the page from the shown sample…"));
+            return commands;
+        };
         egui::ScrollArea::vertical()
             .id_salt("learn-scroll")
             .auto_shrink([false, false])

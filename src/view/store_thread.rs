@@ -28,6 +28,7 @@ use crate::model::history::History;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::store::Store;
+use crate::services::explain::{Page, page};
 use crate::services::registry::Registry;
 
 /// What the window asks to see: the filter, the sort and the selected socket.
@@ -41,6 +42,8 @@ pub struct ViewRequest {
     pub sort: SortSpec,
     /// The socket whose details the inspector shows.
     pub selected: Option<SocketKey>,
+    /// The "Socket vs port" page is shown: write it with each publication.
+    pub page: bool,
 }
 
 /// What the window shows: exactly one of these, so "paused while a file is open" cannot be written.
@@ -101,6 +104,8 @@ pub struct Published {
     pub selected: Option<(SocketEntry, bool)>,
     /// The inspector's text for the selected socket.
     pub explained: Option<Arc<Explained>>,
+    /// The "Socket vs port" page for the shown snapshot, when the request asked for it.
+    pub page: Option<Arc<Page>>,
     /// Aggregates of past samples of the shown store (a file has one).
     pub history: Arc<History>,
     /// While frozen, the charts stop at the held sample.
@@ -153,6 +158,8 @@ pub struct StoreCore {
     view: Option<ComputedView>,
     rows_key: Option<RowsKey>,
     explained: Option<Arc<Explained>>,
+    /// The page last written, and the snapshot it was written from.
+    page: Option<(Arc<Snapshot>, Arc<Page>)>,
 }
 
 impl StoreCore {
@@ -169,6 +176,7 @@ impl StoreCore {
             view: None,
             rows_key: None,
             explained: None,
+            page: None,
         }
     }
 
@@ -237,6 +245,18 @@ impl StoreCore {
         e
     }
 
+    /// The "Socket vs port" page for `view`: the previous one while the snapshot is the same.
+    fn page(&mut self, view: &ComputedView) -> Arc<Page> {
+        if let Some((shown, page)) = &self.page {
+            if Arc::ptr_eq(shown, &view.input.snapshot) {
+                return Arc::clone(page);
+            }
+        }
+        let written = Arc::new(page(&view.input.snapshot, &view.ports, view.registry));
+        self.page = Some((Arc::clone(&view.input.snapshot), Arc::clone(&written)));
+        written
+    }
+
     /// What the window should draw now. Rows are recomputed only when the data, filter or sort changed.
     pub fn publish(&mut self) -> Arc<Published> {
         let started = Instant::now();
@@ -281,6 +301,10 @@ impl StoreCore {
             }
             None => (None, None),
         };
+        let page = match self.view.clone() {
+            Some(view) if self.request.page => Some(self.page(&view)),
+            _ => None,
+        };
         let (shown_store, showing, until) = match &self.source {
             Source::Live => (&self.live, Showing::Live, None),
             Source::Frozen(input) => (
@@ -304,6 +328,7 @@ impl StoreCore {
             view: self.view.clone(),
             selected,
             explained,
+            page,
             history: shown_store.shared_history(),
             history_until: until,
             budget: Arc::clone(shown_store.budget()),
