@@ -225,10 +225,9 @@ impl SockscopeApp {
 
     /// What the window shows: live, frozen or a file.
     #[must_use]
-    pub fn showing(&self) -> Showing {
-        self.published
-            .as_ref()
-            .map_or(Showing::Live, |p| p.showing.clone())
+    pub fn showing(&self) -> &Showing {
+        static LIVE: Showing = Showing::Live;
+        self.published.as_ref().map_or(&LIVE, |p| &p.showing)
     }
 
     /// The file shown instead of live data, if any.
@@ -325,10 +324,10 @@ impl SockscopeApp {
             return;
         }
         let found = p
-            .selected
+            .explained
             .as_ref()
-            .filter(|(s, _)| s.key() == sel.key)
-            .cloned()
+            .filter(|e| e.socket().key() == sel.key)
+            .map(|e| (e.socket().clone(), e.closed()))
             .or_else(|| {
                 // A socket picked in the Diff view may exist only in the earlier snapshot.
                 self.comparison
@@ -573,7 +572,7 @@ impl SockscopeApp {
             ui.add_space(2.0);
         });
         let banner_text = banner::text(
-            &self.showing(),
+            self.showing(),
             shown.map(|v| &*v.input.snapshot),
             self.comparison.as_ref(),
             view == View::Diff,
@@ -595,7 +594,6 @@ impl SockscopeApp {
             commands.extend(self.status_bar.ui(
                 ui,
                 published.as_deref(),
-                self.is_paused(),
                 message.as_ref().map(|(t, e)| (t.as_str(), *e)),
             ));
         });
@@ -647,9 +645,9 @@ impl SockscopeApp {
                     commands.extend(self.diff_view.ui(ui, c, selected_key));
                 }
             }
-            (Some(v), View::Charts) => {
+            (Some(_), View::Charts) => {
                 if let Some(p) = &published {
-                    commands.extend(self.charts.ui(ui, p, Some(v)));
+                    commands.extend(self.charts.ui(ui, p));
                 }
             }
         });

@@ -193,12 +193,8 @@ impl Charts {
     }
 
     /// Draws the charts from the published history (up to the held sample while frozen).
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        published: &Published,
-        view: Option<&ComputedView>,
-    ) -> Vec<Command> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, published: &Published) -> Vec<Command> {
+        let view = published.view.as_ref();
         let mut commands = Vec::new();
         self.bar_centers.clear();
         let history = &published.history;

@@ -5,19 +5,18 @@ use egui::RichText;
 
 use super::command::Command;
 use crate::model::budget::BudgetLevel;
-use crate::view::Published;
+use crate::view::{Published, Showing};
 
 /// The status bar panel.
 #[derive(Debug, Default)]
 pub struct StatusBar;
 
 impl StatusBar {
-    /// Draws counts and sample timing from the store's publication, and `paused`/`message` state.
+    /// Draws counts, sample timing and the frozen state from the store's publication, and `message`.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         published: Option<&Published>,
-        paused: bool,
         message: Option<(&str, bool)>,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
@@ -78,7 +77,7 @@ impl StatusBar {
                 )
                 .on_hover_text(alert.sentence());
             }
-            if paused {
+            if matches!(p.showing, Showing::Frozen { .. }) {
                 ui.separator();
                 ui.label(
                     RichText::new("PAUSED")

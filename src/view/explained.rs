@@ -63,6 +63,18 @@ impl Explained {
         }
     }
 
+    /// The socket explained, as it was in its sample.
+    #[must_use]
+    pub fn socket(&self) -> &SocketEntry {
+        &self.socket
+    }
+
+    /// Whether the socket had closed at that sample (shown as last seen).
+    #[must_use]
+    pub fn closed(&self) -> bool {
+        self.closed
+    }
+
     /// True when this text was written for exactly this socket, closed flag and sample.
     #[must_use]
     pub fn is_for(&self, socket: &SocketEntry, closed: bool, snapshot: &Arc<Snapshot>) -> bool {

@@ -100,9 +100,8 @@ pub struct Published {
     pub showing: Showing,
     /// Rows, ports and traffic of what is shown; `None` until there is something to show.
     pub view: Option<ComputedView>,
-    /// The selected socket as it is in the shown data, and whether it closed at the latest sample.
-    pub selected: Option<(SocketEntry, bool)>,
-    /// The inspector's text for the selected socket.
+    /// The selected socket as it is in the shown data (whether it closed at the latest sample), with
+    /// the inspector's text for it.
     pub explained: Option<Arc<Explained>>,
     /// The "Socket vs port" page for the shown snapshot, when the request asked for it.
     pub page: Option<Arc<Page>>,
@@ -293,14 +292,7 @@ impl StoreCore {
             let socket = view.input.socket(row)?.clone();
             Some((view, row, socket))
         });
-        let (selected, explained) = match found {
-            Some((view, row, socket)) => {
-                let closed = matches!(row, RowRef::Closed(_));
-                let explained = self.explain(&socket, row, &view);
-                (Some((socket, closed)), Some(explained))
-            }
-            None => (None, None),
-        };
+        let explained = found.map(|(view, row, socket)| self.explain(&socket, row, &view));
         let page = match self.view.clone() {
             Some(view) if self.request.page => Some(self.page(&view)),
             _ => None,
@@ -326,7 +318,6 @@ impl StoreCore {
             },
             showing,
             view: self.view.clone(),
-            selected,
             explained,
             page,
             history: shown_store.shared_history(),
@@ -583,7 +574,10 @@ mod tests {
         let mut ports = shown_ports(&p);
         ports.sort_unstable();
         assert_eq!(ports, vec![3, 9]);
-        assert_eq!(p.selected.as_ref().map(|(s, _)| s.key()), Some(selected));
+        assert_eq!(
+            p.explained.as_ref().map(|e| e.socket().key()),
+            Some(selected)
+        );
     }
 
     #[test]
