@@ -580,7 +580,8 @@ impl SockscopeApp {
         if let Some(text) = banner_text {
             egui::Panel::top("banner").show(ui, |ui| commands.extend(banner::ui(ui, &text)));
         }
-        if let Some(v) = shown {
+        // Only while the window is open: the proposed name reads the local time zone.
+        if let (Some(v), true) = (shown, self.export_window.open) {
             commands.extend(self.export_window.ui(
                 &ctx,
                 v.live_rows,
