@@ -182,15 +182,9 @@ fn bad_arguments_fail_with_usage() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("xml"));
 }
 
-fn effective_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(2)?.parse().ok()
-}
-
 #[test]
 fn without_root_other_users_sockets_get_a_note_and_exit_is_0() {
-    if effective_uid() != Some(0) {
+    if common::effective_uid() != Some(0) {
         eprintln!("skipped: needs root to drop to an unprivileged user (CI runs as root)");
         return;
     }

@@ -17,11 +17,7 @@ const NAME: &str = "nssonlyuser";
 const PYTHON: &str = "/usr/bin/python3";
 
 fn available() -> Result<(), String> {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
-    if !root {
+    if common::effective_uid() != Some(0) {
         return Err("needs root for unshare -m and mount".into());
     }
     if !std::path::Path::new(PYTHON).exists() {

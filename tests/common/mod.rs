@@ -70,6 +70,14 @@ pub fn snapshot_at(secs: i64, sockets: Vec<SocketEntry>) -> Snapshot {
     }
 }
 
+/// This process's effective uid, from `/proc/self/status` (tests that need root check it).
+#[must_use]
+pub fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
 /// A fresh directory, removed with everything in it when the value drops (also when the test fails).
 #[must_use]
 pub fn temp_dir() -> tempfile::TempDir {
