@@ -164,10 +164,18 @@ fn verdicts_match_real_binds() {
 
     // An outgoing IPv6 connection's local port blocks the IPv4 wildcard, not 127.0.0.1: the kernel gives
     // such a socket a placeholder IPv4 address that only the wildcard collides with.
+    // On a busy machine the kernel may give the client a port that an IPv4 socket on 127.0.0.1 holds
+    // too (connections only need distinct 4-tuples); such a port is not the case named here, so pick again.
     let (v6_listener, v6_port) = listener("[::1]:0", None);
-    let client = std::net::TcpStream::connect(("::1", v6_port)).unwrap();
-    let _accepted = v6_listener.accept().unwrap();
-    let port = client.local_addr().unwrap().port();
+    let (_client, _accepted, port) = (0..50)
+        .find_map(|_| {
+            let client = std::net::TcpStream::connect(("::1", v6_port)).unwrap();
+            let accepted = v6_listener.accept().unwrap();
+            let port = client.local_addr().unwrap().port();
+            bind_here("tcp", SocketAddr::new([127, 0, 0, 1].into(), port))
+                .then_some((client, accepted, port))
+        })
+        .expect("an IPv6 client port that no IPv4 socket on 127.0.0.1 holds");
     assert!(!agree("tcp", "0.0.0.0", port));
     assert!(agree("tcp", "127.0.0.1", port));
 
