@@ -14,12 +14,15 @@ use sockscope::view::{StoreCore, StoreInput};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-/// Two samples of a busy server one second apart: a tenth of the connections replaced.
-fn samples(n: usize) -> [Snapshot; 2] {
-    let first = common::busy_server(n);
+/// Builds a sample of `n` sockets.
+type Shape = fn(usize) -> Snapshot;
+
+/// Two samples one second apart, built by `make`: a tenth of the sockets replaced.
+fn samples(n: usize, make: Shape) -> [Snapshot; 2] {
+    let first = make(n);
     let mut second = first.clone();
     second.taken_at = common::at(1);
-    let replaced = common::busy_server(n + n / 10);
+    let replaced = make(n + n / 10);
     for (i, s) in replaced.sockets[n..].iter().enumerate() {
         second.sockets[i * 10] = s.clone();
     }
@@ -29,13 +32,18 @@ fn samples(n: usize) -> [Snapshot; 2] {
 fn bench_ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("store_sample");
     group.sample_size(10);
-    for n in [20_000, 100_000] {
-        let samples = samples(n);
+    // A busy server (four ports) and the loopback farm the window benchmark runs (a port per client).
+    let shapes: [(&str, Shape); 2] = [("", common::busy_server), ("farm_", common::loopback_farm)];
+    for ((shape, make), n) in shapes
+        .into_iter()
+        .flat_map(|shape| [20_000, 100_000].map(|n| (shape, n)))
+    {
+        let samples = samples(n, make);
         let mut core = StoreCore::new(3600, Registry::global());
         core.apply(StoreInput::Sample(Box::new(samples[0].clone()), None));
         let _ = core.publish();
         let mut turn = 0usize;
-        group.bench_function(format!("ingest_and_publish_{n}"), |b| {
+        group.bench_function(format!("ingest_and_publish_{shape}{n}"), |b| {
             b.iter_batched(
                 || {
                     turn += 1;

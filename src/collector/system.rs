@@ -48,6 +48,9 @@ pub struct SystemSource {
     host: String,
     #[cfg(target_os = "linux")]
     interfaces: super::linux::InterfaceNames,
+    /// How many sockets the previous sample held, to size the next dump's list.
+    #[cfg(target_os = "linux")]
+    last_count: usize,
 }
 
 impl SystemSource {
@@ -63,6 +66,8 @@ impl SystemSource {
             host: System::host_name().unwrap_or_else(|_| "unknown-host".to_owned()),
             #[cfg(target_os = "linux")]
             interfaces: super::linux::InterfaceNames::default(),
+            #[cfg(target_os = "linux")]
+            last_count: 0,
         }
     }
 }
@@ -200,9 +205,12 @@ impl SystemSource {
     /// back to the `/proc/net` tables, which lack v6only, cookies, interfaces and `tcp_info`.
     #[cfg(target_os = "linux")]
     fn dump(&mut self) -> Result<(Vec<SocketEntry>, Vec<String>), CollectError> {
-        with_fallback(super::linux::dump_sockets(&mut self.interfaces), || {
-            super::linux::dump_procfs(Path::new("/proc/net"))
-        })
+        let dumped = super::linux::dump_sockets(&mut self.interfaces, self.last_count);
+        let result = with_fallback(dumped, || super::linux::dump_procfs(Path::new("/proc/net")));
+        if let Ok((sockets, _)) = &result {
+            self.last_count = sockets.len();
+        }
+        result
     }
 
     #[cfg(not(target_os = "linux"))]

@@ -1,7 +1,7 @@
 //! Sockets grouped by local (protocol, port): the view that shows one port carrying many sockets.
 
 use crate::model::FastMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::port_class::PortClass;
@@ -62,6 +62,58 @@ impl Exposure {
     }
 }
 
+/// A small ordered set without duplicates. Nearly every port has one or two addresses and owners; a
+/// sorted `Vec` holds them in one small allocation where a `BTreeSet` takes a node of hundreds of bytes,
+/// which at 50 000 ports was most of the index's memory and time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmallSet<T>(Vec<T>);
+
+impl<T> Default for SmallSet<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T: Ord> SmallSet<T> {
+    /// Adds `value` unless it is there already.
+    pub fn insert(&mut self, value: T) {
+        if let Err(at) = self.0.binary_search(&value) {
+            self.0.insert(at, value);
+        }
+    }
+
+    /// True when `value` is in the set.
+    #[must_use]
+    pub fn contains(&self, value: &T) -> bool {
+        self.0.binary_search(value).is_ok()
+    }
+
+    /// The values in ascending order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    /// How many values the set holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when the set holds nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a SmallSet<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// One local (protocol, port) in use and the sockets on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortUsage {
@@ -74,13 +126,13 @@ pub struct PortUsage {
     /// TCP sockets per state, indexed by [`TcpState::index`].
     pub by_state: [u32; TcpState::ALL.len()],
     /// Local addresses the sockets are bound to.
-    pub addresses: BTreeSet<IpAddr>,
+    pub addresses: SmallSet<IpAddr>,
     /// Local addresses of the sockets that take new peers: TCP listeners and unconnected UDP sockets.
-    pub open_addresses: BTreeSet<IpAddr>,
+    pub open_addresses: SmallSet<IpAddr>,
     /// UDP sockets per state: connected, unconnected, not recorded.
     pub udp_states: [u32; 3],
     /// Owning PIDs.
-    pub pids: BTreeSet<u32>,
+    pub pids: SmallSet<u32>,
 }
 
 impl PortUsage {
@@ -136,21 +188,35 @@ impl PortsIndex {
     /// Groups a snapshot's sockets by local (protocol, port).
     #[must_use]
     pub fn build(snapshot: &Snapshot) -> Self {
-        let mut groups: BTreeMap<(u16, Protocol), PortUsage> = BTreeMap::new();
+        // The distinct ports first, sorted as small keys: sorting the finished (large) usages would move
+        // each of them several times.
+        let mut by_key: FastMap<(Protocol, u16), usize> = FastMap::default();
+        for s in &snapshot.sockets {
+            by_key.entry((s.protocol, s.local.port())).or_insert(0);
+        }
+        let mut keys: Vec<(Protocol, u16)> = by_key.keys().copied().collect();
+        keys.sort_unstable_by_key(|&(protocol, port)| (port, protocol));
+        let mut ports: Vec<PortUsage> = Vec::with_capacity(keys.len());
+        for (i, &(protocol, port)) in keys.iter().enumerate() {
+            by_key.insert((protocol, port), i);
+            ports.push(PortUsage {
+                protocol,
+                port,
+                sockets: Vec::new(),
+                by_state: [0; TcpState::ALL.len()],
+                addresses: SmallSet::default(),
+                open_addresses: SmallSet::default(),
+                udp_states: [0; 3],
+                pids: SmallSet::default(),
+            });
+        }
         for (i, s) in snapshot.sockets.iter().enumerate() {
-            let port = s.local.port();
-            let usage = groups
-                .entry((port, s.protocol))
-                .or_insert_with(|| PortUsage {
-                    protocol: s.protocol,
-                    port,
-                    sockets: Vec::new(),
-                    by_state: [0; TcpState::ALL.len()],
-                    addresses: BTreeSet::new(),
-                    open_addresses: BTreeSet::new(),
-                    udp_states: [0; 3],
-                    pids: BTreeSet::new(),
-                });
+            let Some(usage) = by_key
+                .get(&(s.protocol, s.local.port()))
+                .and_then(|at| ports.get_mut(*at))
+            else {
+                continue; // every key was entered above
+            };
             usage.sockets.push(i);
             if let Some(state) = s.tcp_state() {
                 usage.by_state[state.index()] += 1;
@@ -166,14 +232,10 @@ impl PortsIndex {
                 usage.open_addresses.insert(s.local.ip());
             }
             usage.addresses.insert(s.local.ip());
-            usage.pids.extend(s.pids.iter().copied());
+            for pid in &s.pids {
+                usage.pids.insert(*pid);
+            }
         }
-        let ports: Vec<PortUsage> = groups.into_values().collect();
-        let by_key = ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.protocol, p.port), i))
-            .collect();
         Self { ports, by_key }
     }
 
@@ -295,6 +357,20 @@ impl PortFold {
     }
 }
 
+/// The remote ports a port's connections go to, without collecting them: `None` when there are none,
+/// `Some(Some(p))` when all go to `p`, `Some(None)` when they go to several.
+fn peer_ports(ports: impl Iterator<Item = u16>) -> Option<Option<u16>> {
+    let mut seen: Option<Option<u16>> = None;
+    for port in ports {
+        seen = match seen {
+            None => Some(Some(port)),
+            Some(Some(p)) if p == port => Some(Some(p)),
+            Some(_) => Some(None),
+        };
+    }
+    seen
+}
+
 /// Orders `visible` ports (indexes into `index`) for the Ports view: ports that take new peers, have a
 /// registered service or lie outside `range` first, ascending; then, folded per (owner, peer port), the
 /// ephemeral ports used only by connections, largest fold first. A fold of one port stays a port. Every
@@ -308,7 +384,8 @@ pub fn port_lines(
     range: super::snapshot::PortRange,
 ) -> Vec<PortLine> {
     let mut lines = Vec::new();
-    let mut folds: BTreeMap<(Protocol, String, Option<u16>), Vec<usize>> = BTreeMap::new();
+    // Keyed by the owner's name as the snapshot holds it: a String per port would be 50 000 allocations.
+    let mut folds: BTreeMap<(Protocol, &str, Option<u16>), Vec<usize>> = BTreeMap::new();
     for &i in visible {
         let Some(usage) = index.ports.get(i) else {
             continue;
@@ -319,29 +396,21 @@ pub fn port_lines(
                 .iter()
                 .filter_map(|s| snapshot.sockets.get(*s))
         };
-        let peer_ports: BTreeSet<u16> = sockets()
-            .filter_map(|s| s.peer())
-            .map(|p| p.port())
-            .collect();
         let foldable = usage.exposure().is_none()
             && range.contains(usage.port)
-            && !peer_ports.is_empty()
             && sockets().all(|s| s.peer().is_some());
-        let peer_port = (peer_ports.len() == 1)
-            .then(|| peer_ports.first().copied())
-            .flatten();
-        match foldable {
-            true => {
+        let peer_ports = peer_ports(sockets().filter_map(|s| s.peer()).map(|p| p.port()));
+        match (foldable, peer_ports) {
+            (true, Some(peer_port)) => {
                 let owner = sockets()
                     .find_map(|s| snapshot.process_name(s))
-                    .unwrap_or_default()
-                    .to_owned();
+                    .unwrap_or_default();
                 folds
                     .entry((usage.protocol, owner, peer_port))
                     .or_default()
                     .push(i);
             }
-            false => lines.push(PortLine::Port(i)),
+            _ => lines.push(PortLine::Port(i)),
         }
     }
     let mut folded: Vec<PortFold> = Vec::new();
@@ -351,7 +420,7 @@ pub fn port_lines(
         } else {
             folded.push(PortFold {
                 protocol,
-                owner,
+                owner: owner.to_owned(),
                 peer_port,
                 ports,
             });

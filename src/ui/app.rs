@@ -311,7 +311,9 @@ impl SockscopeApp {
     }
 
     fn receive(&mut self, published: Arc<Published>) {
-        self.published = Some(published);
+        if let Some(old) = self.published.replace(published) {
+            self.feed.retire(old);
+        }
         self.resolve_selection();
     }
 

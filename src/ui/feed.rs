@@ -95,6 +95,13 @@ impl Feed {
         }
     }
 
+    /// Gives back a publication the window replaced, so the store thread frees it (inline: freed here).
+    pub fn retire(&self, published: Arc<Published>) {
+        if let Self::Threads { store, .. } = self {
+            store.retire(published);
+        }
+    }
+
     /// Waits up to `timeout` for a publication that satisfies `done` (inline: only the one already made).
     pub fn wait_for(
         &mut self,

@@ -347,6 +347,9 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 enum Message {
     Input(Box<StoreInput>),
+    /// A publication the window no longer shows, sent back so that freeing it (possibly the last copy
+    /// of a 100k-socket sample) happens here, not on the window's thread.
+    Retire(Arc<Published>),
     Stop,
 }
 
@@ -394,6 +397,13 @@ impl StoreThread {
     pub fn send(&self, input: StoreInput) {
         // The thread only ends when this handle drops; a send can fail only during shutdown.
         let _ = self.inputs.send(Message::Input(Box::new(input)));
+    }
+
+    /// Hands back a publication the window has replaced. The store thread frees it, so the window's
+    /// thread never pays for dropping the last reference to a large sample.
+    pub fn retire(&self, published: Arc<Published>) {
+        // During shutdown the thread may be gone; the publication is then freed here, which is fine.
+        let _ = self.inputs.send(Message::Retire(published));
     }
 
     /// A sink for the collector thread: its events go straight to the store, not through the window.
@@ -453,11 +463,19 @@ fn run(mut core: StoreCore, inputs: &Receiver<Message>, slot: &Slot, waker: &(dy
         // Everything that queued up while the last publication was computed goes into the next one.
         let mut batch = vec![first];
         batch.extend(inputs.try_iter());
+        let mut changed = false;
         for message in batch {
             match message {
                 Message::Stop => return,
-                Message::Input(input) => core.apply(*input),
+                Message::Retire(old) => drop(old),
+                Message::Input(input) => {
+                    core.apply(*input);
+                    changed = true;
+                }
             }
+        }
+        if !changed {
+            continue;
         }
         let published = match catch_unwind(AssertUnwindSafe(|| core.publish())) {
             Ok(published) => published,

@@ -146,6 +146,37 @@ pub fn busy_server(n: usize) -> Snapshot {
     s
 }
 
+/// `n` sockets as `socket-farm.py` holds them: `n / 2` loopback connections with both ends on this host,
+/// spread over six worker processes that each listen on their own port. Every client end has its own
+/// ephemeral port, so the port index has about `n / 2` ports (a busy server has four).
+pub fn loopback_farm(n: usize) -> Snapshot {
+    let mut s = Snapshot::empty("bench", at(0));
+    for i in 0..n / 2 {
+        let i32 = u32::try_from(i).unwrap_or(u32::MAX);
+        let worker = i32 % 6;
+        let pid = 2000 + worker;
+        let service = format!("127.0.0.1:{}", 20_000 + worker);
+        let client = format!("127.0.0.1:{}", 32_768 + i % 28_000);
+        let uid = 1000;
+        s.sockets.push(
+            tcp(&service, &client, TcpState::Established)
+                .with_inode(2 * i32 + 1)
+                .with_uid(uid)
+                .with_pids(vec![pid]),
+        );
+        s.sockets.push(
+            tcp(&client, &service, TcpState::Established)
+                .with_inode(2 * i32 + 2)
+                .with_uid(uid)
+                .with_pids(vec![pid]),
+        );
+        if !s.processes.contains_key(&pid) {
+            add_process(&mut s, pid, "python3", Some("farm"));
+        }
+    }
+    s
+}
+
 /// Runs one headless frame of `app` at 1280×800 and returns its time on this thread: layout plus
 /// tessellation, as eframe does before handing the meshes to the GPU. For benchmarks.
 pub fn timed_frame(ctx: &egui::Context, app: &mut SockscopeApp) -> std::time::Duration {
