@@ -7,6 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sockscope::collector::ReplaySource;
+use sockscope::model::history::History;
 use sockscope::model::store::Store;
 use sockscope::services::registry::Registry;
 use sockscope::ui::SockscopeApp;
@@ -20,7 +21,7 @@ mod common;
 use common::busy_server as big_snapshot;
 
 fn bench_sort(c: &mut Criterion) {
-    let mut store = Store::default();
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
     store.ingest(big_snapshot(100_000), None);
     let input = ViewInput::from_store(&store).unwrap_or_else(|| unreachable!());
     let registry = Registry::global();

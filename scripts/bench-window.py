@@ -2,8 +2,10 @@
 """Benchmark: the window's CPU and memory while it watches many sockets, as a user would run it.
 
     python3 scripts/bench-window.py [--conns 25000] [--procs 6] [--seconds 30] [--profile release]
+                                    [--binary PATH]
 
-Builds the binary (cargo build --profile PROFILE), starts Xvfb on a free display when $DISPLAY is unset,
+Builds the binary (cargo build --profile PROFILE; --binary runs a given one instead, e.g. a copy of an
+earlier build for a before/after comparison), starts Xvfb on a free display when $DISPLAY is unset,
 holds CONNS loopback connections with ../shared/tools/socket-farm.py (2*CONNS sockets over PROCS
 processes; falls back to examples/socket_farm.rs when the shared tool is missing), opens the window with
 a fresh $HOME (default settings: Sockets view, 1 Hz), waits 10 s, then reads /proc for SECONDS seconds
@@ -74,10 +76,13 @@ def main():
     p.add_argument("--procs", type=int, default=6)
     p.add_argument("--seconds", type=int, default=30)
     p.add_argument("--profile", default="release")
+    p.add_argument("--binary", help="run this binary instead of building one")
     a = p.parse_args()
 
-    subprocess.run(["cargo", "build", "--profile", a.profile, "--bin", "sockscope"], cwd=ROOT, check=True)
-    binary = os.path.join(ROOT, "target", a.profile, "sockscope")
+    binary = a.binary
+    if not binary:
+        subprocess.run(["cargo", "build", "--profile", a.profile, "--bin", "sockscope"], cwd=ROOT, check=True)
+        binary = os.path.join(ROOT, "target", a.profile, "sockscope")
     children = []
     env = dict(os.environ)
     try:
@@ -107,7 +112,7 @@ def main():
         after, proc1 = threads(pid), cpu_ticks(f"/proc/{pid}/stat")
         pct = lambda ticks: 100.0 * ticks / TICKS / elapsed
         ui = after[pid][1] - before.get(pid, ("", 0))[1]
-        print(f"{a.conns * 2} farm sockets, {a.seconds} s at 1 Hz, profile {a.profile}")
+        print(f"{a.conns * 2} farm sockets, {a.seconds} s at 1 Hz, {binary}")
         print(f"UI thread (tid {pid}):   {pct(ui):5.1f} % of a core  ({1000 * ui / TICKS / elapsed:.0f} ms per second)")
         by_name = {}
         for tid, (name, ticks) in after.items():

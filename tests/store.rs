@@ -4,11 +4,12 @@
 mod common;
 
 use sockscope::model::budget::{BudgetLevel, EphemeralBudget};
-use sockscope::model::history::TOP_N;
+use sockscope::model::history::{History, TOP_N};
 use sockscope::model::port_class::PortClass;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
 use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
 use sockscope::model::store::Store;
+use sockscope::services::registry::Registry;
 
 fn tcp(local: String, remote: String, state: TcpState, pids: Vec<u32>, inode: u32) -> SocketEntry {
     common::tcp(&local, &remote, state)
@@ -78,7 +79,7 @@ fn varied(seed: u32, n: u32, secs: i64) -> Snapshot {
 
 #[test]
 fn aggregates_match_the_snapshots_exactly() {
-    let mut store = Store::default();
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
     for round in 0..20u32 {
         let snap = varied(round, 3000 + round * 50, i64::from(round));
         let prev = store.current().cloned();
@@ -131,7 +132,7 @@ fn aggregates_match_the_snapshots_exactly() {
 
 #[test]
 fn top_n_buckets_sum_to_the_totals() {
-    let mut store = Store::default();
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
     store.ingest(varied(7, 5000, 0), None);
     let st = store.history().latest().unwrap();
     assert_eq!(st.top_ports.len(), TOP_N);
@@ -152,7 +153,7 @@ fn top_n_buckets_sum_to_the_totals() {
 
 #[test]
 fn ring_buffer_never_exceeds_its_capacity() {
-    let mut store = Store::with_history_capacity(3600);
+    let mut store = Store::new(3600, Registry::global());
     let snap = varied(1, 20, 0);
     for i in 0..100_000i64 {
         let mut s = snap.clone();
@@ -210,14 +211,14 @@ fn ephemeral_budget_of_20000_connections_to_one_port_warns_at_half() {
         "{}",
         b.summary()
     );
-    let mut store = Store::default();
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
     store.ingest(s, None);
     assert_eq!(store.budget().level(), BudgetLevel::Warning);
 }
 
 #[test]
 fn growing_close_wait_names_the_process_and_a_stable_one_does_not() {
-    let mut store = Store::default();
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
     for minute in 0..=4i64 {
         for tick in 0..6i64 {
             let secs = minute * 60 + tick * 10;
@@ -269,4 +270,47 @@ fn growing_close_wait_names_the_process_and_a_stable_one_does_not() {
     assert_eq!(&*alerts[0].name, "leaky");
     assert!(alerts[0].to >= alerts[0].from + 5);
     assert!(alerts[0].sentence().contains("leaky[7]"));
+}
+
+/// The charts' top ports and the inspector decide a socket's side with one rule: a loopback client
+/// whose port and its server's both lie in the ephemeral range counts under the server's port, as the
+/// inspector says it is that port's client; a UDP socket is not taken for a server because a TCP
+/// listener holds the same number.
+#[test]
+fn top_ports_count_clients_under_the_service_port_the_inspector_names() {
+    let mut s = Snapshot::empty("h", common::at(0));
+    s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
+    s.sockets = vec![
+        tcp(
+            "127.0.0.1:41234".into(),
+            "0.0.0.0:0".into(),
+            TcpState::Listen,
+            vec![7],
+            1,
+        ),
+        tcp(
+            "127.0.0.1:41234".into(),
+            "127.0.0.1:51000".into(),
+            TcpState::Established,
+            vec![7],
+            2,
+        ),
+        tcp(
+            "127.0.0.1:51000".into(),
+            "127.0.0.1:41234".into(),
+            TcpState::Established,
+            vec![8],
+            3,
+        ),
+        common::udp("10.0.0.5:41234", Some("8.8.8.8:53")).with_inode(4),
+    ];
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
+    store.ingest(s, None);
+    let stats = store.history().latest().unwrap();
+    let top: Vec<(Protocol, u16, u32)> = stats
+        .top_ports
+        .iter()
+        .map(|p| (p.protocol, p.port, p.count))
+        .collect();
+    assert_eq!(top, vec![(Protocol::Tcp, 41234, 3), (Protocol::Udp, 53, 1)]);
 }

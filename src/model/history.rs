@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use std::net::IpAddr;
+
 use super::diff::SnapshotDiff;
 use super::port_class::PortClass;
-use super::snapshot::Snapshot;
+use super::side::{PortNames, SideFacts, service_port, side_of};
+use super::snapshot::{PortRange, Snapshot};
 use super::socket::{Family, Protocol, TcpState};
 
 /// How many of the busiest ports and processes each sample keeps; the rest go to an "other" bucket.
@@ -105,10 +108,67 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// What the side rule needs, gathered once per sample: the snapshot's own lookups would scan every
+/// socket per call when the machine's addresses were not recorded.
+struct SampleFacts<'a> {
+    range: PortRange,
+    /// Ports a TCP listener holds.
+    listening: FastSet<u16>,
+    /// This host's addresses as recorded, else the local addresses of its sockets.
+    addresses: FastSet<IpAddr>,
+    recorded: bool,
+    ports: &'a dyn PortNames,
+}
+
+impl<'a> SampleFacts<'a> {
+    fn of(snapshot: &Snapshot, ports: &'a dyn PortNames) -> Self {
+        let recorded = snapshot.machine.local_addresses.as_ref();
+        Self {
+            range: snapshot.ephemeral_range_or_default(),
+            listening: snapshot
+                .sockets
+                .iter()
+                .filter(|s| s.is_listener())
+                .map(|s| s.local.port())
+                .collect(),
+            addresses: match recorded {
+                Some(list) => list.iter().map(|ip| ip.to_canonical()).collect(),
+                None => snapshot.sockets.iter().map(|s| s.local.ip()).collect(),
+            },
+            recorded: recorded.is_some(),
+            ports,
+        }
+    }
+}
+
+impl SideFacts for SampleFacts<'_> {
+    fn ephemeral_range(&self) -> PortRange {
+        self.range
+    }
+    fn tcp_listening(&self, port: u16) -> bool {
+        self.listening.contains(&port)
+    }
+    /// The same answer as [`Snapshot::is_own_address`], from sets built once.
+    fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
+        let ip = ip.to_canonical();
+        let known = ip.is_loopback() || self.addresses.contains(&ip);
+        (known || self.recorded).then_some(known)
+    }
+    fn is_registered(&self, port: u16, protocol: Protocol) -> bool {
+        self.ports.is_registered(port, protocol)
+    }
+}
+
 impl SampleStats {
-    /// Aggregates `snapshot`; `diff` is the change from the previous sample, if there was one.
+    /// Aggregates `snapshot`; `diff` is the change from the previous sample, if there was one. A
+    /// client's socket counts under the service port it talks to, as [`side_of`] decides with `ports`.
     #[must_use]
-    pub fn of(snapshot: &Snapshot, diff: Option<&SnapshotDiff>, names: &mut NameInterner) -> Self {
+    pub fn of(
+        snapshot: &Snapshot,
+        diff: Option<&SnapshotDiff>,
+        names: &mut NameInterner,
+        ports: &dyn PortNames,
+    ) -> Self {
         let range = snapshot.ephemeral_range_or_default();
         let mut stats = Self {
             taken_at: snapshot.taken_at,
@@ -129,12 +189,7 @@ impl SampleStats {
             unowned: 0,
             close_wait_processes: Vec::new(),
         };
-        let listening: FastSet<u16> = snapshot
-            .sockets
-            .iter()
-            .filter(|s| s.is_listener())
-            .map(|s| s.local.port())
-            .collect();
+        let facts = SampleFacts::of(snapshot, ports);
         let mut per_port: FastMap<(Protocol, u16), u32> = FastMap::default();
         let mut per_pid: FastMap<u32, (u32, u32)> = FastMap::default();
         for s in &snapshot.sockets {
@@ -151,16 +206,7 @@ impl SampleStats {
             if range.contains(port) {
                 stats.in_ephemeral_range += 1;
             }
-            let service_port = match s.peer() {
-                Some(peer)
-                    if range.contains(port)
-                        && !range.contains(peer.port())
-                        && !listening.contains(&port) =>
-                {
-                    peer.port()
-                }
-                _ => port,
-            };
+            let service_port = service_port(s, side_of(s, &facts).0);
             *per_port.entry((s.protocol, service_port)).or_default() += 1;
             match s.pids.first() {
                 Some(pid) => {
@@ -171,7 +217,7 @@ impl SampleStats {
                 None => stats.unowned += 1,
             }
         }
-        stats.listening_ports = count(listening.len());
+        stats.listening_ports = count(facts.listening.len());
 
         let mut ports: Vec<PortCount> = per_port
             .into_iter()

@@ -8,6 +8,7 @@ pub mod kernel;
 pub mod port_class;
 pub mod ports;
 pub mod privilege;
+pub mod side;
 pub mod snapshot;
 pub mod socket;
 pub mod state;

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::port_class::PortClass;
-use super::snapshot::Snapshot;
+use super::side::{PortNames, Side, SideFacts, side_of};
+use super::snapshot::{PortRange, Snapshot};
 use super::socket::{Protocol, TcpState, UdpState};
 
 /// Who can reach a bound address.
@@ -371,18 +372,40 @@ fn peer_ports(ports: impl Iterator<Item = u16>) -> Option<Option<u16>> {
     seen
 }
 
-/// Orders `visible` ports (indexes into `index`) for the Ports view: ports that take new peers, have a
-/// registered service or lie outside `range` first, ascending; then, folded per (owner, peer port), the
-/// ephemeral ports used only by connections, largest fold first. A fold of one port stays a port. Every
-/// port line comes before every fold, which the Ports table relies on to map rows without a per-frame
-/// list.
+/// The side rule's facts for one snapshot and its port index.
+#[derive(Clone, Copy, Debug)]
+pub struct PortFacts<'a> {
+    /// The snapshot the index was built from.
+    pub snapshot: &'a Snapshot,
+    /// Its ports.
+    pub index: &'a PortsIndex,
+    /// Which ports name a service.
+    pub names: &'a dyn PortNames,
+}
+
+impl SideFacts for PortFacts<'_> {
+    fn ephemeral_range(&self) -> PortRange {
+        self.snapshot.ephemeral_range_or_default()
+    }
+    fn tcp_listening(&self, port: u16) -> bool {
+        self.index.is_listening(port)
+    }
+    fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
+        self.snapshot.is_own_address(ip)
+    }
+    fn is_registered(&self, port: u16, protocol: Protocol) -> bool {
+        self.names.is_registered(port, protocol)
+    }
+}
+
+/// Orders `visible` ports (indexes into `facts.index`) for the Ports view: service and listening ports
+/// first, ascending; then the ports whose every socket is the client end of a connection ([`side_of`]),
+/// folded per (owner, service port they talk to), largest fold first. A fold of one port stays a port.
+/// Every port line comes before every fold, which the Ports table relies on to map rows without a
+/// per-frame list.
 #[must_use]
-pub fn port_lines(
-    snapshot: &Snapshot,
-    index: &PortsIndex,
-    visible: &[usize],
-    range: super::snapshot::PortRange,
-) -> Vec<PortLine> {
+pub fn port_lines(facts: &PortFacts<'_>, visible: &[usize]) -> Vec<PortLine> {
+    let (snapshot, index) = (facts.snapshot, facts.index);
     let mut lines = Vec::new();
     // Keyed by the owner's name as the snapshot holds it: a String per port would be 50 000 allocations.
     let mut folds: BTreeMap<(Protocol, &str, Option<u16>), Vec<usize>> = BTreeMap::new();
@@ -396,9 +419,8 @@ pub fn port_lines(
                 .iter()
                 .filter_map(|s| snapshot.sockets.get(*s))
         };
-        let foldable = usage.exposure().is_none()
-            && range.contains(usage.port)
-            && sockets().all(|s| s.peer().is_some());
+        let foldable =
+            usage.exposure().is_none() && sockets().all(|s| side_of(s, facts).0 == Side::Client);
         let peer_ports = peer_ports(sockets().filter_map(|s| s.peer()).map(|p| p.port()));
         match (foldable, peer_ports) {
             (true, Some(peer_port)) => {
@@ -443,7 +465,7 @@ pub fn port_lines(
 #[cfg(test)]
 mod fold_tests {
     use super::*;
-    use crate::model::snapshot::{PortRange, ProcessInfo};
+    use crate::model::snapshot::ProcessInfo;
     use crate::model::socket::SocketEntry;
     use chrono::Utc;
 
@@ -490,7 +512,12 @@ mod fold_tests {
         }
         let index = PortsIndex::build(&s);
         let all: Vec<usize> = (0..index.ports().len()).collect();
-        let lines = port_lines(&s, &index, &all, PortRange::LINUX_DEFAULT);
+        let facts = PortFacts {
+            snapshot: &s,
+            index: &index,
+            names: crate::services::registry::Registry::global(),
+        };
+        let lines = port_lines(&facts, &all);
         assert_eq!(lines.len(), 3, "{lines:?}");
         let port = |l: &PortLine| match l {
             PortLine::Port(i) => index.ports()[*i].port,

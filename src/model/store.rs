@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use super::budget::{CloseWaitAlert, EphemeralBudget, close_wait_alerts};
 use super::diff::{SnapshotDiff, SocketTracker};
 use super::history::{History, NameInterner, SampleStats};
+use super::side::PortNames;
 use super::snapshot::Snapshot;
 use super::socket::{SocketEntry, SocketKey};
 use super::traffic::{Rate, TrafficMeter};
@@ -29,8 +30,10 @@ pub enum ChangeMark {
 }
 
 /// Current snapshot, change marks, ages and history.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Store {
+    /// Which ports name a service, for the side rule the history's top ports follow.
+    port_names: &'static dyn PortNames,
     current: Option<Arc<Snapshot>>,
     closed: Arc<Vec<SocketEntry>>,
     marks: Arc<FastMap<SocketKey, ChangeMark>>,
@@ -49,12 +52,26 @@ pub struct Store {
 }
 
 impl Store {
-    /// An empty store whose history keeps `capacity` samples.
+    /// An empty store whose history keeps `capacity` samples; `port_names` tells which ports name a
+    /// service (the registry).
     #[must_use]
-    pub fn with_history_capacity(capacity: usize) -> Self {
+    pub fn new(capacity: usize, port_names: &'static dyn PortNames) -> Self {
         Self {
+            port_names,
+            current: None,
+            closed: Arc::default(),
+            marks: Arc::default(),
+            first_seen: Arc::default(),
+            tracker: SocketTracker::default(),
             history: Arc::new(History::with_capacity(capacity)),
-            ..Self::default()
+            generation: 0,
+            last_took: None,
+            last_error: None,
+            names: NameInterner::default(),
+            budget: Arc::default(),
+            close_wait: Arc::default(),
+            traffic: TrafficMeter::default(),
+            rates: Arc::default(),
         }
     }
 
@@ -68,6 +85,7 @@ impl Store {
             &snapshot,
             diff.as_ref(),
             &mut self.names,
+            self.port_names,
         ));
         self.budget = Arc::new(EphemeralBudget::of(&snapshot));
         self.close_wait = Arc::new(close_wait_alerts(&self.history));
@@ -232,7 +250,10 @@ mod tests {
 
     #[test]
     fn marks_ages_and_closed_follow_the_samples() {
-        let mut store = Store::default();
+        let mut store = Store::new(
+            History::DEFAULT_CAPACITY,
+            crate::services::registry::Registry::global(),
+        );
         let a = tcp(5432, 40000, TcpState::Established);
         let b = tcp(5432, 40001, TcpState::Established);
         store.ingest(snap(0, vec![a.clone(), b.clone()]), None);
@@ -267,7 +288,7 @@ mod tests {
 
     #[test]
     fn shrinking_history_keeps_the_newest_samples() {
-        let mut store = Store::with_history_capacity(100);
+        let mut store = Store::new(100, crate::services::registry::Registry::global());
         for i in 0..50 {
             store.ingest(snap(i, vec![]), None);
         }
@@ -280,7 +301,7 @@ mod tests {
 
     #[test]
     fn history_is_bounded() {
-        let mut store = Store::with_history_capacity(10);
+        let mut store = Store::new(10, crate::services::registry::Registry::global());
         for i in 0..1000 {
             store.ingest(snap(i, vec![tcp(1, 2, TcpState::Listen)]), None);
         }
@@ -290,7 +311,10 @@ mod tests {
 
     #[test]
     fn aggregates_count_state_class_family_and_churn() {
-        let mut store = Store::default();
+        let mut store = Store::new(
+            History::DEFAULT_CAPACITY,
+            crate::services::registry::Registry::global(),
+        );
         let mut listen = tcp(22, 0, TcpState::Listen);
         listen.remote = Some("0.0.0.0:0".parse().unwrap());
         let udp = SocketEntry::udp("127.0.0.1:53".parse().unwrap(), None)

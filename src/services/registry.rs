@@ -214,6 +214,12 @@ impl Registry {
     }
 }
 
+impl crate::model::side::PortNames for Registry {
+    fn is_registered(&self, port: u16, protocol: Protocol) -> bool {
+        !self.name(port, protocol).is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

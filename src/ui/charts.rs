@@ -531,7 +531,7 @@ mod tests {
             .map(|i| {
                 let mut s = Snapshot::empty("h", Utc.timestamp_opt(1_700_000_000 + i, 0).unwrap());
                 s.sockets.clear();
-                let mut st = SampleStats::of(&s, None, &mut names);
+                let mut st = SampleStats::of(&s, None, &mut names, Registry::global());
                 st.udp = if i == 1234 { 999 } else { 1 };
                 st
             })

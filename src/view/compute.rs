@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput, compute_rows};
-use crate::model::ports::{PortLine, PortsIndex, port_lines};
+use crate::model::ports::{PortFacts, PortLine, PortsIndex, port_lines};
 use crate::model::traffic::TrafficSums;
 use crate::services::registry::Registry;
 
@@ -59,12 +59,12 @@ pub fn compute(
             .collect()
     };
     let traffic = TrafficSums::of(&input.snapshot, &input.rates);
-    let port_lines = port_lines(
-        &input.snapshot,
-        &ports,
-        &visible_ports,
-        input.snapshot.ephemeral_range_or_default(),
-    );
+    let facts = PortFacts {
+        snapshot: &input.snapshot,
+        index: &ports,
+        names: registry,
+    };
+    let port_lines = port_lines(&facts, &visible_ports);
     let live_rows = rows.iter().filter(|r| matches!(r, RowRef::Live(_))).count();
     let listening_ports = ports.ports().iter().filter(|p| p.has_listener()).count();
     ComputedView {

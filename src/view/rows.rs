@@ -361,7 +361,10 @@ mod tests {
     }
 
     fn input(sockets: Vec<SocketEntry>) -> ViewInput {
-        let mut store = Store::default();
+        let mut store = Store::new(
+            crate::model::history::History::DEFAULT_CAPACITY,
+            Registry::global(),
+        );
         store.ingest(
             Snapshot {
                 sockets,

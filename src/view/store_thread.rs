@@ -166,7 +166,7 @@ impl StoreCore {
     #[must_use]
     pub fn new(history_capacity: usize, registry: &'static Registry) -> Self {
         Self {
-            live: Store::with_history_capacity(history_capacity),
+            live: Store::new(history_capacity, registry),
             source: Source::Live,
             epoch: 0,
             request: ViewRequest::default(),
@@ -207,7 +207,7 @@ impl StoreCore {
                 }
             }
             StoreInput::ShowFile { path, snapshot } => {
-                let mut store = Store::default();
+                let mut store = Store::new(History::DEFAULT_CAPACITY, self.registry);
                 store.ingest(*snapshot, None);
                 self.set_source(Source::File {
                     path,

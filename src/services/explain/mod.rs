@@ -34,18 +34,7 @@ pub struct Line {
     pub meaning: String,
 }
 
-/// Which end of a conversation a socket is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// A TCP listener.
-    Listener,
-    /// The service end of a connection.
-    Server,
-    /// The end that connected out.
-    Client,
-    /// Not determinable from the ports alone.
-    Unknown,
-}
+pub use crate::model::side::Side;
 
 /// A side with the reason it was decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
