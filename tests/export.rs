@@ -186,6 +186,43 @@ mod reading {
         assert_eq!(back.taken_at, snap.taken_at);
     }
 
+    /// A pre-fork server's socket held by three processes, two of one name and one whose details were
+    /// never read: each PID gets its own name back, and the unknown one stays unknown.
+    #[test]
+    fn csv_gives_each_owner_of_a_shared_socket_its_own_name_back() {
+        let mut snap = Snapshot::empty("h", Utc.timestamp_opt(1_700_000_000, 0).unwrap());
+        snap.sockets.push(
+            SocketEntry::tcp(
+                "0.0.0.0:80".parse().unwrap(),
+                "0.0.0.0:0".parse().unwrap(),
+                TcpState::Listen,
+            )
+            .with_inode(7)
+            .with_uid(0)
+            .with_pids(vec![10, 11, 12, 13]),
+        );
+        for (pid, name) in [(10, "nginx"), (11, "nginx"), (13, "nginx-cache")] {
+            snap.processes.insert(
+                pid,
+                ProcessInfo {
+                    pid,
+                    name: name.into(),
+                    user: None,
+                    exe: None,
+                    cmdline: None,
+                },
+            );
+        }
+        let mut buf = Vec::new();
+        write_csv(&mut buf, &snap, Registry::global()).unwrap();
+        let back = parse_snapshot(&buf, Some(snap.taken_at)).unwrap();
+        let name = |pid: u32| back.processes.get(&pid).map(|p| p.name.as_str());
+        assert_eq!(
+            [name(10), name(11), name(12), name(13)],
+            [Some("nginx"), Some("nginx"), None, Some("nginx-cache")]
+        );
+    }
+
     #[test]
     fn html_report_is_self_contained_and_escaped() {
         let mut snap = sample_snapshot();

@@ -267,7 +267,7 @@ fn growing_close_wait_names_the_process_and_a_stable_one_does_not() {
     }
     let alerts = store.close_wait_alerts();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
-    assert_eq!(&*alerts[0].name, "leaky");
+    assert_eq!(alerts[0].name.as_deref(), Some("leaky"));
     assert!(alerts[0].to >= alerts[0].from + 5);
     assert!(alerts[0].sentence().contains("leaky[7]"));
 }
@@ -313,4 +313,27 @@ fn top_ports_count_clients_under_the_service_port_the_inspector_names() {
         .map(|p| (p.protocol, p.port, p.count))
         .collect();
     assert_eq!(top, vec![(Protocol::Tcp, 41234, 3), (Protocol::Udp, 53, 1)]);
+}
+
+/// A process that exited before its details were read has no name: lists show `?[pid]`, never its PID
+/// twice as `4242[4242]`.
+#[test]
+fn a_process_without_details_is_unnamed_in_the_history() {
+    let mut s = Snapshot::empty("h", common::at(0));
+    s.sockets = vec![tcp(
+        "10.0.0.5:40000".into(),
+        "10.0.0.9:443".into(),
+        TcpState::Established,
+        vec![4242],
+        1,
+    )];
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
+    store.ingest(s, None);
+    let top = &store.history().latest().unwrap().top_processes;
+    assert_eq!(top.len(), 1);
+    assert_eq!(top[0].name, None);
+    assert_eq!(
+        sockscope::model::snapshot::process_label(top[0].name.as_deref(), top[0].pid),
+        "?[4242]"
+    );
 }

@@ -97,7 +97,7 @@ pub fn write_csv(
                 .map(u32::to_string)
                 .collect::<Vec<_>>()
                 .join(";"),
-            process: snapshot.process_names(s),
+            process: snapshot.process_names_by_pid(s),
             user: snapshot.user_of(s),
             service: registry.name(port, s.protocol),
             port_class: PortClass::of(port),

@@ -206,6 +206,8 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
         if let (Some(uid), false) = (uid, user.is_empty()) {
             snapshot.users.insert(uid, user.to_owned());
         }
+        // One name per PID in order; files from before 2026-12-07 may hold fewer (merged or dropped),
+        // and then the first name stands for the rest, as it did. An empty name is an unknown process.
         let names: Vec<&str> = get("process").split(',').collect();
         for (i, pid) in pids.iter().enumerate() {
             let name = names
@@ -214,6 +216,9 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
                 .copied()
                 .unwrap_or("")
                 .to_owned();
+            if name.is_empty() {
+                continue;
+            }
             processes.entry(*pid).or_insert_with(|| ProcessInfo {
                 pid: *pid,
                 name,

@@ -203,8 +203,8 @@ impl EphemeralBudget {
 pub struct CloseWaitAlert {
     /// Process id.
     pub pid: u32,
-    /// Process name.
-    pub name: Arc<str>,
+    /// Process name; `None` when unknown.
+    pub name: Option<Arc<str>>,
     /// CLOSE_WAIT sockets at the start of the window.
     pub from: u32,
     /// CLOSE_WAIT sockets now.
@@ -214,12 +214,18 @@ pub struct CloseWaitAlert {
 }
 
 impl CloseWaitAlert {
+    /// The process as every list names it (`name[pid]`, `?[pid]` when unknown).
+    #[must_use]
+    pub fn label(&self) -> String {
+        process_label(self.name.as_deref(), self.pid)
+    }
+
     /// A sentence for the status bar.
     #[must_use]
     pub fn sentence(&self) -> String {
         format!(
             "{}: CLOSE_WAIT grew from {} to {} in {} min — it is not closing connections its peers closed",
-            process_label(Some(&self.name), self.pid),
+            self.label(),
             self.from,
             self.to,
             self.minutes
@@ -269,7 +275,7 @@ pub fn close_wait_alerts(history: &History) -> Vec<CloseWaitAlert> {
             let from = series.last().copied().unwrap_or(0);
             (grows && p.close_wait >= from + CLOSE_WAIT_MIN_GROWTH).then(|| CloseWaitAlert {
                 pid: p.pid,
-                name: Arc::clone(&p.name),
+                name: p.name.clone(),
                 from,
                 to: p.close_wait,
                 minutes: (latest.taken_at - oldest.taken_at).num_minutes().max(1),

@@ -33,8 +33,8 @@ pub struct PortCount {
 pub struct ProcessCount {
     /// Process id.
     pub pid: u32,
-    /// Its name (shared between samples).
-    pub name: Arc<str>,
+    /// Its name (shared between samples); `None` when it exited before its details were read.
+    pub name: Option<Arc<str>>,
     /// Sockets it holds (a socket shared by several processes counts for the first).
     pub count: u32,
     /// Of those, in CLOSE_WAIT.
@@ -238,12 +238,6 @@ impl SampleStats {
         ports.truncate(TOP_N);
         stats.top_ports = ports;
 
-        let name_of = |pid: u32| {
-            snapshot
-                .processes
-                .get(&pid)
-                .map_or_else(|| pid.to_string(), |p| p.name.clone())
-        };
         let mut procs: Vec<(u32, u32, u32)> = per_pid
             .into_iter()
             .map(|(pid, (n, cw))| (pid, n, cw))
@@ -255,7 +249,7 @@ impl SampleStats {
                 .take(TOP_N)
                 .map(|&(pid, count, close_wait)| ProcessCount {
                     pid,
-                    name: names.intern(&name_of(pid)),
+                    name: snapshot.processes.get(&pid).map(|p| names.intern(&p.name)),
                     count,
                     close_wait,
                 })

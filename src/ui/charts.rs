@@ -450,7 +450,7 @@ impl Charts {
         let items: Vec<(String, f64)> = latest
             .top_processes
             .iter()
-            .map(|p| (process_label(Some(&p.name), p.pid), f64::from(p.count)))
+            .map(|p| (process_label(p.name.as_deref(), p.pid), f64::from(p.count)))
             .collect();
         let clicked = self.clickable_bars(
             ui,
@@ -469,10 +469,12 @@ impl Charts {
         clicked
             .and_then(|i| latest.top_processes.get(i))
             .map(|p| {
-                vec![
-                    Command::SetFilter(term("proc", &p.name)),
-                    Command::SetView(View::Sockets),
-                ]
+                // A process whose name is unknown is found by its PID.
+                let filter = match &p.name {
+                    Some(name) => term("proc", name),
+                    None => term("pid", &p.pid.to_string()),
+                };
+                vec![Command::SetFilter(filter), Command::SetView(View::Sockets)]
             })
             .unwrap_or_default()
     }

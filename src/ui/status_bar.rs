@@ -71,7 +71,7 @@ impl StatusBar {
             if let Some(alert) = p.alerts.first() {
                 ui.separator();
                 ui.label(
-                    RichText::new(format!("CLOSE_WAIT growing in {}", alert.name))
+                    RichText::new(format!("CLOSE_WAIT growing in {}", alert.label()))
                         .strong()
                         .color(ui.visuals().warn_fg_color),
                 )
