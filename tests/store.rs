@@ -337,3 +337,34 @@ fn a_process_without_details_is_unnamed_in_the_history() {
         "?[4242]"
     );
 }
+
+/// A socket that closed because its process exited still shows, for its one interval in red, the owner it
+/// had: the filter finds it by that name and the Process cell names it.
+#[test]
+fn a_closed_socket_keeps_its_owner_after_the_process_exits() {
+    use sockscope::view::filter::Filter;
+    use sockscope::view::rows::{RowRef, SortSpec, ViewInput, compute_rows};
+    let mut before = Snapshot::empty("h", common::at(0));
+    common::add_process(&mut before, 7, "psql", Some("alice"));
+    before.sockets = vec![tcp(
+        "127.0.0.1:40000".into(),
+        "127.0.0.1:5432".into(),
+        TcpState::Established,
+        vec![7],
+        1,
+    )];
+    let after = Snapshot::empty("h", common::at(1));
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
+    store.ingest(before, None);
+    store.ingest(after, None);
+    let input = ViewInput::from_store(&store).unwrap();
+    let rows = compute_rows(
+        &input,
+        &Filter::parse("proc:psql"),
+        SortSpec::default(),
+        Registry::global(),
+    );
+    assert_eq!(rows, vec![RowRef::Closed(0)]);
+    assert_eq!(input.owners(rows[0]).process, "psql");
+    assert_eq!(input.owners(rows[0]).user.as_deref(), Some("alice"));
+}

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
+use crate::model::join::Joined;
 use crate::model::ports::PortsIndex;
 use crate::model::snapshot::Snapshot;
 use crate::services::explain::Explainer;
@@ -94,7 +95,9 @@ pub fn write_html(
         );
     }
     h.push_str("</table><h2>Sockets</h2><table><tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th><th>PID</th><th>Process</th><th>User</th><th>Service</th></tr>");
-    for s in &snapshot.sockets {
+    let joined = Joined::of(snapshot, &[], None);
+    for (i, s) in snapshot.sockets.iter().enumerate() {
+        let owners = joined.live(i).cloned().unwrap_or_default();
         let remote = match (s.remote, s.peer()) {
             (None, _) => String::new(),
             (Some(_), None) => "*".to_owned(),
@@ -103,10 +106,14 @@ pub fn write_html(
         let pids: Vec<String> = s.pids.iter().map(u32::to_string).collect();
         let process = if s.pids.is_empty() {
             s.owner_note.map_or(String::new(), |n| {
-                format!("<span class=\"note\">{}</span>", escape(n.as_str()))
+                format!(
+                    "<span class=\"note\" title=\"{}\">{}</span>",
+                    escape(n.sentence()),
+                    escape(n.label())
+                )
             })
         } else {
-            escape(&snapshot.process_names(s))
+            escape(&owners.process)
         };
         let _ = write!(
             h,
@@ -117,7 +124,7 @@ pub fn write_html(
             s.state.as_str(),
             pids.join(" "),
             process,
-            escape(snapshot.user_of(s).unwrap_or("")),
+            escape(owners.user.as_deref().unwrap_or("")),
             escape(registry.name(s.local.port(), s.protocol))
         );
     }

@@ -4,6 +4,7 @@ pub mod budget;
 pub mod compare;
 pub mod diff;
 pub mod history;
+pub mod join;
 pub mod kernel;
 pub mod port_class;
 pub mod ports;

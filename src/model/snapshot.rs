@@ -197,8 +197,8 @@ impl Snapshot {
     }
 
     /// One name per owning PID, in the order of `pids`, joined with `,`; an unknown name is empty. Unlike
-    /// [`Snapshot::process_names`] nothing is dropped or merged, so a reader can give each PID its own
-    /// name back (the CSV `process` column).
+    /// the Process column ([`crate::model::join::OwnerFacts`]) nothing is dropped or merged, so a reader
+    /// can give each PID its own name back (the CSV `process` column).
     #[must_use]
     pub fn process_names_by_pid(&self, socket: &SocketEntry) -> String {
         let names: Vec<&str> = socket
@@ -206,19 +206,6 @@ impl Snapshot {
             .iter()
             .map(|pid| self.processes.get(pid).map_or("", |p| p.name.as_str()))
             .collect();
-        names.join(",")
-    }
-
-    /// All owner names of a socket joined with `,` (usually one), for display.
-    #[must_use]
-    pub fn process_names(&self, socket: &SocketEntry) -> String {
-        let mut names: Vec<&str> = socket
-            .pids
-            .iter()
-            .filter_map(|pid| self.processes.get(pid))
-            .map(|p| p.name.as_str())
-            .collect();
-        names.dedup();
         names.join(",")
     }
 

@@ -120,6 +120,18 @@ impl OwnerNote {
         }
     }
 
+    /// A short label where the process name would be (`not permitted`, `time wait`, …).
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotPermitted => "not permitted",
+            Self::TimeWait => "time wait",
+            Self::NotAccepted => "not accepted",
+            Self::Orphaned => "orphaned",
+            Self::NoProcess => "no process",
+        }
+    }
+
     /// Parses the file code back.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use super::budget::{CloseWaitAlert, EphemeralBudget, close_wait_alerts};
 use super::diff::{SnapshotDiff, SocketTracker};
 use super::history::{History, NameInterner, SampleStats};
+use super::join::Joined;
 use super::side::PortNames;
 use super::snapshot::Snapshot;
 use super::socket::{SocketEntry, SocketKey};
@@ -36,6 +37,8 @@ pub struct Store {
     port_names: &'static dyn PortNames,
     current: Option<Arc<Snapshot>>,
     closed: Arc<Vec<SocketEntry>>,
+    /// Owners and users of the current and the just-closed sockets.
+    joined: Arc<Joined>,
     marks: Arc<FastMap<SocketKey, ChangeMark>>,
     /// When each socket of the current snapshot was first seen, by its index there.
     first_seen: Arc<Vec<DateTime<Utc>>>,
@@ -60,6 +63,7 @@ impl Store {
             port_names,
             current: None,
             closed: Arc::default(),
+            joined: Arc::default(),
             marks: Arc::default(),
             first_seen: Arc::default(),
             tracker: SocketTracker::default(),
@@ -108,6 +112,7 @@ impl Store {
             marks.insert(s.key(), ChangeMark::Closed);
         }
         self.marks = Arc::new(marks);
+        self.joined = Arc::new(Joined::of(&snapshot, &diff.closed, self.current.as_deref()));
         self.closed = Arc::new(diff.closed.clone());
         self.current = Some(Arc::new(snapshot));
         self.generation += 1;
@@ -145,6 +150,12 @@ impl Store {
     #[must_use]
     pub fn recently_closed(&self) -> &Arc<Vec<SocketEntry>> {
         &self.closed
+    }
+
+    /// Owners and users of the current and the just-closed sockets, shared.
+    #[must_use]
+    pub fn joined(&self) -> Arc<Joined> {
+        Arc::clone(&self.joined)
     }
 
     /// How a socket changed at the latest sample.

@@ -106,7 +106,6 @@ fn cell_texts(
     view: &ComputedView,
     registry: &Registry,
 ) -> [String; 13] {
-    let snap = &view.input.snapshot;
     let (raddr, rport) = match (s.remote, s.peer()) {
         (None, _) => (String::new(), String::new()),
         (Some(_), None) => ("*".to_owned(), "*".to_owned()),
@@ -118,11 +117,7 @@ fn cell_texts(
         [first, rest @ ..] => format!("{first} +{}", rest.len()),
     };
     let rate = view.input.rate(s);
-    let process = if s.pids.is_empty() {
-        String::new()
-    } else {
-        snap.process_names(s)
-    };
+    let owners = view.input.owners(row);
     [
         s.protocol.to_string(),
         s.local.ip().to_string(),
@@ -131,8 +126,8 @@ fn cell_texts(
         rport,
         s.state.as_str().to_owned(),
         pid,
-        process,
-        snap.user_of(s).unwrap_or_default().to_owned(),
+        owners.process.clone(),
+        owners.user.clone().unwrap_or_default(),
         registry.name(s.local.port(), s.protocol).to_owned(),
         rate.map(|r| format_rate(r.in_bps)).unwrap_or_default(),
         rate.map(|r| format_rate(r.out_bps)).unwrap_or_default(),
@@ -261,12 +256,8 @@ impl SocketsTable {
                                 // No owner: say why, quietly, where the process name would be.
                                 (PROCESS_COLUMN, Some(note)) if socket.pids.is_empty() => {
                                     ui.add(
-                                        Label::new(
-                                            RichText::new(note.as_str().replace('_', " "))
-                                                .italics()
-                                                .weak(),
-                                        )
-                                        .truncate(),
+                                        Label::new(RichText::new(note.label()).italics().weak())
+                                            .truncate(),
                                     )
                                     .on_hover_text(note.sentence());
                                 }

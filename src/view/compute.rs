@@ -45,16 +45,20 @@ pub fn compute(
     let visible_ports: Vec<usize> = if filter.is_empty() {
         (0..ports.ports().len()).collect()
     } else {
-        let snap = &input.snapshot;
+        // The rows are the filter's verdict already: a port is visible when one of its sockets is a row.
+        let mut kept = vec![false; input.snapshot.sockets.len()];
+        for row in rows.iter() {
+            if let RowRef::Live(i) = row {
+                if let Some(k) = kept.get_mut(*i as usize) {
+                    *k = true;
+                }
+            }
+        }
         ports
             .ports()
             .iter()
             .enumerate()
-            .filter(|(_, p)| {
-                p.sockets
-                    .iter()
-                    .any(|i| filter.matches(&snap.sockets[*i], snap, registry))
-            })
+            .filter(|(_, p)| p.sockets.iter().any(|i| kept.get(*i) == Some(&true)))
             .map(|(i, _)| i)
             .collect()
     };

@@ -7,8 +7,8 @@
 
 use std::net::IpAddr;
 
+use crate::model::join::OwnerFacts;
 use crate::model::port_class::PortClass;
-use crate::model::snapshot::Snapshot;
 use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use crate::services::registry::Registry;
 
@@ -277,31 +277,30 @@ impl Filter {
         self.terms.is_empty()
     }
 
-    /// True when `socket` passes every term.
+    /// True when `socket`, owned as `owners` says, passes every term.
     #[must_use]
-    pub fn matches(&self, socket: &SocketEntry, snapshot: &Snapshot, registry: &Registry) -> bool {
+    pub fn matches(&self, socket: &SocketEntry, owners: &OwnerFacts, registry: &Registry) -> bool {
         self.terms
             .iter()
-            .all(|t| Self::term_matches(&t.field, socket, snapshot, registry) != t.negate)
+            .all(|t| Self::term_matches(&t.field, socket, owners, registry) != t.negate)
     }
 
-    fn term_matches(field: &Field, s: &SocketEntry, snap: &Snapshot, registry: &Registry) -> bool {
+    fn term_matches(
+        field: &Field,
+        s: &SocketEntry,
+        owners: &OwnerFacts,
+        registry: &Registry,
+    ) -> bool {
         let lport = s.local.port();
         let rport = s.peer().map(|r| r.port());
         let in_range = |p: u16, a: u16, b: u16| (a..=b).contains(&p);
-        let names = || {
-            s.pids
-                .iter()
-                .filter_map(|p| snap.processes.get(p))
-                .map(|p| p.name.to_lowercase())
-        };
         match field {
             Field::Port(a, b) => {
                 in_range(lport, *a, *b) || rport.is_some_and(|p| in_range(p, *a, *b))
             }
             Field::LPort(a, b) => in_range(lport, *a, *b),
             Field::RPort(a, b) => rport.is_some_and(|p| in_range(p, *a, *b)),
-            Field::Proc(name) => names().any(|n| n.contains(name.as_str())),
+            Field::Proc(name) => owners.names_lower.iter().any(|n| n.contains(name.as_str())),
             Field::Pid(pid) => s.pids.contains(pid),
             Field::State(states) => states.contains(&s.state),
             Field::Proto(p) => s.protocol == *p,
@@ -329,16 +328,17 @@ impl Filter {
                     })
             }
             Field::Class(class) => PortClass::of(lport) == *class,
-            Field::User(user) => snap
-                .user_of(s)
+            Field::User(user) => owners
+                .user
+                .as_deref()
                 .is_some_and(|u| u.to_lowercase().contains(user.as_str())),
-            Field::Text(text) => haystack(s, snap, registry).contains(text.as_str()),
+            Field::Text(text) => haystack(s, owners, registry).contains(text.as_str()),
         }
     }
 }
 
 /// Everything a row shows, lowercased, for free-text search.
-fn haystack(s: &SocketEntry, snap: &Snapshot, registry: &Registry) -> String {
+fn haystack(s: &SocketEntry, owners: &OwnerFacts, registry: &Registry) -> String {
     use std::fmt::Write as _;
     let mut h = String::with_capacity(96);
     let _ = write!(h, "{} {} {}", s.protocol, s.local.ip(), s.local.port());
@@ -358,8 +358,8 @@ fn haystack(s: &SocketEntry, snap: &Snapshot, registry: &Registry) -> String {
     let _ = write!(
         h,
         " {} {} {}",
-        snap.process_names(s),
-        snap.user_of(s).unwrap_or(""),
+        owners.process,
+        owners.user.as_deref().unwrap_or(""),
         registry.name(s.local.port(), s.protocol)
     );
     h.to_lowercase()
@@ -368,6 +368,7 @@ fn haystack(s: &SocketEntry, snap: &Snapshot, registry: &Registry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::snapshot::Snapshot;
     use chrono::Utc;
     use std::collections::BTreeMap;
 
@@ -451,8 +452,9 @@ mod tests {
         let s = snap();
         let f = Filter::parse(text);
         let r = Registry::from_iana_tsv(crate::services::registry::IANA_TSV).unwrap();
+        let joined = crate::model::join::Joined::of(&s, &[], None);
         (0..s.sockets.len())
-            .filter(|i| f.matches(&s.sockets[*i], &s, &r))
+            .filter(|i| f.matches(&s.sockets[*i], joined.live(*i).unwrap(), &r))
             .collect()
     }
 

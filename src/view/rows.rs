@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::filter::Filter;
+use crate::model::join::{Joined, OwnerFacts};
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::store::{ChangeMark, Store};
@@ -90,6 +91,8 @@ pub struct ViewInput {
     pub snapshot: Arc<Snapshot>,
     /// Sockets closed at the last sample, still shown for one interval.
     pub closed: Arc<Vec<SocketEntry>>,
+    /// Owners and users of the shown and the closed sockets.
+    pub joined: Arc<Joined>,
     /// Change marks of the last sample.
     pub marks: Arc<FastMap<SocketKey, ChangeMark>>,
     /// When each current socket was first seen.
@@ -109,6 +112,7 @@ impl ViewInput {
         Some(Self {
             snapshot: Arc::clone(store.current()?),
             closed: Arc::clone(store.recently_closed()),
+            joined: store.joined(),
             marks: store.marks(),
             first_seen: store.first_seen_all(),
             rates: store.rates(),
@@ -124,6 +128,21 @@ impl ViewInput {
             RowRef::Live(i) => self.snapshot.sockets.get(i as usize),
             RowRef::Closed(i) => self.closed.get(i as usize),
         }
+    }
+
+    /// The owners and user of a row's socket (a closed one's as they were when it was last seen).
+    #[must_use]
+    pub fn owners(&self, row: RowRef) -> &OwnerFacts {
+        static NONE: OwnerFacts = OwnerFacts {
+            process: String::new(),
+            names_lower: Vec::new(),
+            user: None,
+        };
+        match row {
+            RowRef::Live(i) => self.joined.live(i as usize),
+            RowRef::Closed(i) => self.joined.closed(i as usize),
+        }
+        .unwrap_or(&NONE)
     }
 
     /// The change mark of a row.
@@ -185,7 +204,7 @@ pub fn compute_rows(
     let rows: Vec<(RowRef, &SocketEntry)> = live
         .chain(closed)
         .filter_map(|r| input.socket(r).map(|s| (r, s)))
-        .filter(|(_, s)| filter.is_empty() || filter.matches(s, snap, registry))
+        .filter(|(r, s)| filter.is_empty() || filter.matches(s, input.owners(*r), registry))
         .collect();
 
     // Each row's sort key (column value, then identity) is computed once into contiguous integers: the sort
@@ -195,7 +214,7 @@ pub fn compute_rows(
         sort.column,
         SortColumn::Process | SortColumn::User | SortColumn::Service
     )
-    .then(|| text_ranks(&rows, sort.column, snap, registry));
+    .then(|| text_ranks(&rows, sort.column, input, registry));
     let missing = (u8::MAX, 0u128);
     let ip_key = |ip: std::net::IpAddr| match ip {
         std::net::IpAddr::V4(v4) => (0u8, u128::from(v4.to_bits())),
@@ -279,19 +298,22 @@ impl TieKey {
 fn text_ranks(
     rows: &[(RowRef, &SocketEntry)],
     column: SortColumn,
-    snap: &Snapshot,
+    input: &ViewInput,
     registry: &Registry,
 ) -> Vec<Option<u32>> {
-    let text_of = |s: &SocketEntry| -> Option<String> {
+    let text_of = |row: RowRef, s: &SocketEntry| -> Option<String> {
+        let owners = input.owners(row);
         let t = match column {
-            SortColumn::Process => snap.process_names(s),
-            SortColumn::User => snap.user_of(s).unwrap_or_default().to_owned(),
+            SortColumn::Process => owners.process.clone(),
+            SortColumn::User => owners.user.clone().unwrap_or_default(),
             _ => registry.name(s.local.port(), s.protocol).to_owned(),
         };
         (!t.is_empty()).then(|| t.to_lowercase())
     };
-    // What the text depends on: the owning PID (process), uid and PID (user), or port and protocol (service).
-    let source_of = |s: &SocketEntry| match column {
+    // What the text depends on: the owning PID (process), uid and PID (user), or port and protocol
+    // (service); a closed socket's owners come from an earlier sample, so it is ranked on its own.
+    let source_of = |row: RowRef, s: &SocketEntry| match column {
+        _ if matches!(row, RowRef::Closed(_)) && column != SortColumn::Service => None,
         SortColumn::Process if s.pids.len() > 1 => None,
         SortColumn::Process => Some((s.pids.first().copied(), None, 0, false)),
         SortColumn::User => Some((s.pids.first().copied(), s.uid, 0, false)),
@@ -306,12 +328,12 @@ fn text_ranks(
     let mut entry_of_source = FastMap::default();
     let row_entries: Vec<usize> = rows
         .iter()
-        .map(|(_, s)| {
+        .map(|(row, s)| {
             let mut new_entry = || {
-                entries.push(text_of(s));
+                entries.push(text_of(*row, s));
                 entries.len() - 1
             };
-            match source_of(s) {
+            match source_of(*row, s) {
                 Some(source) => *entry_of_source.entry(source).or_insert_with(new_entry),
                 // Several owners: rare, computed per row.
                 None => new_entry(),
