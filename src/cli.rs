@@ -16,6 +16,7 @@ use crate::export::json::ExportOptions;
 use crate::export::json::SocketRecord;
 use crate::export::read::{OpenError, open_snapshot};
 use crate::model::compare::Comparison;
+use crate::model::failure::FailureKind;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::Protocol;
 use crate::services::doctor::{BindQuestion, Verdict, why_port};
@@ -126,6 +127,19 @@ pub enum CliError {
     /// Writing to stdout failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(io::Error),
+}
+
+impl CliError {
+    /// The failure's kind, for the advice printed under the error.
+    #[must_use]
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Self::Collect(e) => e.failure().kind,
+            Self::Write(e) => FailureKind::of_io(&e.source),
+            Self::Open(e) => e.kind,
+            Self::Stdout(e) => FailureKind::of_io(e),
+        }
+    }
 }
 
 /// Runs `sockscope snapshot`.

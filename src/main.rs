@@ -35,6 +35,12 @@ fn main() -> ExitCode {
         Err(e) => {
             // Library errors already carry their cause in their message; print it once.
             eprintln!("sockscope: {e}");
+            let advice = e
+                .downcast_ref::<sockscope::cli::CliError>()
+                .and_then(|e| e.kind().advice());
+            if let Some(advice) = advice {
+                eprintln!("sockscope: {advice}");
+            }
             ExitCode::FAILURE
         }
     }

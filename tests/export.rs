@@ -158,6 +158,7 @@ mod reading {
     use sockscope::export::csv::write_csv;
     use sockscope::export::html::write_html;
     use sockscope::export::read::{MAX_FILE_BYTES, open_snapshot, parse_snapshot};
+    use sockscope::model::failure::FailureKind;
     use std::path::PathBuf;
 
     fn temp_file(tag: &str, contents: &[u8]) -> PathBuf {
@@ -258,14 +259,16 @@ mod reading {
         ];
         for (name, bytes, expected) in cases {
             let path = temp_file(name, &bytes);
-            let err = open_snapshot(&path).unwrap_err().to_string();
+            let error = open_snapshot(&path).unwrap_err();
+            assert_eq!(error.kind, FailureKind::Malformed, "{name}: {error}");
+            let err = error.to_string();
             assert!(err.starts_with(&format!("{}: ", path.display())), "{err}");
             assert!(err.contains(expected), "{name}: {err}");
             assert_eq!(err.lines().count(), 1, "{err}");
         }
-        let missing = open_snapshot(std::path::Path::new("/nonexistent/snap.json"))
-            .unwrap_err()
-            .to_string();
+        let missing = open_snapshot(std::path::Path::new("/nonexistent/snap.json")).unwrap_err();
+        assert_eq!(missing.kind, FailureKind::NotFound);
+        let missing = missing.to_string();
         assert!(
             missing.starts_with("/nonexistent/snap.json: cannot read"),
             "{missing}"

@@ -20,6 +20,7 @@ pub use replay::ReplaySource;
 pub use system::{LIVE_OWNER_CACHE, SystemSource, SystemSourceOptions};
 pub use thread::{Collector, CollectorEvent};
 
+use crate::model::failure::{Failure, FailureKind};
 use crate::model::snapshot::Snapshot;
 
 /// A failure to take a sample at all. Partial problems (one unreadable `/proc/PID`, a process that
@@ -47,6 +48,19 @@ pub enum CollectError {
     Exhausted,
 }
 
+impl CollectError {
+    /// The failure as the store and the window carry it: this error's sentence and its kind.
+    #[must_use]
+    pub fn failure(&self) -> Failure {
+        let kind = match self {
+            Self::SocketDump { source, .. } => source.kind(),
+            Self::Proc { source, .. } => FailureKind::of_io(source),
+            Self::Exhausted => FailureKind::NotFound,
+        };
+        Failure::new(kind, self.to_string())
+    }
+}
+
 /// Why a kernel socket dump failed, in a form callers can branch on.
 #[derive(Debug, thiserror::Error)]
 pub enum DumpError {
@@ -62,6 +76,18 @@ pub enum DumpError {
 }
 
 impl DumpError {
+    /// What kind of failure this is.
+    #[must_use]
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            _ if self.is_permission() => FailureKind::Permission,
+            Self::Io(e) => FailureKind::of_io(e),
+            Self::Refused(2 | 93 | 95 | 97) => FailureKind::Unsupported,
+            Self::Refused(_) => FailureKind::Io,
+            Self::Malformed(_) => FailureKind::Malformed,
+        }
+    }
+
     /// True when the kernel or a security policy refused for lack of permission (EPERM, EACCES).
     #[must_use]
     pub fn is_permission(&self) -> bool {
@@ -102,4 +128,37 @@ pub trait SocketSource: Send {
     /// # Errors
     /// When no snapshot could be produced at all.
     fn sample(&mut self) -> Result<Snapshot, CollectError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_keep_a_kind_the_window_can_branch_on() {
+        let dump = |source| CollectError::SocketDump {
+            table: "tcp (IPv4)",
+            source,
+        };
+        let denied = dump(DumpError::Refused(1)).failure();
+        assert_eq!(denied.kind, FailureKind::Permission);
+        assert!(denied.message.contains("EPERM"), "{denied}");
+        assert_eq!(
+            dump(DumpError::Refused(93)).failure().kind,
+            FailureKind::Unsupported
+        );
+        assert_eq!(
+            dump(DumpError::Malformed("short".into())).failure().kind,
+            FailureKind::Malformed
+        );
+        let proc_denied = CollectError::Proc {
+            path: "/proc".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(proc_denied.failure().kind, FailureKind::Permission);
+        assert_eq!(
+            CollectError::Exhausted.failure().kind,
+            FailureKind::NotFound
+        );
+    }
 }

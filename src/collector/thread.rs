@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::SocketSource;
+use crate::model::failure::Failure;
 use crate::model::snapshot::Snapshot;
 
 /// What the collector hands to its sink.
@@ -28,8 +29,8 @@ pub enum CollectorEvent {
     Error {
         /// The generation the sample was started under.
         generation: u64,
-        /// What went wrong, for a status bar.
-        message: String,
+        /// What went wrong, with a kind the window can branch on.
+        failure: Failure,
     },
 }
 
@@ -202,11 +203,11 @@ where
             },
             Ok(Err(e)) => CollectorEvent::Error {
                 generation,
-                message: e.to_string(),
+                failure: e.failure(),
             },
             Err(_) => CollectorEvent::Error {
                 generation,
-                message: "the socket sampler panicked".to_owned(),
+                failure: Failure::internal("the socket sampler panicked"),
             },
         };
         sink(event);
@@ -221,6 +222,7 @@ where
 mod tests {
     use super::*;
     use crate::collector::{CollectError, ReplaySource};
+    use crate::model::failure::FailureKind;
     use std::sync::{Mutex, mpsc};
 
     struct Slow(Duration, u32);
@@ -247,7 +249,7 @@ mod tests {
         ));
         let second = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert!(
-            matches!(second, CollectorEvent::Error { ref message, .. } if message.contains("no more"))
+            matches!(second, CollectorEvent::Error { ref failure, .. } if failure.message.contains("no more") && failure.kind == FailureKind::NotFound)
         );
         let third = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert!(
@@ -332,7 +334,7 @@ mod tests {
         let generation = c.reset();
         match rx.recv_timeout(Duration::from_secs(5)).unwrap() {
             CollectorEvent::Sample { generation: g, .. } => assert_eq!(g, generation),
-            CollectorEvent::Error { message, .. } => panic!("{message}"),
+            CollectorEvent::Error { failure, .. } => panic!("{failure}"),
         }
     }
 }

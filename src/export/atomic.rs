@@ -4,6 +4,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::model::failure::{Failure, FailureKind};
+
 /// A write that failed, naming the file.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {}: {source}", path.display())]
@@ -13,6 +15,17 @@ pub struct WriteError {
     /// Why it failed.
     #[source]
     pub source: io::Error,
+}
+
+impl WriteError {
+    /// The failure as the window shows it: `Export failed: cannot write PATH: why`, with its kind.
+    #[must_use]
+    pub fn failure(&self) -> Failure {
+        Failure::new(
+            FailureKind::of_io(&self.source),
+            format!("Export failed: {self}"),
+        )
+    }
 }
 
 /// Writes `path` through `fill`: into a temporary file in the same directory, flushed to disk, then renamed

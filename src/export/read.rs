@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::json::{FileError, read_json};
+use crate::model::failure::{Failure, FailureKind};
 use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
 use crate::model::snapshot::{ProcessInfo, Snapshot};
 use crate::model::socket::{Family, OwnerNote, Protocol, SocketEntry, SocketState, UdpState};
@@ -22,8 +23,18 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 pub struct OpenError {
     /// The file.
     pub path: PathBuf,
+    /// What kind of problem: missing, not permitted, unreadable, or not a valid snapshot.
+    pub kind: FailureKind,
     /// What is wrong, in one line.
     pub reason: String,
+}
+
+impl OpenError {
+    /// The failure as the window shows it: this error's line, with its kind.
+    #[must_use]
+    pub fn failure(&self) -> Failure {
+        Failure::new(self.kind, self.to_string())
+    }
 }
 
 /// Reads a snapshot file, JSON or CSV (told apart by content, not name).
@@ -31,35 +42,52 @@ pub struct OpenError {
 /// # Errors
 /// Unreadable, empty, too large, malformed or invalid files, one line each.
 pub fn open_snapshot(path: &Path) -> Result<Snapshot, OpenError> {
-    let fail = |reason: String| OpenError {
+    let fail = |kind: FailureKind, reason: String| OpenError {
         path: path.to_owned(),
+        kind,
         reason,
     };
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let unreadable = |e: std::io::Error| fail(FailureKind::of_io(&e), format!("cannot read: {e}"));
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.is_dir() {
-        return Err(fail("is a directory, not a snapshot file".to_owned()));
+        return Err(fail(
+            FailureKind::Malformed,
+            "is a directory, not a snapshot file".to_owned(),
+        ));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "is {:.1} MiB; Sockscope opens snapshot files up to {} MiB",
-            meta.len() as f64 / 1_048_576.0,
-            MAX_FILE_BYTES / 1_048_576
-        )));
+        return Err(fail(
+            FailureKind::Malformed,
+            format!(
+                "is {:.1} MiB; Sockscope opens snapshot files up to {} MiB",
+                meta.len() as f64 / 1_048_576.0,
+                MAX_FILE_BYTES / 1_048_576
+            ),
+        ));
     }
-    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let file = std::fs::File::open(path).map_err(unreadable)?;
     // The size was checked, but a file can grow while it is read: never read past the limit.
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "grew past {} MiB while being read",
-            MAX_FILE_BYTES / 1_048_576
-        )));
+        return Err(fail(
+            FailureKind::Malformed,
+            format!(
+                "grew past {} MiB while being read",
+                MAX_FILE_BYTES / 1_048_576
+            ),
+        ));
     }
     let modified = meta.modified().ok().map(DateTime::<Utc>::from);
-    parse_snapshot(&bytes, modified).map_err(|e| fail(e.to_string()))
+    parse_snapshot(&bytes, modified).map_err(|e| {
+        let kind = match &e {
+            FileError::Io(io) => FailureKind::of_io(io),
+            FileError::Parse(_) | FileError::Invalid(_) => FailureKind::Malformed,
+        };
+        fail(kind, e.to_string())
+    })
 }
 
 /// Parses snapshot bytes, JSON or CSV. `modified` dates a CSV file, which has no timestamp of its own.

@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod compare;
 pub mod diff;
+pub mod failure;
 pub mod history;
 pub mod join;
 pub mod kernel;

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::budget::{CloseWaitAlert, EphemeralBudget, close_wait_alerts};
 use super::diff::{SnapshotDiff, SocketTracker};
+use super::failure::Failure;
 use super::history::{History, NameInterner, SampleStats};
 use super::join::Joined;
 use super::side::PortNames;
@@ -46,7 +47,7 @@ pub struct Store {
     history: Arc<History>,
     generation: u64,
     last_took: Option<Duration>,
-    last_error: Option<String>,
+    last_error: Option<Failure>,
     names: NameInterner,
     budget: Arc<EphemeralBudget>,
     close_wait: Arc<Vec<CloseWaitAlert>>,
@@ -128,8 +129,8 @@ impl Store {
     }
 
     /// Records a failed sample; the current snapshot stays.
-    pub fn record_error(&mut self, message: String) {
-        self.last_error = Some(message);
+    pub fn record_error(&mut self, failure: Failure) {
+        self.last_error = Some(failure);
         self.generation += 1;
     }
 
@@ -226,8 +227,8 @@ impl Store {
 
     /// The latest collector error, until the next good sample or dismissal.
     #[must_use]
-    pub fn last_error(&self) -> Option<&str> {
-        self.last_error.as_deref()
+    pub fn last_error(&self) -> Option<&Failure> {
+        self.last_error.as_ref()
     }
 }
 

@@ -24,10 +24,11 @@ use super::learn::LearnPage;
 use super::ports_table::PortsTable;
 use super::settings::{STORAGE_KEY, Settings, View};
 use super::sockets_table::SocketsTable;
-use super::status_bar::StatusBar;
+use super::status_bar::{StatusBar, StatusMessage};
 use super::toolbar::{Toolbar, ToolbarState};
 use crate::collector::{ReplaySource, SocketSource, SystemSource, SystemSourceOptions};
 use crate::model::compare::Comparison;
+use crate::model::failure::{Failure, FailureKind};
 use crate::model::privilege::Privilege;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{Protocol, SocketEntry, SocketKey};
@@ -56,7 +57,7 @@ pub struct SockscopeApp {
     selection: Option<Selection>,
     selected_port: Option<(Protocol, u16)>,
     scroll_to: Option<usize>,
-    message: Option<(String, bool)>,
+    message: Option<StatusMessage>,
     files: FileJobs,
     comparison: Option<Shown>,
     toolbar: Toolbar,
@@ -116,7 +117,10 @@ impl SockscopeApp {
                 feed.send(StoreInput::Collected(
                     crate::collector::CollectorEvent::Error {
                         generation: 0,
-                        message: format!("cannot start the store thread: {e}"),
+                        failure: Failure::new(
+                            FailureKind::of_io(&e),
+                            format!("cannot start the store thread: {e}"),
+                        ),
                     },
                 ));
                 Self::build(feed, settings)
@@ -248,7 +252,7 @@ impl SockscopeApp {
     /// The message in the status bar, if any.
     #[must_use]
     pub fn message(&self) -> Option<&str> {
-        self.message.as_ref().map(|(text, _)| text.as_str())
+        self.message.as_ref().map(|m| m.text.as_str())
     }
 
     /// The newest publication of the store.
@@ -498,7 +502,7 @@ impl SockscopeApp {
                     &format!("Saved {sockets} sockets to {}", path.display()),
                     false,
                 ),
-                Outcome::Failed(reason) => self.say(&reason, true),
+                Outcome::Failed(failure) => self.message = Some(StatusMessage::failure(&failure)),
                 Outcome::Opened(path, snapshot) => {
                     self.message = None;
                     self.show_file(path, snapshot);
@@ -515,22 +519,22 @@ impl SockscopeApp {
 
     /// Shows a message in the status bar; errors in the error colour.
     fn say(&mut self, text: &str, is_error: bool) {
-        self.message = Some((text.to_owned(), is_error));
+        self.message = Some(StatusMessage::new(text, is_error));
     }
 
     /// The status bar's message: a live sampling error, else the app's own message, else what the
     /// collector could not see in the shown sample.
-    fn status_message(&self) -> Option<(String, bool)> {
+    fn status_message(&self) -> Option<StatusMessage> {
         let p = self.published.as_deref();
-        if let Some(error) = p.and_then(|p| p.last_error.as_ref()) {
-            return Some((error.clone(), true));
+        if let Some(failure) = p.and_then(|p| p.last_error.as_ref()) {
+            return Some(StatusMessage::failure(failure));
         }
         if let Some(message) = &self.message {
             return Some(message.clone());
         }
         p.and_then(Published::snapshot)
             .and_then(|s| s.notes.first())
-            .map(|note| (note.clone(), true))
+            .map(|note| StatusMessage::new(note.clone(), true))
     }
 
     /// The name an export proposes: host and sample time.
@@ -594,11 +598,10 @@ impl SockscopeApp {
         }
         let message = self.status_message();
         egui::Panel::bottom("status").show(ui, |ui| {
-            commands.extend(self.status_bar.ui(
-                ui,
-                published.as_deref(),
-                message.as_ref().map(|(t, e)| (t.as_str(), *e)),
-            ));
+            commands.extend(
+                self.status_bar
+                    .ui(ui, published.as_deref(), message.as_ref()),
+            );
         });
         let selected = self.selection.as_ref().and_then(|s| s.entry.as_ref());
         if let (Some((socket, closed)), Some(v), false) =

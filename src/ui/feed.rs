@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::collector::{Collector, CollectorEvent, SocketSource};
+use crate::model::failure::{Failure, FailureKind};
 use crate::services::registry::Registry;
 use crate::view::store_thread::Waker;
 use crate::view::{Published, StoreCore, StoreInput, StoreThread};
@@ -54,7 +55,10 @@ impl Feed {
             Err(e) => {
                 store.send(StoreInput::Collected(CollectorEvent::Error {
                     generation: 0,
-                    message: format!("cannot start the collector thread: {e}"),
+                    failure: Failure::new(
+                        FailureKind::of_io(&e),
+                        format!("cannot start the collector thread: {e}"),
+                    ),
                 }));
                 None
             }
@@ -131,7 +135,7 @@ impl Feed {
                     Ok(snapshot) => StoreInput::Sample(Box::new(snapshot), None),
                     Err(e) => StoreInput::Collected(CollectorEvent::Error {
                         generation: 0,
-                        message: e.to_string(),
+                        failure: e.failure(),
                     }),
                 };
                 core.apply(input);

@@ -14,6 +14,7 @@ use crate::export::atomic::write_atomically;
 use crate::export::json::ExportOptions;
 use crate::export::read::open_snapshot;
 use crate::model::compare::Comparison;
+use crate::model::failure::Failure;
 use crate::model::snapshot::Snapshot;
 use crate::services::registry::Registry;
 use crate::view::ComputedView;
@@ -32,8 +33,8 @@ pub enum Outcome {
     Opened(PathBuf, Snapshot),
     /// A snapshot file was read and compared with what was shown.
     Compared(Box<Shown>),
-    /// Something failed; the sentence says what and where.
-    Failed(String),
+    /// Something failed; the failure says what and where, and its kind.
+    Failed(Failure),
     /// The user closed the dialog.
     Cancelled,
 }
@@ -98,7 +99,7 @@ impl FileJobs {
             None => Outcome::Cancelled,
             Some(path) => match open_snapshot(&path) {
                 Ok(snapshot) => Outcome::Opened(path, snapshot),
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(e.failure()),
             },
         })
     }
@@ -127,7 +128,7 @@ impl FileJobs {
                             comparison,
                         )))
                     }
-                    Err(e) => Outcome::Failed(e.to_string()),
+                    Err(e) => Outcome::Failed(e.failure()),
                 },
             }
         })
@@ -179,9 +180,9 @@ impl FileJobs {
             }
             Err(TryRecvError::Empty) => true,
             Err(TryRecvError::Disconnected) => {
-                outcomes.push(Outcome::Failed(
-                    "the file dialog could not be started".to_owned(),
-                ));
+                outcomes.push(Outcome::Failed(Failure::internal(
+                    "the file dialog could not be started",
+                )));
                 false
             }
         });
@@ -225,6 +226,6 @@ fn write(
             path: path.to_owned(),
             sockets: snapshot.sockets.len(),
         },
-        Err(e) => Outcome::Failed(format!("Export failed: {e}")),
+        Err(e) => Outcome::Failed(e.failure()),
     }
 }

@@ -3,9 +3,44 @@
 use chrono::Local;
 use egui::RichText;
 
+use crate::model::failure::Failure;
+
 use super::command::Command;
 use crate::model::budget::BudgetLevel;
 use crate::view::{Published, Showing};
+
+/// What the status bar says at its end: a sampling error, the app's own message, or a note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusMessage {
+    /// The line shown.
+    pub text: String,
+    /// Shown in the error colour.
+    pub is_error: bool,
+    /// What to do about it, on hover (from the failure's kind).
+    pub advice: Option<&'static str>,
+}
+
+impl StatusMessage {
+    /// A plain message, or an error without advice.
+    #[must_use]
+    pub fn new(text: impl Into<String>, is_error: bool) -> Self {
+        Self {
+            text: text.into(),
+            is_error,
+            advice: None,
+        }
+    }
+
+    /// A failure, with the advice its kind carries.
+    #[must_use]
+    pub fn failure(failure: &Failure) -> Self {
+        Self {
+            text: failure.message.clone(),
+            is_error: true,
+            advice: failure.kind.advice(),
+        }
+    }
+}
 
 /// The status bar panel.
 #[derive(Debug, Default)]
@@ -17,7 +52,7 @@ impl StatusBar {
         &mut self,
         ui: &mut egui::Ui,
         published: Option<&Published>,
-        message: Option<(&str, bool)>,
+        message: Option<&StatusMessage>,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         ui.horizontal(|ui| {
@@ -86,14 +121,17 @@ impl StatusBar {
                 )
                 .on_hover_text("The view is frozen; sampling goes on. Press Space or Resume.");
             }
-            if let Some((msg, is_error)) = message {
+            if let Some(message) = message {
                 ui.separator();
-                let color = if is_error {
+                let color = if message.is_error {
                     ui.visuals().error_fg_color
                 } else {
                     ui.visuals().strong_text_color()
                 };
-                ui.label(RichText::new(msg).color(color));
+                let label = ui.label(RichText::new(&message.text).color(color));
+                if let Some(advice) = message.advice {
+                    label.on_hover_text(advice);
+                }
                 if ui.small_button("Dismiss").clicked() {
                     commands.push(Command::DismissError);
                 }

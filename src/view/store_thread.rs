@@ -24,6 +24,7 @@ use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput};
 use crate::collector::CollectorEvent;
 use crate::model::budget::{CloseWaitAlert, EphemeralBudget};
+use crate::model::failure::Failure;
 use crate::model::history::History;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
@@ -116,7 +117,7 @@ pub struct Published {
     /// How long the newest live sample took.
     pub last_took: Option<Duration>,
     /// The newest live sampling error; `None` over a file, whose data it does not concern.
-    pub last_error: Option<String>,
+    pub last_error: Option<Failure>,
     /// How long computing this publication took on the store thread.
     pub computed_in: Duration,
 }
@@ -191,8 +192,8 @@ impl StoreCore {
             StoreInput::Collected(CollectorEvent::Sample { snapshot, took, .. }) => {
                 self.live.ingest(snapshot, Some(took));
             }
-            StoreInput::Collected(CollectorEvent::Error { message, .. }) => {
-                self.live.record_error(message);
+            StoreInput::Collected(CollectorEvent::Error { failure, .. }) => {
+                self.live.record_error(failure);
             }
             StoreInput::Sample(snapshot, took) => {
                 self.live.ingest(*snapshot, took);
@@ -314,7 +315,7 @@ impl StoreCore {
             answers: self.request.id,
             last_error: match showing {
                 Showing::File { .. } => None,
-                Showing::Live | Showing::Frozen { .. } => self.live.last_error().map(str::to_owned),
+                Showing::Live | Showing::Frozen { .. } => self.live.last_error().cloned(),
             },
             showing,
             view: self.view.clone(),
@@ -481,9 +482,10 @@ fn run(mut core: StoreCore, inputs: &Receiver<Message>, slot: &Slot, waker: &(dy
             Ok(published) => published,
             Err(_) => {
                 // A bug in the view code must not take live sampling down with it.
-                core.live.record_error(
-                    "internal error while preparing the view; see the log".to_owned(),
-                );
+                // The panic hook has printed the details on standard error.
+                core.live.record_error(Failure::internal(
+                    "internal error while preparing the view (details on standard error)",
+                ));
                 core.view = None;
                 core.rows_key = None;
                 continue;
@@ -498,6 +500,7 @@ fn run(mut core: StoreCore, inputs: &Receiver<Message>, slot: &Slot, waker: &(dy
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::failure::FailureKind;
     use crate::model::socket::{SocketEntry, TcpState};
     use chrono::TimeZone;
 
@@ -559,7 +562,7 @@ mod tests {
         core.apply(StoreInput::Freeze);
         core.apply(StoreInput::Collected(CollectorEvent::Error {
             generation: 0,
-            message: "dump refused".to_owned(),
+            failure: Failure::new(FailureKind::Permission, "dump refused"),
         }));
         let p = core.publish();
         assert_eq!(
@@ -573,7 +576,11 @@ mod tests {
         core.apply(StoreInput::ShowLive);
         let p = core.publish();
         assert_eq!(shown_ports(&p), vec![1]);
-        assert_eq!(p.last_error.as_deref(), Some("dump refused"));
+        let error = p.last_error.clone().unwrap();
+        assert_eq!(
+            (error.kind, error.message.as_str()),
+            (FailureKind::Permission, "dump refused")
+        );
     }
 
     #[test]
