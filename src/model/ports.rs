@@ -115,6 +115,24 @@ impl<'a, T> IntoIterator for &'a SmallSet<T> {
     }
 }
 
+/// The badge, and what it means, of a port no socket takes new peers on (no [`Exposure`]).
+#[must_use]
+pub fn no_exposure(protocol: Protocol) -> (&'static str, &'static str) {
+    match protocol {
+        Protocol::Tcp => (
+            "not listening",
+            "No socket on this port listens (the sockets here are connected, closing, or only bound), so \
+             a new connection to it is refused: the kernel answers its SYN with a reset.",
+        ),
+        Protocol::Udp => (
+            "connected only",
+            "Every socket on this port is connected to one peer and takes datagrams only from it; a \
+             datagram from any other source matches no socket, and the kernel answers it with ICMP port \
+             unreachable (rate-limited; a firewall may drop it first).",
+        ),
+    }
+}
+
 /// One local (protocol, port) in use and the sockets on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortUsage {

@@ -9,7 +9,7 @@ use super::command::Command;
 use crate::view::ComputedView;
 use std::collections::HashSet;
 
-use crate::model::ports::{PortFold, PortLine, PortUsage};
+use crate::model::ports::{PortFold, PortLine, PortUsage, no_exposure};
 use crate::model::privilege::Privilege;
 use crate::model::socket::{Protocol, SocketKey};
 use crate::model::traffic::format_rate;
@@ -103,7 +103,7 @@ fn fold_cells(fold: &PortFold, open: bool, registry: &Registry) -> [String; 8] {
         peer,
         String::new(),
         "yes".to_owned(),
-        "not listening".to_owned(),
+        no_exposure(fold.protocol).0.to_owned(),
         "connections only".to_owned(),
     ]
 }
@@ -227,7 +227,9 @@ impl PortsTable {
                                 let cells = fold_cells(fold, open, registry);
                                 for text in &cells {
                                     row.col(|ui| {
-                                        ui.add(Label::new(RichText::new(text).italics()).truncate());
+                                        ui.add(
+                                            Label::new(RichText::new(text).italics()).truncate(),
+                                        );
                                     });
                                 }
                                 // Empty cells so the row, and its click area, spans the whole table.
@@ -248,12 +250,8 @@ impl PortsTable {
                         row.set_selected(selected == Some(key));
                         let service = registry.service(usage.port, usage.protocol);
                         let exposure = usage.exposure();
-                        let (badge, badge_tip) = exposure.map_or(
-                            (
-                                "not listening",
-                                "No socket on this port listens or takes datagrams from any source: each is \
-                                 connected to its own peer.",
-                            ),
+                        let (badge, badge_tip) = exposure.map_or_else(
+                            || no_exposure(usage.protocol),
                             |e| (e.badge(), e.meaning()),
                         );
                         let addrs: Vec<String> =

@@ -6,6 +6,32 @@ use crate::model::ports::Exposure;
 use crate::model::socket::{Protocol, SocketEntry, SocketState, UdpState};
 
 impl Explainer<'_> {
+    /// What the number says about the service, in the Role row: a registration, none, or one the
+    /// kernel's pick makes meaningless for this socket.
+    fn port_role(&self, p: u16, proto: Protocol, kernel_picked: bool) -> String {
+        let range = self.snapshot.ephemeral_range_known();
+        let picked = format!(
+            "this socket most likely got the port from the ephemeral range {}–{}{}",
+            range.value.low,
+            range.value.high,
+            range.note()
+        );
+        let name = self.registry.name(p, proto);
+        match (name.is_empty(), kernel_picked) {
+            (false, true) => format!(
+                "Names a service by convention: {p}/{proto} is registered for {name}, but {picked}; the \
+                 name says nothing about its traffic."
+            ),
+            (false, false) => format!("Names a service by convention: {p}/{proto} is {name}."),
+            (true, true) => format!(
+                "Would name a service by convention, but none is registered for {p}/{proto}; {picked}."
+            ),
+            (true, false) => format!(
+                "Would name a service by convention, but none is registered for {p}/{proto}."
+            ),
+        }
+    }
+
     /// Socket and port compared, aspect by aspect, with this socket's live values.
     #[must_use]
     pub fn socket_vs_port(&self, s: &SocketEntry) -> Vec<Aspect> {
@@ -65,11 +91,7 @@ impl Explainer<'_> {
                     Protocol::Udp => "A datagram socket (SOCK_DGRAM over UDP).".to_owned(),
                 }),
             aspect("Role",
-                if role.side == Side::Client && range.contains(p) {
-                    format!("Names a service by convention: {p}/{proto} is registered for {}, but this socket most likely got the port from the ephemeral range {}–{}{}; the name says nothing about its traffic.", self.service_label(p, proto), range.low, range.high, self.snapshot.ephemeral_range_known().note())
-                } else {
-                    format!("Names a service by convention: {p}/{proto} is {}.", self.service_label(p, proto))
-                },
+                self.port_role(p, proto, role.side == Side::Client && range.contains(p)),
                 format!("{} {}", match role.side { Side::Listener => "Listener.", Side::Server => "Service side.", Side::Client => "Client side.", Side::Unknown => "Side unknown." }, role.reason)),
             aspect("Configuration",
                 format!("Chosen by a program with bind(), or by the kernel from {}–{}{} when the program does not choose.", range.low, range.high, self.snapshot.ephemeral_range_known().note()),

@@ -2,6 +2,7 @@
 
 use super::{Explainer, Line, Side};
 use crate::model::port_class::PortClass;
+use crate::model::ports::no_exposure;
 use crate::model::socket::{Protocol, SocketEntry};
 
 fn class_meaning(class: PortClass) -> &'static str {
@@ -176,8 +177,11 @@ impl Explainer<'_> {
             // connections has no exposure of its own.
             match usage.exposure() {
                 Some(exposure) => {
-                    let addrs: Vec<String> =
-                        usage.open_addresses.iter().map(ToString::to_string).collect();
+                    let addrs: Vec<String> = usage
+                        .open_addresses
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
                     lines.push(Line {
                         label: "Exposure",
                         value: exposure.badge().to_owned(),
@@ -188,15 +192,7 @@ impl Explainer<'_> {
                         ),
                     });
                 }
-                None => lines.push(Line {
-                    label: "Exposure",
-                    value: "none listening".to_owned(),
-                    meaning: format!(
-                        "No socket on {p}/{proto} listens or takes datagrams from any source (the sockets \
-                         here are connected, closing, or only bound), so a new connection to this port is \
-                         refused."
-                    ),
-                }),
+                None => lines.push(closed_port_line(p, proto)),
             }
             let n = usage.sockets.len();
             let sharing = if n == 1 {
@@ -244,5 +240,15 @@ impl Explainer<'_> {
             });
         }
         lines
+    }
+}
+
+/// The Exposure line of a port no socket takes new peers on.
+fn closed_port_line(p: u16, proto: Protocol) -> Line {
+    let (badge, meaning) = no_exposure(proto);
+    Line {
+        label: "Exposure",
+        value: badge.to_owned(),
+        meaning: format!("{p}/{proto}: {meaning}"),
     }
 }

@@ -323,7 +323,7 @@ fn a_port_carrying_only_outgoing_connections_has_no_exposure() {
     // 10.0.0.2:51000 -> 93.184.216.34:443: a client's kernel-picked port.
     let lines = e.port(&snap.sockets[3]);
     let exposure = lines.iter().find(|l| l.label == "Exposure").unwrap();
-    assert_eq!(exposure.value, "none listening");
+    assert_eq!(exposure.value, "not listening");
 }
 
 #[test]

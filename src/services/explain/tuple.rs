@@ -153,6 +153,9 @@ impl Explainer<'_> {
                 Some(peer) => format!(
                     "local port {lport}: only datagrams from {peer} to {lip}:{lport} are delivered to this socket."
                 ),
+                None if lip.is_unspecified() => format!(
+                    "local port {lport}: datagrams to port {lport} at any address the wildcard covers are delivered to this socket unless a more specific socket on the port matches them."
+                ),
                 None => format!(
                     "local port {lport}: datagrams to {lip}:{lport} are delivered to this socket unless a more specific socket on the port matches them."
                 ),
