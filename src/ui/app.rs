@@ -403,12 +403,11 @@ impl SockscopeApp {
     /// Applies one command; returns whether anything shown changed.
     fn apply(&mut self, ctx: &egui::Context, command: Command) -> bool {
         match command {
-            Command::SelectSocket(key) => return self.select(key),
+            Command::SelectSocket(key) => self.select(key),
             Command::SelectPort(port) => {
-                if self.selected_port == port {
-                    return false;
-                }
+                let changed = self.selected_port != port;
                 self.selected_port = port;
+                changed
             }
             Command::SetFilter(text) => {
                 if self.settings.filter == text {
@@ -418,19 +417,40 @@ impl SockscopeApp {
                 self.settings.filter.clone_from(&text);
                 self.request.filter = text;
                 self.send_request();
+                true
             }
             Command::SetSort(sort) => {
                 self.settings.sort = sort;
                 self.request.sort = sort;
                 self.send_request();
+                true
             }
-            Command::SetView(view) => self.set_view(view),
+            Command::SetView(view) => {
+                self.set_view(view);
+                true
+            }
             Command::TogglePause => match self.showing() {
-                Showing::Live => self.feed.send(StoreInput::Freeze),
-                Showing::Frozen { .. } => self.feed.send(StoreInput::ShowLive),
+                Showing::Live => {
+                    self.feed.send(StoreInput::Freeze);
+                    true
+                }
+                Showing::Frozen { .. } => {
+                    self.feed.send(StoreInput::ShowLive);
+                    true
+                }
                 // A file never changes: there is nothing to freeze.
-                Showing::File { .. } => return false,
+                Showing::File { .. } => false,
             },
+            other => {
+                self.apply_other(ctx, other);
+                true
+            }
+        }
+    }
+
+    /// Applies a command about settings, the clipboard or files.
+    fn apply_other(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
             Command::SetInterval(interval) => {
                 self.settings.interval_ms = u64::try_from(interval.as_millis()).unwrap_or(1000);
                 self.feed.set_interval(interval);
@@ -462,21 +482,7 @@ impl SockscopeApp {
                 let started = self.files.open(ctx);
                 self.refused(started);
             }
-            Command::CompareWithFile => {
-                let after = self
-                    .published
-                    .as_ref()
-                    .and_then(|p| p.snapshot())
-                    .map_or_else(
-                        || Arc::new(Snapshot::empty("none", chrono::Utc::now())),
-                        Arc::clone,
-                    );
-                let label = self
-                    .shown_file()
-                    .map_or_else(|| "live".to_owned(), file_name);
-                let started = self.files.compare(ctx, after, label);
-                self.refused(started);
-            }
+            Command::CompareWithFile => self.compare_with_file(ctx),
             Command::BackToLive => {
                 self.feed.send(StoreInput::ShowLive);
                 self.comparison = None;
@@ -484,8 +490,31 @@ impl SockscopeApp {
                     self.set_view(View::Sockets);
                 }
             }
+            // Applied by `apply`.
+            Command::SelectSocket(_)
+            | Command::SelectPort(_)
+            | Command::SetFilter(_)
+            | Command::SetSort(_)
+            | Command::SetView(_)
+            | Command::TogglePause => {}
         }
-        true
+    }
+
+    /// Asks for a file to compare, as "before", with what is shown.
+    fn compare_with_file(&mut self, ctx: &egui::Context) {
+        let after = self
+            .published
+            .as_ref()
+            .and_then(|p| p.snapshot())
+            .map_or_else(
+                || Arc::new(Snapshot::empty("none", chrono::Utc::now())),
+                Arc::clone,
+            );
+        let label = self
+            .shown_file()
+            .map_or_else(|| "live".to_owned(), file_name);
+        let started = self.files.compare(ctx, after, label);
+        self.refused(started);
     }
 
     fn refused(&mut self, started: Result<(), &'static str>) {
@@ -560,10 +589,36 @@ impl SockscopeApp {
         if let (Some(step), View::Sockets) = (keys.step, self.view()) {
             commands.extend(self.step_selection(step));
         }
-        let view = self.view();
         let published = self.published.clone();
-        let shown = published.as_ref().and_then(|p| p.view.as_ref());
+        commands.extend(self.top_panels(ui, published.as_deref()));
+        let message = self.status_message();
+        egui::Panel::bottom("status").show(ui, |ui| {
+            commands.extend(
+                self.status_bar
+                    .ui(ui, published.as_deref(), message.as_ref()),
+            );
+        });
+        commands.extend(self.inspector_panel(ui, published.as_deref()));
+        egui::CentralPanel::default().show(ui, |ui| {
+            commands.extend(self.central(ui, published.as_deref()));
+        });
+        let mut changed = false;
+        for command in commands {
+            changed |= self.apply(&ctx, command);
+        }
+        // An inline feed published while applying; take it now so this frame's change shows.
+        self.take_published();
+        if changed {
+            // Commands are applied after the panels drew; draw again so the change shows now.
+            ctx.request_repaint();
+        }
+    }
 
+    /// The toolbar, the banner over a file or comparison, and the export window while it is open.
+    fn top_panels(&mut self, ui: &mut egui::Ui, published: Option<&Published>) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let view = self.view();
+        let shown = published.and_then(|p| p.view.as_ref());
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
             let state = ToolbarState {
@@ -589,83 +644,73 @@ impl SockscopeApp {
         // Only while the window is open: the proposed name reads the local time zone.
         if let (Some(v), true) = (shown, self.export_window.open) {
             commands.extend(self.export_window.ui(
-                &ctx,
+                ui.ctx(),
                 v.live_rows,
                 v.input.snapshot.sockets.len(),
                 self.files.dialogs_available(),
                 &Self::export_name(&v.input.snapshot),
             ));
         }
-        let message = self.status_message();
-        egui::Panel::bottom("status").show(ui, |ui| {
-            commands.extend(
-                self.status_bar
-                    .ui(ui, published.as_deref(), message.as_ref()),
-            );
-        });
+        commands
+    }
+
+    /// The inspector under the tables, while a socket is selected.
+    fn inspector_panel(
+        &mut self,
+        ui: &mut egui::Ui,
+        published: Option<&Published>,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let shown = published.and_then(|p| p.view.as_ref());
         let selected = self.selection.as_ref().and_then(|s| s.entry.as_ref());
-        if let (Some((socket, closed)), Some(v), false) =
-            (selected, shown, matches!(view, View::Charts | View::Learn))
-        {
+        if let (Some((socket, closed)), Some(v), false) = (
+            selected,
+            shown,
+            matches!(self.view(), View::Charts | View::Learn),
+        ) {
             let height = ui.available_height();
             egui::Panel::bottom("inspector")
                 .resizable(true)
                 .default_size(height * 0.5)
                 .min_size(120.0)
                 .show(ui, |ui| {
-                    let explained = published.as_ref().and_then(|p| p.explained.as_ref());
+                    let explained = published.and_then(|p| p.explained.as_ref());
                     commands.extend(self.inspector.ui(ui, socket, *closed, v, explained));
                 });
         }
+        commands
+    }
+
+    /// The view in the middle: a table, the page, the comparison or the charts.
+    fn central(&mut self, ui: &mut egui::Ui, published: Option<&Published>) -> Vec<Command> {
         let selected_key = self.selected();
-        egui::CentralPanel::default().show(ui, |ui| match (shown, view) {
+        match (published.and_then(|p| p.view.as_ref()), self.view()) {
             (None, _) => {
                 ui.centered_and_justified(|ui| ui.label("Waiting for the first sample…"));
+                Vec::new()
             }
             (Some(v), View::Sockets) => {
                 let scroll_to = self.scroll_to.take();
-                commands.extend(self.sockets_table.ui(
-                    ui,
-                    v,
-                    selected_key,
-                    self.settings.sort,
-                    scroll_to,
-                ));
+                let sort = self.settings.sort;
+                self.sockets_table.ui(ui, v, selected_key, sort, scroll_to)
             }
             (Some(v), View::Ports) => {
                 let privilege = self.privilege();
-                commands.extend(self.ports_table.ui(
-                    ui,
-                    v,
-                    self.selected_port,
-                    selected_key,
-                    privilege,
-                ));
+                let port = self.selected_port;
+                self.ports_table.ui(ui, v, port, selected_key, privilege)
             }
             (Some(_), View::Learn) => {
-                let page = published.as_ref().and_then(|p| p.page.as_deref());
-                commands.extend(self.learn.ui(ui, page));
+                let page = published.and_then(|p| p.page.as_deref());
+                self.learn.ui(ui, page)
             }
-            (Some(_), View::Diff) => {
-                if let Some(c) = &self.comparison {
-                    commands.extend(self.diff_view.ui(ui, c, selected_key));
-                }
-            }
-            (Some(_), View::Charts) => {
-                if let Some(p) = &published {
-                    commands.extend(self.charts.ui(ui, p));
-                }
-            }
-        });
-        let mut changed = false;
-        for command in commands {
-            changed |= self.apply(&ctx, command);
-        }
-        // An inline feed published while applying; take it now so this frame's change shows.
-        self.take_published();
-        if changed {
-            // Commands are applied after the panels drew; draw again so the change shows now.
-            ctx.request_repaint();
+            (Some(_), View::Diff) => match &self.comparison {
+                Some(c) => self.diff_view.ui(ui, c, selected_key),
+                None => Vec::new(),
+            },
+            (Some(_), View::Charts) => match published {
+                Some(p) => self.charts.ui(ui, p),
+                None => Vec::new(),
+            },
         }
     }
 }

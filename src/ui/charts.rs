@@ -213,61 +213,11 @@ impl Charts {
         egui::ScrollArea::vertical()
             .id_salt("charts-scroll")
             .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    let keep = history.capacity();
-                    let label = |n: usize| format!("keep {} samples ({} h at 1 Hz)", n, n / 3600);
-                    egui::ComboBox::new("history-length", "of history")
-                        .selected_text(label(keep))
-                        .show_ui(ui, |ui| {
-                            for n in [3600, 6 * 3600, 24 * 3600] {
-                                if ui.selectable_label(keep == n, label(n)).clicked() && keep != n {
-                                    commands.push(Command::SetHistorySamples(n));
-                                }
-                            }
-                        });
-                    ui.label(format!(
-                        "{} samples held, since {}",
-                        series.samples,
-                        clock(series.since)
-                    ));
-                });
+                commands.extend(history_length(ui, history, &series));
                 self.budget_gauge(ui, budget, &published.alerts);
                 ui.add_space(6.0);
-
-                ui.label(RichText::new("Sockets by TCP state, and UDP").strong());
-                time_plot("chart-states", "sockets").show(ui, |plot| {
-                    for (state, points) in &series.states {
-                        plot.line(
-                            Line::new(state.as_str(), points.clone()).color(state_color(*state)),
-                        );
-                    }
-                    plot.line(
-                        Line::new("UDP", series.udp.clone())
-                            .color(Color32::from_rgb(100, 200, 220)),
-                    );
-                });
-
-                ui.label(
-                    RichText::new("Churn: sockets opened (up) and closed (down) per sample")
-                        .strong(),
-                );
-                time_plot("chart-churn", "sockets per sample").show(ui, |plot| {
-                    let bars = |points: &[[f64; 2]], sign: f64| -> Vec<Bar> {
-                        points
-                            .iter()
-                            .map(|[x, y]| Bar::new(*x, sign * y).width(series.bar_width))
-                            .collect()
-                    };
-                    plot.bar_chart(
-                        BarChart::new("opened", bars(&series.opened, 1.0))
-                            .color(Color32::from_rgb(80, 200, 120)),
-                    );
-                    plot.bar_chart(
-                        BarChart::new("closed", bars(&series.closed, -1.0))
-                            .color(Color32::from_rgb(230, 80, 80)),
-                    );
-                });
-
+                states_plot(ui, &series);
+                churn_plot(ui, &series);
                 ui.columns(2, |cols| {
                     commands.extend(self.top_ports(&mut cols[0], latest, view));
                     commands.extend(self.top_processes(&mut cols[1], latest));
@@ -275,23 +225,7 @@ impl Charts {
                 if let Some(view) = view {
                     commands.extend(self.busiest_connections(ui, view));
                 }
-
-                ui.label(
-                    RichText::new("Local ports by RFC 6335 class, and in the OS ephemeral range")
-                        .strong(),
-                );
-                time_plot("chart-classes", "sockets").show(ui, |plot| {
-                    for (class, points) in &series.classes {
-                        plot.line(Line::new(
-                            format!("{class} ({}–{})", class.bounds().0, class.bounds().1),
-                            points.clone(),
-                        ));
-                    }
-                    plot.line(Line::new(
-                        format!("ephemeral {}–{}", budget.range.low, budget.range.high),
-                        series.ephemeral.clone(),
-                    ));
-                });
+                classes_plot(ui, &series, budget);
             });
         commands
     }
@@ -518,6 +452,81 @@ impl Charts {
             })
             .unwrap_or_default()
     }
+}
+
+/// How much history is kept (a choice) and how much is held.
+fn history_length(ui: &mut egui::Ui, history: &History, series: &Series) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.horizontal(|ui| {
+        let keep = history.capacity();
+        let label = |n: usize| format!("keep {} samples ({} h at 1 Hz)", n, n / 3600);
+        egui::ComboBox::new("history-length", "of history")
+            .selected_text(label(keep))
+            .show_ui(ui, |ui| {
+                for n in [3600, 6 * 3600, 24 * 3600] {
+                    if ui.selectable_label(keep == n, label(n)).clicked() && keep != n {
+                        commands.push(Command::SetHistorySamples(n));
+                    }
+                }
+            });
+        ui.label(format!(
+            "{} samples held, since {}",
+            series.samples,
+            clock(series.since)
+        ));
+    });
+    commands
+}
+
+/// Sockets by TCP state, and UDP, over time.
+fn states_plot(ui: &mut egui::Ui, series: &Series) {
+    ui.label(RichText::new("Sockets by TCP state, and UDP").strong());
+    time_plot("chart-states", "sockets").show(ui, |plot| {
+        for (state, points) in &series.states {
+            plot.line(Line::new(state.as_str(), points.clone()).color(state_color(*state)));
+        }
+        plot.line(Line::new("UDP", series.udp.clone()).color(Color32::from_rgb(100, 200, 220)));
+    });
+}
+
+/// Sockets opened (up) and closed (down) per sample.
+fn churn_plot(ui: &mut egui::Ui, series: &Series) {
+    ui.label(RichText::new("Churn: sockets opened (up) and closed (down) per sample").strong());
+    time_plot("chart-churn", "sockets per sample").show(ui, |plot| {
+        let bars = |points: &[[f64; 2]], sign: f64| -> Vec<Bar> {
+            points
+                .iter()
+                .map(|[x, y]| Bar::new(*x, sign * y).width(series.bar_width))
+                .collect()
+        };
+        plot.bar_chart(
+            BarChart::new("opened", bars(&series.opened, 1.0))
+                .color(Color32::from_rgb(80, 200, 120)),
+        );
+        plot.bar_chart(
+            BarChart::new("closed", bars(&series.closed, -1.0))
+                .color(Color32::from_rgb(230, 80, 80)),
+        );
+    });
+}
+
+/// Local ports by RFC 6335 class, and how many lie in the ephemeral range.
+fn classes_plot(ui: &mut egui::Ui, series: &Series, budget: &EphemeralBudget) {
+    ui.label(
+        RichText::new("Local ports by RFC 6335 class, and in the OS ephemeral range").strong(),
+    );
+    time_plot("chart-classes", "sockets").show(ui, |plot| {
+        for (class, points) in &series.classes {
+            plot.line(Line::new(
+                format!("{class} ({}–{})", class.bounds().0, class.bounds().1),
+                points.clone(),
+            ));
+        }
+        plot.line(Line::new(
+            format!("ephemeral {}–{}", budget.range.low, budget.range.high),
+            series.ephemeral.clone(),
+        ));
+    });
 }
 
 #[cfg(test)]

@@ -68,72 +68,15 @@ impl Inspector {
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         let text = self.explained(socket, closed, view, explained);
-        ui.horizontal(|ui| {
-            ui.heading(RichText::new(socket.to_string()).monospace());
-            if closed {
-                ui.label(
-                    RichText::new("closed")
-                        .color(ui.visuals().error_fg_color)
-                        .strong(),
-                )
-                .on_hover_text(
-                    "This socket is gone from the latest sample; shown as it was last seen.",
-                );
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Close inspector").on_hover_text("Esc").clicked() {
-                    commands.push(Command::SelectSocket(None));
-                }
-            });
-        });
+        heading(ui, socket, closed, &mut commands);
         ui.separator();
         ScrollArea::vertical()
             .id_salt("inspector-scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.columns(2, |cols| {
-                    let left = &mut cols[0];
-                    left.label(
-                        RichText::new("The socket: one endpoint, as the kernel holds it").heading(),
-                    );
-                    lines_grid(left, "inspector-tuple", &text.tuple);
-                    lines_grid(left, "inspector-state", std::slice::from_ref(&text.state));
-                    left.add_space(4.0);
-                    left.label(RichText::new("Owner").strong());
-                    for line in &text.owner {
-                        left.add(egui::Label::new(line).wrap());
-                    }
-                    left.add_space(4.0);
-                    left.label(RichText::new("What the kernel reports").strong());
-                    lines_grid(left, "inspector-kernel", &text.kernel);
-                    if let Some((seen, age)) = text.first_seen {
-                        left.label(format!(
-                            "First seen {} (age {})",
-                            seen.with_timezone(&Local).format("%H:%M:%S"),
-                            format_age(age)
-                        ));
-                    }
-
-                    let right = &mut cols[1];
-                    right.label(
-                        RichText::new(format!(
-                            "Its port: {}/{}",
-                            socket.local.port(),
-                            socket.protocol
-                        ))
-                        .heading(),
-                    );
-                    lines_grid(right, "inspector-port", &text.port);
-                    if right
-                        .link(format!("Show every socket on port {}", socket.local.port()))
-                        .clicked()
-                    {
-                        commands.push(Command::SetFilter(format!(
-                            "lport:{} proto:{}",
-                            socket.local.port(),
-                            socket.protocol
-                        )));
-                    }
+                    socket_column(&mut cols[0], &text);
+                    port_column(&mut cols[1], socket, &text, &mut commands);
                 });
                 ui.add_space(8.0);
                 egui::CollapsingHeader::new(
@@ -141,32 +84,91 @@ impl Inspector {
                 )
                 .id_salt("socket-vs-port")
                 .default_open(true)
-                .show(ui, |ui| {
-                    egui::Grid::new("socket-vs-port-grid")
-                        .num_columns(3)
-                        .striped(true)
-                        .spacing([12.0, 6.0])
-                        .show(ui, |ui| {
-                            ui.label(RichText::new("Aspect").strong());
-                            ui.label(
-                                RichText::new(format!(
-                                    "Port {}/{}",
-                                    socket.local.port(),
-                                    socket.protocol
-                                ))
-                                .strong(),
-                            );
-                            ui.label(RichText::new("This socket").strong());
-                            ui.end_row();
-                            for a in &text.aspects {
-                                ui.label(RichText::new(a.aspect).strong());
-                                ui.add(egui::Label::new(&a.port).wrap());
-                                ui.add(egui::Label::new(&a.socket).wrap());
-                                ui.end_row();
-                            }
-                        });
-                });
+                .show(ui, |ui| aspects_grid(ui, socket, &text));
             });
         commands
     }
+}
+
+/// The socket as a heading, marked when it closed, with the button that closes the inspector.
+fn heading(ui: &mut egui::Ui, socket: &SocketEntry, closed: bool, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new(socket.to_string()).monospace());
+        if closed {
+            ui.label(
+                RichText::new("closed")
+                    .color(ui.visuals().error_fg_color)
+                    .strong(),
+            )
+            .on_hover_text(
+                "This socket is gone from the latest sample; shown as it was last seen.",
+            );
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Close inspector").on_hover_text("Esc").clicked() {
+                commands.push(Command::SelectSocket(None));
+            }
+        });
+    });
+}
+
+/// The left column: the socket, part by part, its owner and what the kernel reports.
+fn socket_column(ui: &mut egui::Ui, text: &Explained) {
+    ui.label(RichText::new("The socket: one endpoint, as the kernel holds it").heading());
+    lines_grid(ui, "inspector-tuple", &text.tuple);
+    lines_grid(ui, "inspector-state", std::slice::from_ref(&text.state));
+    ui.add_space(4.0);
+    ui.label(RichText::new("Owner").strong());
+    for line in &text.owner {
+        ui.add(egui::Label::new(line).wrap());
+    }
+    ui.add_space(4.0);
+    ui.label(RichText::new("What the kernel reports").strong());
+    lines_grid(ui, "inspector-kernel", &text.kernel);
+    if let Some((seen, age)) = text.first_seen {
+        ui.label(format!(
+            "First seen {} (age {})",
+            seen.with_timezone(&Local).format("%H:%M:%S"),
+            format_age(age)
+        ));
+    }
+}
+
+/// The right column: the port the socket uses, and a link to every socket on it.
+fn port_column(
+    ui: &mut egui::Ui,
+    socket: &SocketEntry,
+    text: &Explained,
+    commands: &mut Vec<Command>,
+) {
+    let (port, proto) = (socket.local.port(), socket.protocol);
+    ui.label(RichText::new(format!("Its port: {port}/{proto}")).heading());
+    lines_grid(ui, "inspector-port", &text.port);
+    if ui
+        .link(format!("Show every socket on port {port}"))
+        .clicked()
+    {
+        commands.push(Command::SetFilter(format!("lport:{port} proto:{proto}")));
+    }
+}
+
+/// Socket vs port, aspect by aspect, with this socket's values.
+fn aspects_grid(ui: &mut egui::Ui, socket: &SocketEntry, text: &Explained) {
+    egui::Grid::new("socket-vs-port-grid")
+        .num_columns(3)
+        .striped(true)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            ui.label(RichText::new("Aspect").strong());
+            let port = format!("Port {}/{}", socket.local.port(), socket.protocol);
+            ui.label(RichText::new(port).strong());
+            ui.label(RichText::new("This socket").strong());
+            ui.end_row();
+            for a in &text.aspects {
+                ui.label(RichText::new(a.aspect).strong());
+                ui.add(egui::Label::new(&a.port).wrap());
+                ui.add(egui::Label::new(&a.socket).wrap());
+                ui.end_row();
+            }
+        });
 }

@@ -50,40 +50,7 @@ impl LearnPage {
                      the sockets shown now; links select the socket they cite.",
                 );
                 ui.add_space(6.0);
-                // Wrapped text in a grid shrinks to its narrowest word unless each cell has a width.
-                let total = ui.available_width() - 60.0;
-                let widths = [110.0, total * 0.27, total * 0.27, total * 0.46 - 110.0];
-                let cell = |ui: &mut egui::Ui, width: f32, add: &mut dyn FnMut(&mut egui::Ui)| {
-                    ui.vertical(|ui| {
-                        ui.set_width(width.max(80.0));
-                        add(ui);
-                    });
-                };
-                egui::Grid::new("learn-aspects")
-                    .num_columns(4)
-                    .striped(true)
-                    .spacing([12.0, 8.0])
-                    .show(ui, |ui| {
-                        for title in ["Aspect", "Port", "Socket", "On this machine"] {
-                            ui.label(RichText::new(title).strong());
-                        }
-                        ui.end_row();
-                        for a in &page.aspects {
-                            cell(ui, widths[0], &mut |ui| {
-                                ui.label(RichText::new(a.aspect).strong());
-                            });
-                            cell(ui, widths[1], &mut |ui| {
-                                ui.add(egui::Label::new(&a.port).wrap());
-                            });
-                            cell(ui, widths[2], &mut |ui| {
-                                ui.add(egui::Label::new(&a.socket).wrap());
-                            });
-                            cell(ui, widths[3], &mut |ui| {
-                                evidence(ui, &a.evidence, &mut commands);
-                            });
-                            ui.end_row();
-                        }
-                    });
+                aspects_grid(ui, page, &mut commands);
                 ui.add_space(10.0);
                 ui.heading("Questions people ask");
                 for faq in &page.faqs {
@@ -98,4 +65,40 @@ impl LearnPage {
             });
         commands
     }
+}
+
+/// Socket vs port, aspect by aspect, with this machine's evidence.
+fn aspects_grid(ui: &mut egui::Ui, page: &Page, commands: &mut Vec<Command>) {
+    // Wrapped text in a grid shrinks to its narrowest word unless each cell has a width.
+    let total = ui.available_width() - 60.0;
+    let widths = [110.0, total * 0.27, total * 0.27, total * 0.46 - 110.0];
+    let cell = |ui: &mut egui::Ui, width: f32, add: &mut dyn FnMut(&mut egui::Ui)| {
+        ui.vertical(|ui| {
+            ui.set_width(width.max(80.0));
+            add(ui);
+        });
+    };
+    egui::Grid::new("learn-aspects")
+        .num_columns(4)
+        .striped(true)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            for title in ["Aspect", "Port", "Socket", "On this machine"] {
+                ui.label(RichText::new(title).strong());
+            }
+            ui.end_row();
+            for a in &page.aspects {
+                cell(ui, widths[0], &mut |ui| {
+                    ui.label(RichText::new(a.aspect).strong());
+                });
+                cell(ui, widths[1], &mut |ui| {
+                    ui.add(egui::Label::new(&a.port).wrap());
+                });
+                cell(ui, widths[2], &mut |ui| {
+                    ui.add(egui::Label::new(&a.socket).wrap());
+                });
+                cell(ui, widths[3], &mut |ui| evidence(ui, &a.evidence, commands));
+                ui.end_row();
+            }
+        });
 }

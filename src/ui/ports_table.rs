@@ -149,6 +149,9 @@ fn process_traffic(ui: &mut egui::Ui, view: &ComputedView) {
     });
 }
 
+/// A fold's identity, for remembering which folds are open.
+type FoldKey = (Protocol, String, Option<u16>);
+
 impl PortsTable {
     /// Draws the table, and under it the sockets of `selected` port.
     pub fn ui(
@@ -159,150 +162,17 @@ impl PortsTable {
         selected_socket: Option<SocketKey>,
         privilege: Privilege,
     ) -> Vec<Command> {
-        let registry = view.registry;
-        let mut commands = Vec::new();
-        let range = view.input.snapshot.ephemeral_range_or_default();
-        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         ui.style_mut().interaction.selectable_labels = false;
-        let ports = view.ports.ports();
-        commands.extend(self.doctor.ui(ui, view, privilege));
+        let mut commands = self.doctor.ui(ui, view, privilege);
         process_traffic(ui, view);
         let table_height = if selected.is_some() {
             ui.available_height() * 0.55
         } else {
             ui.available_height()
         };
-        let mut toggled: Option<(Protocol, String, Option<u16>)> = None;
+        let mut toggled: Option<FoldKey> = None;
         ui.allocate_ui(egui::vec2(ui.available_width(), table_height), |ui| {
-            let mut table = TableBuilder::new(ui)
-                .id_salt("ports-table")
-                .striped(true)
-                .resizable(true)
-                .sense(Sense::click());
-            for (i, (_, _, w)) in HEADERS.iter().enumerate() {
-                table = table.column(if i + 1 == HEADERS.len() {
-                    Column::remainder().at_least(*w)
-                } else {
-                    Column::initial(*w).at_least(30.0).clip(true)
-                });
-            }
-            table
-                .header(row_height + 2.0, |mut header| {
-                    for (title, tip, _) in HEADERS {
-                        header.col(|ui| {
-                            ui.label(RichText::new(title).strong()).on_hover_text(tip);
-                        });
-                    }
-                })
-                .body(|body| {
-                    // Port lines come first and map to rows one to one; only the folds at the end (and
-                    // the ports of open ones) are laid out here, so a frame does no work per port.
-                    let lines = &view.port_lines;
-                    let head = lines
-                        .iter()
-                        .position(|l| matches!(l, PortLine::Fold(_)))
-                        .unwrap_or(lines.len());
-                    let mut tail: Vec<Drawn<'_>> = Vec::new();
-                    for line in &lines[head..] {
-                        match line {
-                            PortLine::Port(i) => tail.push(Drawn::Port(*i)),
-                            PortLine::Fold(fold) => {
-                                tail.push(Drawn::Fold(fold));
-                                if self.open_folds.contains(&fold.key()) {
-                                    tail.extend(fold.ports.iter().map(|i| Drawn::Port(*i)));
-                                }
-                            }
-                        }
-                    }
-                    body.rows(row_height, head + tail.len(), |mut row| {
-                        let n = row.index();
-                        let drawn = match lines.get(n) {
-                            Some(PortLine::Port(i)) if n < head => Some(Drawn::Port(*i)),
-                            _ => n.checked_sub(head).and_then(|t| tail.get(t)).copied(),
-                        };
-                        let usage = match drawn {
-                            Some(Drawn::Port(i)) => ports.get(i),
-                            Some(Drawn::Fold(fold)) => {
-                                let open = self.open_folds.contains(&fold.key());
-                                let cells = fold_cells(fold, open, registry);
-                                for text in &cells {
-                                    row.col(|ui| {
-                                        ui.add(
-                                            Label::new(RichText::new(text).italics()).truncate(),
-                                        );
-                                    });
-                                }
-                                // Empty cells so the row, and its click area, spans the whole table.
-                                for _ in cells.len()..HEADERS.len() {
-                                    row.col(|_| {});
-                                }
-                                if row.response().clicked() {
-                                    toggled = Some(fold.key());
-                                }
-                                return;
-                            }
-                            None => None,
-                        };
-                        let Some(usage) = usage else {
-                            return;
-                        };
-                        let key = (usage.protocol, usage.port);
-                        row.set_selected(selected == Some(key));
-                        let service = registry.service(usage.port, usage.protocol);
-                        let exposure = usage.exposure();
-                        let (badge, badge_tip) = exposure.map_or_else(
-                            || no_exposure(usage.protocol),
-                            |e| (e.badge(), e.meaning()),
-                        );
-                        let addrs: Vec<String> =
-                            usage.addresses.iter().map(ToString::to_string).collect();
-                        let cells = [
-                            usage.port.to_string(),
-                            usage.protocol.to_string(),
-                            service.map(|s| s.name.clone()).unwrap_or_default(),
-                            service.map(|s| s.description.clone()).unwrap_or_default(),
-                            usage.class().to_string(),
-                            if range.contains(usage.port) {
-                                "yes".to_owned()
-                            } else {
-                                "no".to_owned()
-                            },
-                        ];
-                        for text in cells {
-                            row.col(|ui| {
-                                ui.add(Label::new(text).truncate());
-                            });
-                        }
-                        row.col(|ui| {
-                            // Badge and addresses side by side: stacked, they overflow the row.
-                            ui.horizontal(|ui| {
-                                ui.label(RichText::new(badge).small().strong())
-                                    .on_hover_text(badge_tip);
-                                ui.add(Label::new(addrs.join(", ")).truncate());
-                            });
-                        });
-                        row.col(|ui| {
-                            ui.add(Label::new(usage.state_summary()).truncate());
-                        });
-                        let rate = view.traffic.by_port.get(&key);
-                        for value in [rate.map(|r| r.in_bps), rate.map(|r| r.out_bps)] {
-                            row.col(|ui| {
-                                ui.label(value.map(format_rate).unwrap_or_default());
-                            });
-                        }
-                        row.col(|ui| {
-                            ui.add(Label::new(process_names(usage, view)).truncate());
-                        });
-                        if row.response().clicked() {
-                            self.doctor.ask_about(key.0, key.1);
-                            commands.push(Command::SelectPort(if selected == Some(key) {
-                                None
-                            } else {
-                                Some(key)
-                            }));
-                        }
-                    });
-                });
+            self.table(ui, view, selected, &mut commands, &mut toggled);
         });
         if let Some(key) = toggled {
             if !self.open_folds.remove(&key) {
@@ -312,36 +182,209 @@ impl PortsTable {
             ui.ctx().request_repaint();
         }
         if let Some(usage) = selected.and_then(|(p, n)| view.ports.get(p, n)) {
-            ui.separator();
-            ui.label(
-                RichText::new(format!(
-                    "{}/{}: {} socket{} on one port — {}",
-                    usage.port,
-                    usage.protocol,
-                    usage.sockets.len(),
-                    if usage.sockets.len() == 1 { "" } else { "s" },
-                    usage.state_summary()
-                ))
-                .strong(),
-            );
-            egui::ScrollArea::vertical()
-                .id_salt("port-sockets")
-                .show(ui, |ui| {
-                    for i in &usage.sockets {
-                        let Some(s) = view.input.snapshot.sockets.get(*i) else {
-                            continue;
-                        };
-                        let owner = view.input.snapshot.process_name(s).unwrap_or("—");
-                        let text = format!("{s}   {owner}");
-                        if ui
-                            .selectable_label(selected_socket == Some(s.key()), text)
-                            .clicked()
-                        {
-                            commands.push(Command::SelectSocket(Some(s.key())));
-                        }
-                    }
-                });
+            commands.extend(port_sockets(ui, view, usage, selected_socket));
         }
         commands
     }
+
+    /// The table itself: headers, then one row per port line (and per port of an open fold).
+    fn table(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &ComputedView,
+        selected: Option<(Protocol, u16)>,
+        commands: &mut Vec<Command>,
+        toggled: &mut Option<FoldKey>,
+    ) {
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        let mut table = TableBuilder::new(ui)
+            .id_salt("ports-table")
+            .striped(true)
+            .resizable(true)
+            .sense(Sense::click());
+        for (i, (_, _, w)) in HEADERS.iter().enumerate() {
+            table = table.column(if i + 1 == HEADERS.len() {
+                Column::remainder().at_least(*w)
+            } else {
+                Column::initial(*w).at_least(30.0).clip(true)
+            });
+        }
+        table
+            .header(row_height + 2.0, |mut header| {
+                for (title, tip, _) in HEADERS {
+                    header.col(|ui| {
+                        ui.label(RichText::new(title).strong()).on_hover_text(tip);
+                    });
+                }
+            })
+            .body(|body| {
+                let (head, tail) = self.drawn_lines(view);
+                let lines = &view.port_lines;
+                body.rows(row_height, head + tail.len(), |mut row| {
+                    let n = row.index();
+                    let drawn = match lines.get(n) {
+                        Some(PortLine::Port(i)) if n < head => Some(Drawn::Port(*i)),
+                        _ => n.checked_sub(head).and_then(|t| tail.get(t)).copied(),
+                    };
+                    match drawn {
+                        Some(Drawn::Fold(fold)) => {
+                            let open = self.open_folds.contains(&fold.key());
+                            if fold_row(&mut row, fold, open, view.registry) {
+                                *toggled = Some(fold.key());
+                            }
+                        }
+                        Some(Drawn::Port(i)) => {
+                            let Some(usage) = view.ports.ports().get(i) else {
+                                return;
+                            };
+                            let key = (usage.protocol, usage.port);
+                            if port_row(&mut row, usage, view, selected == Some(key)) {
+                                self.doctor.ask_about(key.0, key.1);
+                                let again = selected == Some(key);
+                                commands.push(Command::SelectPort((!again).then_some(key)));
+                            }
+                        }
+                        None => {}
+                    }
+                });
+            });
+    }
+
+    /// How many port lines map to rows one to one (they come first), and what the rows after them draw:
+    /// the folds and the ports of open ones. A frame does no work per port.
+    fn drawn_lines<'v>(&self, view: &'v ComputedView) -> (usize, Vec<Drawn<'v>>) {
+        let lines = &view.port_lines;
+        let head = lines
+            .iter()
+            .position(|l| matches!(l, PortLine::Fold(_)))
+            .unwrap_or(lines.len());
+        let mut tail: Vec<Drawn<'_>> = Vec::new();
+        for line in &lines[head..] {
+            match line {
+                PortLine::Port(i) => tail.push(Drawn::Port(*i)),
+                PortLine::Fold(fold) => {
+                    tail.push(Drawn::Fold(fold));
+                    if self.open_folds.contains(&fold.key()) {
+                        tail.extend(fold.ports.iter().map(|i| Drawn::Port(*i)));
+                    }
+                }
+            }
+        }
+        (head, tail)
+    }
+}
+
+/// A fold's row, in italics; true when it was clicked (to open or close it).
+fn fold_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    fold: &PortFold,
+    open: bool,
+    registry: &Registry,
+) -> bool {
+    let cells = fold_cells(fold, open, registry);
+    for text in &cells {
+        row.col(|ui| {
+            ui.add(Label::new(RichText::new(text).italics()).truncate());
+        });
+    }
+    // Empty cells so the row, and its click area, spans the whole table.
+    for _ in cells.len()..HEADERS.len() {
+        row.col(|_| {});
+    }
+    row.response().clicked()
+}
+
+/// One port's row; true when it was clicked.
+fn port_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    usage: &PortUsage,
+    view: &ComputedView,
+    selected: bool,
+) -> bool {
+    row.set_selected(selected);
+    let range = view.input.snapshot.ephemeral_range_or_default();
+    let service = view.registry.service(usage.port, usage.protocol);
+    let (badge, badge_tip) = usage
+        .exposure()
+        .map_or_else(|| no_exposure(usage.protocol), |e| (e.badge(), e.meaning()));
+    let addrs: Vec<String> = usage.addresses.iter().map(ToString::to_string).collect();
+    let cells = [
+        usage.port.to_string(),
+        usage.protocol.to_string(),
+        service.map(|s| s.name.clone()).unwrap_or_default(),
+        service.map(|s| s.description.clone()).unwrap_or_default(),
+        usage.class().to_string(),
+        if range.contains(usage.port) {
+            "yes"
+        } else {
+            "no"
+        }
+        .to_owned(),
+    ];
+    for text in cells {
+        row.col(|ui| {
+            ui.add(Label::new(text).truncate());
+        });
+    }
+    row.col(|ui| {
+        // Badge and addresses side by side: stacked, they overflow the row.
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(badge).small().strong())
+                .on_hover_text(badge_tip);
+            ui.add(Label::new(addrs.join(", ")).truncate());
+        });
+    });
+    row.col(|ui| {
+        ui.add(Label::new(usage.state_summary()).truncate());
+    });
+    let rate = view.traffic.by_port.get(&(usage.protocol, usage.port));
+    for value in [rate.map(|r| r.in_bps), rate.map(|r| r.out_bps)] {
+        row.col(|ui| {
+            ui.label(value.map(format_rate).unwrap_or_default());
+        });
+    }
+    row.col(|ui| {
+        ui.add(Label::new(process_names(usage, view)).truncate());
+    });
+    row.response().clicked()
+}
+
+/// Under the table: the sockets of the selected port, one port carrying many sockets.
+fn port_sockets(
+    ui: &mut egui::Ui,
+    view: &ComputedView,
+    usage: &PortUsage,
+    selected_socket: Option<SocketKey>,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.separator();
+    ui.label(
+        RichText::new(format!(
+            "{}/{}: {} socket{} on one port — {}",
+            usage.port,
+            usage.protocol,
+            usage.sockets.len(),
+            if usage.sockets.len() == 1 { "" } else { "s" },
+            usage.state_summary()
+        ))
+        .strong(),
+    );
+    egui::ScrollArea::vertical()
+        .id_salt("port-sockets")
+        .show(ui, |ui| {
+            for i in &usage.sockets {
+                let Some(s) = view.input.snapshot.sockets.get(*i) else {
+                    continue;
+                };
+                let owner = view.input.snapshot.process_name(s).unwrap_or("—");
+                let text = format!("{s}   {owner}");
+                if ui
+                    .selectable_label(selected_socket == Some(s.key()), text)
+                    .clicked()
+                {
+                    commands.push(Command::SelectSocket(Some(s.key())));
+                }
+            }
+        });
+    commands
 }

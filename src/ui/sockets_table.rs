@@ -187,7 +187,6 @@ impl SocketsTable {
         sort: SortSpec,
         scroll_to: Option<usize>,
     ) -> Vec<Command> {
-        let registry = view.registry;
         let mut commands = Vec::new();
         let dark = ui.visuals().dark_mode;
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
@@ -229,75 +228,90 @@ impl SocketsTable {
             })
             .body(|body| {
                 body.rows(row_height, view.rows.len(), |mut row| {
-                    let Some(&row_ref) = view.rows.get(row.index()) else {
-                        return;
-                    };
-                    let Some(socket) = view.input.socket(row_ref) else {
-                        return;
-                    };
-                    let key = socket.key();
-                    row.set_selected(
-                        selected == Some(key) && !matches!(row_ref, RowRef::Closed(_)),
-                    );
-                    let fill = view.input.mark(row_ref).map(|m| mark_fill(m, dark));
-                    for (i, text) in cell_texts(socket, row_ref, view, registry)
-                        .into_iter()
-                        .enumerate()
-                    {
-                        row.col(|ui| {
-                            if let Some(fill) = fill {
-                                ui.painter().rect_filled(
-                                    ui.max_rect().expand2(egui::vec2(4.0, 3.0)),
-                                    0.0,
-                                    fill,
-                                );
-                            }
-                            match (i, socket.owner_note) {
-                                // No owner: say why, quietly, where the process name would be.
-                                (PROCESS_COLUMN, Some(note)) if socket.pids.is_empty() => {
-                                    ui.add(
-                                        Label::new(RichText::new(note.label()).italics().weak())
-                                            .truncate(),
-                                    )
-                                    .on_hover_text(note.sentence());
-                                }
-                                _ => {
-                                    ui.add(Label::new(text).truncate());
-                                }
-                            }
-                        });
+                    if let Some(&row_ref) = view.rows.get(row.index()) {
+                        socket_row(&mut row, row_ref, view, selected, dark, &mut commands);
                     }
-                    let response = row.response();
-                    if response.clicked() {
-                        commands.push(Command::SelectSocket(Some(key)));
-                    }
-                    response.context_menu(|ui| {
-                        commands.push(Command::SelectSocket(Some(key)));
-                        if ui.button("Copy row").clicked() {
-                            commands.push(Command::Copy(row_text(socket, row_ref, view, registry)));
-                            ui.close();
-                        }
-                        if ui.button("Copy 5-tuple").clicked() {
-                            commands.push(Command::Copy(five_tuple(socket)));
-                            ui.close();
-                        }
-                        if let Some(name) = view.input.snapshot.process_name(socket) {
-                            if ui.button(format!("Filter by process {name}")).clicked() {
-                                commands.push(Command::SetFilter(term("proc", name)));
-                                ui.close();
-                            }
-                        }
-                        if ui
-                            .button(format!("Filter by port {}", socket.local.port()))
-                            .clicked()
-                        {
-                            commands
-                                .push(Command::SetFilter(format!("port:{}", socket.local.port())));
-                            ui.close();
-                        }
-                    });
                 });
             });
         commands
+    }
+}
+
+/// One socket's row: cells tinted by its change mark, a quiet reason where the owner is missing, and
+/// the context menu.
+fn socket_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    row_ref: RowRef,
+    view: &ComputedView,
+    selected: Option<SocketKey>,
+    dark: bool,
+    commands: &mut Vec<Command>,
+) {
+    let Some(socket) = view.input.socket(row_ref) else {
+        return;
+    };
+    let key = socket.key();
+    row.set_selected(selected == Some(key) && !matches!(row_ref, RowRef::Closed(_)));
+    let fill = view.input.mark(row_ref).map(|m| mark_fill(m, dark));
+    for (i, text) in cell_texts(socket, row_ref, view, view.registry)
+        .into_iter()
+        .enumerate()
+    {
+        row.col(|ui| {
+            if let Some(fill) = fill {
+                ui.painter()
+                    .rect_filled(ui.max_rect().expand2(egui::vec2(4.0, 3.0)), 0.0, fill);
+            }
+            match (i, socket.owner_note) {
+                // No owner: say why, quietly, where the process name would be.
+                (PROCESS_COLUMN, Some(note)) if socket.pids.is_empty() => {
+                    ui.add(Label::new(RichText::new(note.label()).italics().weak()).truncate())
+                        .on_hover_text(note.sentence());
+                }
+                _ => {
+                    ui.add(Label::new(text).truncate());
+                }
+            }
+        });
+    }
+    let response = row.response();
+    if response.clicked() {
+        commands.push(Command::SelectSocket(Some(key)));
+    }
+    response.context_menu(|ui| context_menu(ui, socket, row_ref, view, commands));
+}
+
+/// A row's context menu: select it, copy it, or filter by its process or port.
+fn context_menu(
+    ui: &mut egui::Ui,
+    socket: &SocketEntry,
+    row_ref: RowRef,
+    view: &ComputedView,
+    commands: &mut Vec<Command>,
+) {
+    commands.push(Command::SelectSocket(Some(socket.key())));
+    if ui.button("Copy row").clicked() {
+        commands.push(Command::Copy(row_text(
+            socket,
+            row_ref,
+            view,
+            view.registry,
+        )));
+        ui.close();
+    }
+    if ui.button("Copy 5-tuple").clicked() {
+        commands.push(Command::Copy(five_tuple(socket)));
+        ui.close();
+    }
+    if let Some(name) = view.input.snapshot.process_name(socket) {
+        if ui.button(format!("Filter by process {name}")).clicked() {
+            commands.push(Command::SetFilter(term("proc", name)));
+            ui.close();
+        }
+    }
+    let port = socket.local.port();
+    if ui.button(format!("Filter by port {port}")).clicked() {
+        commands.push(Command::SetFilter(format!("port:{port}")));
+        ui.close();
     }
 }

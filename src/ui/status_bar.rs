@@ -56,70 +56,9 @@ impl StatusBar {
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         ui.horizontal(|ui| {
-            match published.and_then(|p| p.view.as_ref().map(|v| (p, v))) {
-                Some((p, v)) => {
-                    let snap = &v.input.snapshot;
-                    let listening = v.listening_ports;
-                    ui.label(format!("{} sockets", snap.sockets.len()));
-                    ui.separator();
-                    ui.label(format!("{} shown", v.rows.len()));
-                    ui.separator();
-                    ui.label(format!("{listening} listening ports"));
-                    ui.separator();
-                    let n = snap.processes.len();
-                    ui.label(format!("{n} process{}", if n == 1 { "" } else { "es" }));
-                    ui.separator();
-                    let took = p
-                        .last_took
-                        .map(|d| format!(", took {} ms", d.as_millis()))
-                        .unwrap_or_default();
-                    ui.label(format!(
-                        "sample {}{took}",
-                        snap.taken_at.with_timezone(&Local).format("%H:%M:%S")
-                    ));
-                }
-                None => {
-                    ui.label("Waiting for the first sample…");
-                }
-            }
-            let Some(p) = published else { return };
-            let budget = &p.budget;
-            if budget.level() != BudgetLevel::Ok {
-                ui.separator();
-                let color = if budget.level() == BudgetLevel::Critical {
-                    ui.visuals().error_fg_color
-                } else {
-                    ui.visuals().warn_fg_color
-                };
-                let pct = (budget.ratio() * 100.0).round();
-                ui.label(
-                    RichText::new(format!("ephemeral ports {pct:.0} % used"))
-                        .strong()
-                        .color(color),
-                )
-                .on_hover_text(format!(
-                    "{}\n{}",
-                    budget.summary(),
-                    budget.consequence()
-                ));
-            }
-            if let Some(alert) = p.alerts.first() {
-                ui.separator();
-                ui.label(
-                    RichText::new(format!("CLOSE_WAIT growing in {}", alert.label()))
-                        .strong()
-                        .color(ui.visuals().warn_fg_color),
-                )
-                .on_hover_text(alert.sentence());
-            }
-            if matches!(p.showing, Showing::Frozen { .. }) {
-                ui.separator();
-                ui.label(
-                    RichText::new("PAUSED")
-                        .strong()
-                        .color(ui.visuals().warn_fg_color),
-                )
-                .on_hover_text("The view is frozen; sampling goes on. Press Space or Resume.");
+            counts(ui, published);
+            if let Some(p) = published {
+                warnings(ui, p);
             }
             if let Some(message) = message {
                 ui.separator();
@@ -138,5 +77,69 @@ impl StatusBar {
             }
         });
         commands
+    }
+}
+
+/// Sockets, rows shown, listening ports, processes, and when the sample was taken.
+fn counts(ui: &mut egui::Ui, published: Option<&Published>) {
+    let Some((p, v)) = published.and_then(|p| p.view.as_ref().map(|v| (p, v))) else {
+        ui.label("Waiting for the first sample…");
+        return;
+    };
+    let snap = &v.input.snapshot;
+    ui.label(format!("{} sockets", snap.sockets.len()));
+    ui.separator();
+    ui.label(format!("{} shown", v.rows.len()));
+    ui.separator();
+    ui.label(format!("{} listening ports", v.listening_ports));
+    ui.separator();
+    let n = snap.processes.len();
+    ui.label(format!("{n} process{}", if n == 1 { "" } else { "es" }));
+    ui.separator();
+    let took = p
+        .last_took
+        .map(|d| format!(", took {} ms", d.as_millis()))
+        .unwrap_or_default();
+    ui.label(format!(
+        "sample {}{took}",
+        snap.taken_at.with_timezone(&Local).format("%H:%M:%S")
+    ));
+}
+
+/// The ephemeral budget when it runs low, a growing CLOSE_WAIT, and the frozen state.
+fn warnings(ui: &mut egui::Ui, p: &Published) {
+    let budget = &p.budget;
+    if budget.level() != BudgetLevel::Ok {
+        ui.separator();
+        let color = if budget.level() == BudgetLevel::Critical {
+            ui.visuals().error_fg_color
+        } else {
+            ui.visuals().warn_fg_color
+        };
+        let pct = (budget.ratio() * 100.0).round();
+        ui.label(
+            RichText::new(format!("ephemeral ports {pct:.0} % used"))
+                .strong()
+                .color(color),
+        )
+        .on_hover_text(format!("{}\n{}", budget.summary(), budget.consequence()));
+    }
+    if let Some(alert) = p.alerts.first() {
+        ui.separator();
+        ui.label(
+            RichText::new(format!("CLOSE_WAIT growing in {}", alert.label()))
+                .strong()
+                .color(ui.visuals().warn_fg_color),
+        )
+        .on_hover_text(alert.sentence());
+    }
+    if matches!(p.showing, Showing::Frozen { .. }) {
+        ui.separator();
+        ui.label(
+            RichText::new("PAUSED")
+                .strong()
+                .color(ui.visuals().warn_fg_color),
+        )
+        .on_hover_text("The view is frozen; sampling goes on. Press Space or Resume.");
     }
 }

@@ -45,77 +45,24 @@ pub fn filter_id() -> egui::Id {
 impl Toolbar {
     /// Draws the toolbar.
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &ToolbarState<'_>) -> Vec<Command> {
-        let ToolbarState {
-            view,
-            paused,
-            interval,
-            filter_text,
-            filter,
-            has_comparison,
-        } = *state;
         let mut commands = Vec::new();
         ui.horizontal(|ui| {
-            let label = if paused { "Resume" } else { "Pause" };
-            let tip = if paused {
-                "Show live data again (Space). Sampling never stopped: the history has no gap."
-            } else {
-                "Freeze the tables and charts on this instant (Space); sampling goes on in the background."
-            };
-            if ui.button(label).on_hover_text(tip).clicked() {
-                commands.push(Command::TogglePause);
-            }
-            let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
-            egui::ComboBox::from_id_salt("interval")
-                .selected_text(format!("every {}", format_interval(ms)))
-                .show_ui(ui, |ui| {
-                    for choice in INTERVALS_MS {
-                        if ui.selectable_label(ms == choice, format!("every {}", format_interval(choice))).clicked() {
-                            commands.push(Command::SetInterval(Duration::from_millis(choice)));
-                        }
-                    }
-                })
-                .response
-                .on_hover_text("Sampling interval");
+            sampling(ui, state.paused, state.interval, &mut commands);
             ui.separator();
-            for v in View::ALL.into_iter().chain(has_comparison.then_some(View::Diff)) {
-                if ui.selectable_label(view == v, v.label()).clicked() && view != v {
+            let diff = state.has_comparison.then_some(View::Diff);
+            for v in View::ALL.into_iter().chain(diff) {
+                if ui.selectable_label(state.view == v, v.label()).clicked() && state.view != v {
                     commands.push(Command::SetView(v));
                 }
             }
             ui.separator();
-            if ui.button("Export…").on_hover_text("Save what is shown as JSON, CSV or an HTML report (Ctrl+S)").clicked() {
-                commands.push(Command::ShowExport);
-            }
-            if ui.button("Open…").on_hover_text("Open a saved snapshot, read-only (Ctrl+O)").clicked() {
-                commands.push(Command::OpenFile);
-            }
-            if ui.button("Compare…").on_hover_text("Compare a saved snapshot (before) with what is shown (after)").clicked() {
-                commands.push(Command::CompareWithFile);
-            }
+            files(ui, &mut commands);
             ui.separator();
-            let mut text = filter_text.to_owned();
-            let help: String = FIELDS.iter().map(|(n, d)| format!("{n}: {d}")).collect::<Vec<_>>().join("\n");
-            let response = ui
-                .add(
-                    egui::TextEdit::singleline(&mut text)
-                        .id(filter_id())
-                        .hint_text("Filter (Ctrl+F): port:443 proc:nginx !state:listen")
-                        .desired_width(320.0),
-                )
-                .on_hover_text(format!("All terms must match; ! negates a term; free text matches any column.\n\n{help}"));
-            if self.focus_filter {
-                response.request_focus();
-                self.focus_filter = false;
-            }
-            if text != filter_text {
-                commands.push(Command::SetFilter(text));
-            }
-            if !filter_text.is_empty() && ui.button("Clear").on_hover_text("Clear the filter").clicked() {
-                commands.push(Command::SetFilter(String::new()));
-            }
-            ui.label(RichText::new("Legend").underline()).on_hover_text(LEGEND);
+            self.filter_field(ui, state.filter_text, &mut commands);
+            ui.label(RichText::new("Legend").underline())
+                .on_hover_text(LEGEND);
         });
-        if let Some(hint) = filter.hint() {
+        if let Some(hint) = state.filter.hint() {
             ui.label(
                 RichText::new(hint)
                     .color(ui.visuals().warn_fg_color)
@@ -123,6 +70,93 @@ impl Toolbar {
             );
         }
         commands
+    }
+
+    /// The filter field with its help, and a button that clears it.
+    fn filter_field(&mut self, ui: &mut egui::Ui, filter_text: &str, commands: &mut Vec<Command>) {
+        let mut text = filter_text.to_owned();
+        let help: String = FIELDS
+            .iter()
+            .map(|(n, d)| format!("{n}: {d}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(&mut text)
+                    .id(filter_id())
+                    .hint_text("Filter (Ctrl+F): port:443 proc:nginx !state:listen")
+                    .desired_width(320.0),
+            )
+            .on_hover_text(format!(
+                "All terms must match; ! negates a term; free text matches any column.\n\n{help}"
+            ));
+        if self.focus_filter {
+            response.request_focus();
+            self.focus_filter = false;
+        }
+        if text != filter_text {
+            commands.push(Command::SetFilter(text));
+        }
+        if !filter_text.is_empty()
+            && ui
+                .button("Clear")
+                .on_hover_text("Clear the filter")
+                .clicked()
+        {
+            commands.push(Command::SetFilter(String::new()));
+        }
+    }
+}
+
+/// Pause or resume, and the sampling interval.
+fn sampling(ui: &mut egui::Ui, paused: bool, interval: Duration, commands: &mut Vec<Command>) {
+    let label = if paused { "Resume" } else { "Pause" };
+    let tip = if paused {
+        "Show live data again (Space). Sampling never stopped: the history has no gap."
+    } else {
+        "Freeze the tables and charts on this instant (Space); sampling goes on in the background."
+    };
+    if ui.button(label).on_hover_text(tip).clicked() {
+        commands.push(Command::TogglePause);
+    }
+    let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+    egui::ComboBox::from_id_salt("interval")
+        .selected_text(format!("every {}", format_interval(ms)))
+        .show_ui(ui, |ui| {
+            for choice in INTERVALS_MS {
+                let text = format!("every {}", format_interval(choice));
+                if ui.selectable_label(ms == choice, text).clicked() {
+                    commands.push(Command::SetInterval(Duration::from_millis(choice)));
+                }
+            }
+        })
+        .response
+        .on_hover_text("Sampling interval");
+}
+
+/// Export, open and compare.
+fn files(ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    let buttons = [
+        (
+            "Export…",
+            "Save what is shown as JSON, CSV or an HTML report (Ctrl+S)",
+            Command::ShowExport,
+        ),
+        (
+            "Open…",
+            "Open a saved snapshot, read-only (Ctrl+O)",
+            Command::OpenFile,
+        ),
+        (
+            "Compare…",
+            "Compare a saved snapshot (before) with what is shown (after)",
+            Command::CompareWithFile,
+        ),
+    ];
+    for (label, tip, command) in buttons {
+        if ui.button(label).on_hover_text(tip).clicked() {
+            commands.push(command);
+        }
     }
 }
 
