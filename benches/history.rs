@@ -54,7 +54,8 @@ fn sample(t: u32) -> Snapshot {
             [10, 0, 0, 2].into(),
             32768 + u16::try_from(id % 28_000).unwrap_or(0),
         );
-        let remote = std::net::SocketAddr::new([10, 1, (id >> 8) as u8, id as u8].into(), service);
+        let [.., hi, lo] = id.to_be_bytes();
+        let remote = std::net::SocketAddr::new([10, 1, hi, lo].into(), service);
         s.sockets.push(
             SocketEntry::tcp(local, remote, state)
                 .with_inode(id + 1)

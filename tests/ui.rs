@@ -325,7 +325,7 @@ fn busy_history() -> Vec<Snapshot> {
     (0..60)
         .map(|t| {
             let mut s = machine(t);
-            for i in 0..(20 + (t % 7) as u16) {
+            for i in 0..(20 + u16::try_from(t % 7).unwrap()) {
                 s.sockets.push(tcp(
                     &format!("10.0.0.2:{}", 52000 + i),
                     "10.0.0.10:443",

@@ -86,9 +86,30 @@ impl Series {
     }
 }
 
+/// The bar a plot coordinate falls on: `i` (already rounded) as an index below `len`, when it is one.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked: a whole number in 0..len
+fn bar_index(i: f64, len: usize) -> Option<usize> {
+    (i.is_finite() && i >= 0.0 && i < len as f64 && i.fract() == 0.0).then_some(i as usize)
+}
+
+/// A width in points as a whole number of pixels (0 for a negative or NaN width).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // saturating: screens are small
+fn pixels(width: f32) -> usize {
+    width.max(0.0) as usize
+}
+
+/// A ratio as a progress bar's fraction, clamped to 0..=1 (where f32 holds it closely enough).
+#[allow(clippy::cast_possible_truncation)] // a value in 0..=1
+fn fraction(ratio: f64) -> f32 {
+    ratio.clamp(0.0, 1.0) as f32
+}
+
 /// Wall-clock time of a chart x value (Unix seconds), as local `HH:MM:SS`.
 fn clock(secs: f64) -> String {
-    let millis = (secs * 1000.0) as i64;
+    // Chart x values are sample times: finite, and far inside i64's range in milliseconds (the cast
+    // saturates otherwise, and chrono then refuses the value).
+    #[allow(clippy::cast_possible_truncation)]
+    let millis = (secs * 1000.0).round() as i64;
     match Utc.timestamp_millis_opt(millis) {
         chrono::LocalResult::Single(t) => t.with_timezone(&Local).format("%H:%M:%S").to_string(),
         _ => String::new(),
@@ -208,7 +229,7 @@ impl Charts {
             ui.label("No history yet.");
             return commands;
         };
-        let max_points = (ui.available_width() as usize).max(50);
+        let max_points = pixels(ui.available_width()).max(50);
         let series = self.series(history, until, max_points);
         egui::ScrollArea::vertical()
             .id_salt("charts-scroll")
@@ -256,7 +277,7 @@ impl Charts {
                 BudgetLevel::Critical => Color32::from_rgb(220, 70, 70),
             };
             ui.add(
-                egui::ProgressBar::new(budget.ratio().clamp(0.0, 1.0) as f32)
+                egui::ProgressBar::new(fraction(budget.ratio()))
                     .text(budget.summary())
                     .fill(color)
                     .desired_width(ui.available_width().min(720.0)),
@@ -292,10 +313,9 @@ impl Charts {
             .y_axis_label(y_label)
             .y_axis_formatter(move |mark, _| {
                 let i = mark.value.round();
-                if (mark.value - i).abs() < 0.01 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
+                match bar_index(i, labels.len()) {
+                    Some(i) if (mark.value - i as f64).abs() < 0.01 => labels[i].clone(),
+                    _ => String::new(),
                 }
             })
             // One grid mark per bar, so every bar gets its label.
@@ -329,13 +349,9 @@ impl Charts {
             .then(|| response.response.interact_pointer_pos())
             .flatten()?;
         let value = response.transform.value_from_position(pos);
-        let i = value.y.round();
-        let hit = i >= 0.0
-            && (value.y - i).abs() <= 0.35
-            && (i as usize) < count
-            && value.x >= 0.0
-            && value.x <= items[i as usize].1;
-        hit.then_some(i as usize)
+        let i = bar_index(value.y.round(), count)?;
+        let hit = (value.y - i as f64).abs() <= 0.35 && value.x >= 0.0 && value.x <= items[i].1;
+        hit.then_some(i)
     }
 
     fn top_ports(

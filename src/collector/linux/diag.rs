@@ -101,6 +101,11 @@ pub struct Batch {
     pub skipped: usize,
 }
 
+/// The kernel's `int error` of an error or done message, read as the bits of a `u32`.
+fn errno_of(bits: u32) -> i32 {
+    i32::from_ne_bytes(bits.to_ne_bytes())
+}
+
 /// A dump request's `struct nlmsghdr` for a message of `payload_len` bytes of type `kind`.
 fn request_header(payload_len: usize, kind: u16, seq: u32) -> Vec<u8> {
     let len = NLMSG_HDRLEN + payload_len;
@@ -187,7 +192,7 @@ pub fn parse_batch(buf: &[u8]) -> Batch {
             NLMSG_DONE => {
                 batch.done = true;
                 // A dump that failed half-way reports the errno in DONE's payload.
-                if let Some(code) = u32_ne(payload, 0).map(|c| c as i32) {
+                if let Some(code) = u32_ne(payload, 0).map(errno_of) {
                     if code < 0 {
                         batch.error = Some(-code);
                     }
@@ -195,7 +200,7 @@ pub fn parse_batch(buf: &[u8]) -> Batch {
                 break;
             }
             NLMSG_ERROR => {
-                let code = u32_ne(payload, 0).map_or(0, |c| c as i32);
+                let code = u32_ne(payload, 0).map_or(0, errno_of);
                 // errno 0 is an acknowledgement, not an error.
                 if code != 0 {
                     batch.error = Some(code.saturating_neg());
