@@ -79,16 +79,20 @@ impl InodeOwners {
                     dir,
                     fds,
                 }),
-                Err(e) if e.kind() == ErrorKind::PermissionDenied => owners.note_denied(uid()),
+                Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                    if still_denied(&entry.path()) {
+                        owners.note_denied(uid());
+                    }
+                }
                 // NotFound: the process exited between listing /proc and here.
                 Err(_) => {}
             }
             if batch.len() == PROCESS_BATCH {
-                owners.resolve(&batch);
+                owners.resolve(&batch, proc_root);
                 batch.clear();
             }
         }
-        owners.resolve(&batch);
+        owners.resolve(&batch, proc_root);
         for pids in owners.by_inode.values_mut() {
             pids.sort_unstable();
             pids.dedup();
@@ -97,7 +101,7 @@ impl InodeOwners {
     }
 
     /// Reads the links of a batch of processes, on several threads when the batch is large.
-    fn resolve(&mut self, batch: &[ProcFds]) {
+    fn resolve(&mut self, batch: &[ProcFds], proc_root: &Path) {
         let work: Vec<(usize, u32)> = batch
             .iter()
             .enumerate()
@@ -142,7 +146,9 @@ impl InodeOwners {
             denied.extend(f.denied);
         }
         for i in denied {
-            self.note_denied(batch[i].uid);
+            if still_denied(&proc_root.join(batch[i].pid.to_string())) {
+                self.note_denied(batch[i].uid);
+            }
         }
     }
 
@@ -151,6 +157,29 @@ impl InodeOwners {
         self.denied_processes += 1;
         self.denied_uids.extend(uid);
     }
+}
+
+/// Whether a refusal to read `proc_dir`'s fds is about permission. A process that is exiting (or a
+/// zombie) refuses too, even to root, and one that has gone cannot be asked: neither says anything
+/// about privileges, and calling its sockets "not permitted" would be wrong. So the process must still
+/// be alive and refuse a second time.
+fn still_denied(proc_dir: &Path) -> bool {
+    match fs::read_to_string(proc_dir.join("stat")) {
+        Ok(stat) if !is_exiting(&stat) => matches!(
+            list_fds(&proc_dir.join("fd")),
+            Err(e) if e.kind() == ErrorKind::PermissionDenied
+        ),
+        _ => false,
+    }
+}
+
+/// True when a `/proc/PID/stat` line shows a zombie or dead process (state `Z`, `X` or `x`).
+fn is_exiting(stat: &str) -> bool {
+    // The name in parentheses may hold spaces and parentheses: the state follows the last ')'.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    matches!(state, Some("Z" | "X" | "x"))
 }
 
 /// Opens `/proc/PID/fd` and lists its fd numbers.
@@ -259,6 +288,15 @@ impl OwnerScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exiting_processes_are_told_apart_from_live_ones() {
+        assert!(is_exiting("4242 (sh) Z 1 4242 4242 0 -1"));
+        assert!(is_exiting("4242 (a) b) X 1"));
+        assert!(!is_exiting("4242 (tmux: server) S 1 4242"));
+        assert!(!is_exiting("4242 (Z) R 1"));
+        assert!(!still_denied(Path::new("/proc/no-such-process")));
+    }
 
     #[test]
     fn parses_socket_links_only() {

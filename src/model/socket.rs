@@ -143,8 +143,11 @@ impl OwnerNote {
     pub fn sentence(self) -> &'static str {
         match self {
             Self::NotPermitted => {
-                "Owner hidden: the socket belongs to another user, and reading that user's /proc/PID/fd needs \
-                 root, or both CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH."
+                "Owner hidden, most likely: a process of this socket's user would not show its open files \
+                 (/proc/PID/fd). Reading them needs the right to ptrace that process (root, or both \
+                 CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, for another user's processes), and some processes \
+                 refuse even root: non-dumpable ones, and those started outside this container's user \
+                 namespace."
             }
             Self::TimeWait => {
                 "No owner: in TIME_WAIT the program has already closed the socket; only the kernel keeps the \
