@@ -213,13 +213,24 @@ fn html_writer() {
 
 #[test]
 fn diff_text() {
+    use sockscope::model::socket::SocketState;
     let before = machine();
     let mut after = machine();
-    after.taken_at = Utc.with_ymd_and_hms(2026, 12, 7, 9, 31, 0).unwrap();
-    // The client's connection closed, the CLOSE_WAIT one moved on, a new listener appeared.
-    after.sockets.retain(|s| s.local.port() != 40112);
-    after.sockets[3] = after.sockets[3].clone();
-    after.sockets[3].state = sockscope::model::socket::SocketState::Tcp(TcpState::LastAck);
+    // Twenty seconds on (the TIME_WAIT entry, 41 s from its end, is still there): the client of
+    // 40112 closed its end, so it waits in FIN_WAIT_2 and the server's side in CLOSE_WAIT; the earlier
+    // CLOSE_WAIT connection finished closing; a new listener appeared.
+    after.taken_at = Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 20).unwrap();
+    for s in &mut after.sockets {
+        let peer = s.peer().map(|p| p.port());
+        if s.local.port() == 40112 {
+            s.state = SocketState::Tcp(TcpState::FinWait2);
+        } else if peer == Some(40112) {
+            s.state = SocketState::Tcp(TcpState::CloseWait);
+        }
+    }
+    after
+        .sockets
+        .retain(|s| s.peer().map(|p| p.port()) != Some(40200));
     after.sockets.push(
         common::tcp("0.0.0.0:9090", "0.0.0.0:0", TcpState::Listen)
             .with_inode(880)
