@@ -58,6 +58,36 @@ pub enum Command {
     /// way (for a socket that sets no options; what SO_REUSEADDR, SO_REUSEPORT or IPV6_V6ONLY change is
     /// said). Exits 0 whatever the verdict.
     WhyPort(WhyPortArgs),
+    /// Close the TCP connections FILTER keeps (same filter language as the window), as `ss -K` does.
+    /// Without --yes, lists what would be closed and closes nothing. Needs CAP_NET_ADMIN.
+    Close {
+        /// Which connections, e.g. "lport:5432" or "proc:firefox rport:443".
+        filter: String,
+        /// Close them; without it, only list them.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// End process PID: SIGTERM, or SIGKILL with --signal kill. Without --yes, says what would happen and
+    /// sends nothing. PID 1 and Sockscope itself are refused.
+    Kill {
+        /// The process.
+        pid: u32,
+        /// The signal to send.
+        #[arg(long, value_enum, default_value_t = SignalArg::Term)]
+        signal: SignalArg,
+        /// Send it; without it, only say what would happen.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `--signal` values of `sockscope kill`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SignalArg {
+    /// SIGTERM: ask the process to end.
+    Term,
+    /// SIGKILL: end it at once.
+    Kill,
 }
 
 /// Options of `sockscope why-port`.

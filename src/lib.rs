@@ -5,6 +5,7 @@
 //! `export` → `model`, `services`. Only `collector` touches the OS.
 
 pub mod cli;
+pub mod cli_actions;
 pub mod collector;
 pub mod export;
 pub mod model;

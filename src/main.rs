@@ -3,7 +3,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sockscope::cli::{Cli, Command, run_diff, run_snapshot, run_why_port};
+use std::io::Write;
+
+use sockscope::cli::{Cli, Command, SignalArg, run_diff, run_snapshot, run_why_port};
+use sockscope::cli_actions::{ActOutcome, run_close, run_kill};
+use sockscope::collector::actions::{EndSignal, SystemActions};
 use sockscope::export::read::open_snapshot;
 use sockscope::ui::SockscopeApp;
 
@@ -15,6 +19,9 @@ const ICON_PNG: &[u8] = include_bytes!("../assets/icon-256.png");
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(code) = act(cli.command.as_ref()) {
+        return code;
+    }
     let result: anyhow::Result<()> = match &cli.command {
         Some(Command::Snapshot(args)) => run_snapshot(args).map_err(anyhow::Error::from),
         Some(Command::Diff {
@@ -28,7 +35,8 @@ fn main() -> ExitCode {
             Ok(snapshot) => open_window(Some((file.clone(), snapshot))),
             Err(e) => Err(anyhow::Error::from(e)),
         },
-        None => open_window(None),
+        // Handled by `act`.
+        Some(Command::Close { .. } | Command::Kill { .. }) | None => open_window(None),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,6 +52,33 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs `close` and `kill`, which have their own exit codes (0 done, 1 failed, 2 bad arguments).
+fn act(command: Option<&Command>) -> Option<ExitCode> {
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    let actions = SystemActions;
+    let outcome = match command? {
+        Command::Close { filter, yes } => run_close(filter, *yes, &actions, &mut out, &mut err),
+        Command::Kill { pid, signal, yes } => {
+            let signal = match signal {
+                SignalArg::Term => EndSignal::Term,
+                SignalArg::Kill => EndSignal::Kill,
+            };
+            run_kill(*pid, signal, *yes, &actions, &mut out, &mut err)
+        }
+        _ => return None,
+    };
+    Some(match outcome {
+        Ok(ActOutcome::Done) => ExitCode::SUCCESS,
+        Ok(ActOutcome::Failed) => ExitCode::FAILURE,
+        Ok(ActOutcome::BadArguments) => ExitCode::from(2),
+        Err(e) => {
+            let _ = writeln!(err, "sockscope: {e}");
+            ExitCode::FAILURE
+        }
+    })
 }
 
 fn open_window(

@@ -3,6 +3,7 @@
 //! Everything that samples sockets sits behind [`SocketSource`], so the store, the UI and their tests can
 //! be driven by [`ReplaySource`] with no sockets, no `/proc` and no sleeps.
 
+pub mod actions;
 #[cfg(target_os = "linux")]
 pub mod linux;
 mod owners;

@@ -4,6 +4,7 @@
 //! socket is kept (UDP peers, IPV6_V6ONLY, bound interface, cookie, queues, timers, TCP counters), and
 //! the kernel's placeholders (uid 0 of TIME_WAIT and request sockets) are not mistaken for facts.
 
+pub mod destroy;
 pub mod diag;
 mod machine;
 mod procfs;
