@@ -47,52 +47,15 @@ fn main() {
         (View::Charts, false),
         (View::Learn, false),
     ] {
-        let ctx = egui::Context::default();
-        let settings = Settings {
-            view,
-            interval_ms: 3_600_000,
-            ..Settings::default()
+        let (mut times, store) = match measure(view, inspect) {
+            Ok(measured) => measured,
+            Err(why) => {
+                eprintln!("{why}");
+                return;
+            }
         };
-        let mut app = SockscopeApp::with_threads(
-            &ctx,
-            Box::new(ReplaySource::repeating(samples())),
-            settings,
-        );
-        let wait = Duration::from_secs(120);
-        if !app.wait_for_store(wait) {
-            eprintln!("no sample arrived");
-            return;
-        }
-        // Settle: fonts, first layout; and open the inspector on one socket in the sockets view.
-        for _ in 0..3 {
-            common::timed_frame(&ctx, &mut app);
-        }
-        if inspect {
-            let key = app
-                .shown()
-                .and_then(|v| v.rows.first().and_then(|r| v.input.socket(*r)))
-                .map(sockscope::model::socket::SocketEntry::key);
-            app.select(key);
-            if !app.wait_for_store(wait) {
-                eprintln!("the selection was not answered");
-                return;
-            }
-            common::timed_frame(&ctx, &mut app);
-        }
-        let mut times = Vec::new();
-        for _ in 0..ARRIVALS {
-            let serial = app.published().map_or(0, |p| p.serial);
-            app.sample_now();
-            if !app.wait_until(wait, |p| p.serial > serial && p.view.is_some()) {
-                eprintln!("a sample did not arrive");
-                return;
-            }
-            times.push(common::timed_frame(&ctx, &mut app));
-            common::timed_frame(&ctx, &mut app);
-        }
         times.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let store = app.published().map_or(0.0, |p| ms(p.computed_in));
         println!(
             "  {view:?}{}: median {:.1} ms, max {:.1} ms over {ARRIVALS} arrivals (store thread: {store:.0} ms per publication); target ≤ 16 ms",
             if inspect { " + inspector" } else { "" },
@@ -100,4 +63,60 @@ fn main() {
             ms(times[times.len() - 1]),
         );
     }
+}
+
+/// Runs the window threads on `view` (with the inspector open if `inspect`) and times the frame after
+/// each arrival; also returns the store thread's last publication time in ms.
+fn measure(view: View, inspect: bool) -> Result<(Vec<Duration>, f64), &'static str> {
+    let ctx = egui::Context::default();
+    let settings = Settings {
+        view,
+        interval_ms: 3_600_000,
+        ..Settings::default()
+    };
+    let mut app =
+        SockscopeApp::with_threads(&ctx, Box::new(ReplaySource::repeating(samples())), settings);
+    let wait = Duration::from_secs(120);
+    if !app.wait_for_store(wait) {
+        return Err("no sample arrived");
+    }
+    // Settle: fonts, first layout; and open the inspector on one socket in the sockets view.
+    for _ in 0..3 {
+        common::timed_frame(&ctx, &mut app);
+    }
+    if inspect {
+        inspect_first_row(&ctx, &mut app, wait)?;
+    }
+    let mut times = Vec::new();
+    for _ in 0..ARRIVALS {
+        let serial = app.published().map_or(0, |p| p.serial);
+        app.sample_now();
+        if !app.wait_until(wait, |p| p.serial > serial && p.view.is_some()) {
+            return Err("a sample did not arrive");
+        }
+        times.push(common::timed_frame(&ctx, &mut app));
+        common::timed_frame(&ctx, &mut app);
+    }
+    let store = app
+        .published()
+        .map_or(0.0, |p| p.computed_in.as_secs_f64() * 1000.0);
+    Ok((times, store))
+}
+
+/// Selects the first row's socket, waits for its explanation and draws it once.
+fn inspect_first_row(
+    ctx: &egui::Context,
+    app: &mut SockscopeApp,
+    wait: Duration,
+) -> Result<(), &'static str> {
+    let key = app
+        .shown()
+        .and_then(|v| v.rows.first().and_then(|r| v.input.socket(*r)))
+        .map(sockscope::model::socket::SocketEntry::key);
+    app.select(key);
+    if !app.wait_for_store(wait) {
+        return Err("the selection was not answered");
+    }
+    common::timed_frame(ctx, app);
+    Ok(())
 }

@@ -11,7 +11,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SLACK: usize = 64;
@@ -109,15 +110,7 @@ fn worker(conns: usize, udp: usize, family: &str, hold: Duration) -> std::io::Re
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     if argv.first().map(String::as_str) == Some("--worker") {
-        let parsed: Vec<usize> = argv[1..3].iter().filter_map(|s| s.parse().ok()).collect();
-        let hold =
-            Duration::from_secs_f64(argv.get(4).and_then(|s| s.parse().ok()).unwrap_or(600.0));
-        if let ([c, u], Some(family)) = (parsed.as_slice(), argv.get(3)) {
-            if let Err(e) = worker(*c, *u, family, hold) {
-                eprintln!("socket_farm worker: {e}");
-                std::process::exit(1);
-            }
-        }
+        run_worker(&argv);
         return;
     }
     let args = match parse_args(&argv) {
@@ -137,11 +130,45 @@ fn main() {
         }
     };
     let started = Instant::now();
+    let mut children = spawn_workers(&exe, &args, workers);
+    await_ready(&mut children);
+    println!(
+        "ready conns={} sockets={} udp={} workers={} in {:.1}s",
+        args.conns,
+        args.conns * 2,
+        args.udp,
+        workers,
+        started.elapsed().as_secs_f64()
+    );
+    let _ = std::io::stdout().flush();
+    // Hold until killed or the time runs out. Killed, our end of each worker's stdin pipe closes and the
+    // workers exit on their own.
+    std::thread::sleep(args.hold);
+    for mut c in children {
+        drop(c.stdin.take());
+        let _ = c.wait();
+    }
+}
+
+/// A worker process: `--worker CONNS UDP FAMILY [HOLD_S]`, as the parent starts it.
+fn run_worker(argv: &[String]) {
+    let parsed: Vec<usize> = argv[1..3].iter().filter_map(|s| s.parse().ok()).collect();
+    let hold = Duration::from_secs_f64(argv.get(4).and_then(|s| s.parse().ok()).unwrap_or(600.0));
+    if let ([c, u], Some(family)) = (parsed.as_slice(), argv.get(3)) {
+        if let Err(e) = worker(*c, *u, family, hold) {
+            eprintln!("socket_farm worker: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Starts `workers` copies of this program as workers, sharing the connections and UDP sockets out.
+fn spawn_workers(exe: &Path, args: &Args, workers: usize) -> Vec<Child> {
     let mut children = Vec::new();
     for i in 0..workers {
         let conns = args.conns / workers + usize::from(i < args.conns % workers);
         let udp = args.udp / workers + usize::from(i < args.udp % workers);
-        let child = Command::new(&exe)
+        let child = Command::new(exe)
             .args([
                 "--worker",
                 &conns.to_string(),
@@ -160,33 +187,22 @@ fn main() {
             }
         }
     }
-    for c in &mut children {
+    children
+}
+
+/// Waits for every worker's `ready` line; if one fails, kills them all and exits.
+fn await_ready(children: &mut [Child]) {
+    for c in children.iter_mut() {
         let mut line = String::new();
         if let Some(out) = c.stdout.take() {
             let _ = BufReader::new(out).read_line(&mut line);
         }
         if !line.starts_with("ready") {
             eprintln!("socket_farm: a worker failed to open its sockets");
-            for c in &mut children {
+            for c in children.iter_mut() {
                 let _ = c.kill();
             }
             std::process::exit(1);
         }
-    }
-    println!(
-        "ready conns={} sockets={} udp={} workers={} in {:.1}s",
-        args.conns,
-        args.conns * 2,
-        args.udp,
-        workers,
-        started.elapsed().as_secs_f64()
-    );
-    let _ = std::io::stdout().flush();
-    // Hold until killed or the time runs out. Killed, our end of each worker's stdin pipe closes and the
-    // workers exit on their own.
-    std::thread::sleep(args.hold);
-    for mut c in children {
-        drop(c.stdin.take());
-        let _ = c.wait();
     }
 }

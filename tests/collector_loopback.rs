@@ -63,21 +63,13 @@ fn own_comm() -> String {
         .to_owned()
 }
 
-#[test]
-fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
-    let _serial = serial();
-    let me = std::process::id();
-    let sets = [LoopbackSet::open("127.0.0.1"), LoopbackSet::open("::1")];
-    let mut source = SystemSource::new(SystemSourceOptions::default());
-    let before = source.sample().unwrap();
+/// A socket this test expects: protocol, local address, peer, state.
+type Expected = (Protocol, SocketAddr, Option<SocketAddr>, SocketState);
 
-    let comm = own_comm();
-    assert_eq!(
-        before.processes.get(&me).map(|p| p.name.as_str()),
-        Some(comm.as_str())
-    );
+/// The four sockets of each set: the listener, both ends of its connection, the UDP socket.
+fn expected_sockets(sets: &[LoopbackSet]) -> Vec<Expected> {
     let mut expected = Vec::new();
-    for set in &sets {
+    for set in sets {
         let lst = set.listener.local_addr().unwrap();
         let cli = set.client.local_addr().unwrap();
         let srv = set.server.local_addr().unwrap();
@@ -93,15 +85,21 @@ fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
             SocketState::Udp(UdpState::Unconnected),
         ));
     }
+    expected
+}
+
+/// Checks that `snap` lists every expected socket in its state, owned by this process (`me`, named
+/// `comm`), and returns them as listed.
+fn assert_listed(snap: &Snapshot, expected: &[Expected], me: u32, comm: &str) -> Vec<SocketEntry> {
     let mut ours = Vec::new();
-    for (proto, local, remote, state) in &expected {
-        let s = find(&before, *proto, *local, *remote)
+    for (proto, local, remote, state) in expected {
+        let s = find(snap, *proto, *local, *remote)
             .unwrap_or_else(|| panic!("{proto} {local} -> {remote:?} not listed"));
         assert_eq!(s.state, *state, "{s:?}");
         assert_eq!(s.pids, vec![me], "{s:?} is owned by this test");
         assert_eq!(s.owner_note, None);
         assert!(s.inode.is_some(), "{s:?} has an inode");
-        assert_eq!(before.process_name(s), Some(comm.as_str()));
+        assert_eq!(snap.process_name(s), Some(comm));
         if *state == SocketState::Tcp(TcpState::Listen) {
             let r = s.remote.unwrap();
             assert!(
@@ -114,11 +112,13 @@ fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
         }
         ours.push(s.clone());
     }
+    ours
+}
 
-    drop(sets);
-    let after = source.sample().unwrap();
-    let diff = SnapshotDiff::between(&before, &after);
-    for s in &ours {
+/// Checks that each of `ours` is gone from `after` (reported closed), or lingers unowned as a connected
+/// end the kernel still holds (reported changed).
+fn assert_gone(after: &Snapshot, diff: &SnapshotDiff, ours: &[SocketEntry]) {
+    for s in ours {
         // Follow each socket by its identity, not its address: a parallel test may already have been
         // given the freed port.
         match after.sockets.iter().find(|a| a.key() == s.key()) {
@@ -142,6 +142,27 @@ fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
         diff.closed.iter().filter(|c| ours.contains(c)).count() >= 6,
         "listeners, UDP and one side of each pair close"
     );
+}
+
+#[test]
+fn sample_lists_own_loopback_sockets_and_diff_reports_them_closed() {
+    let _serial = serial();
+    let me = std::process::id();
+    let sets = [LoopbackSet::open("127.0.0.1"), LoopbackSet::open("::1")];
+    let mut source = SystemSource::new(SystemSourceOptions::default());
+    let before = source.sample().unwrap();
+
+    let comm = own_comm();
+    assert_eq!(
+        before.processes.get(&me).map(|p| p.name.as_str()),
+        Some(comm.as_str())
+    );
+    let ours = assert_listed(&before, &expected_sockets(&sets), me, &comm);
+
+    drop(sets);
+    let after = source.sample().unwrap();
+    let diff = SnapshotDiff::between(&before, &after);
+    assert_gone(&after, &diff, &ours);
 }
 
 /// One socket as `ss -tuanp` prints it, reduced to what both tools report.

@@ -9,7 +9,8 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 const UID: u32 = 4242;
 const NAME: &str = "nssonlyuser";
@@ -42,25 +43,10 @@ fn available() -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn a_user_known_only_through_nss_is_named_in_the_snapshot() {
-    if let Err(why) = available() {
-        // CI runs as root with scripts/install-deps.sh, where this never skips.
-        assert!(std::env::var_os("CI").is_none(), "cannot run in CI: {why}");
-        eprintln!("skipped: {why}");
-        return;
-    }
-    let host_knows = Command::new("getent")
-        .args(["passwd", &UID.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        !host_knows.status.success(),
-        "uid {UID} must be unknown to the host for this test"
-    );
-
-    let temp = common::temp_dir();
-    let db = temp.path().join("extrausers");
+/// Writes into `dir` an extrausers database naming uid 4242 and an `nsswitch.conf` that reads it;
+/// returns their paths.
+fn write_nss_files(dir: &Path) -> (PathBuf, PathBuf) {
+    let db = dir.join("extrausers");
     std::fs::create_dir(&db).unwrap();
     std::fs::write(
         db.join("passwd"),
@@ -69,15 +55,19 @@ fn a_user_known_only_through_nss_is_named_in_the_snapshot() {
     .unwrap();
     std::fs::write(db.join("group"), format!("{NAME}:x:{UID}:\n")).unwrap();
     std::fs::write(db.join("shadow"), format!("{NAME}:*:19000:0:99999:7:::\n")).unwrap();
-    let nsswitch = temp.path().join("nsswitch.conf");
+    let nsswitch = dir.join("nsswitch.conf");
     std::fs::write(
         &nsswitch,
         "passwd: files extrausers\ngroup: files extrausers\nshadow: files extrausers\n\
          hosts: files\n",
     )
     .unwrap();
+    (db, nsswitch)
+}
 
-    // A listener created by uid 4242: the kernel records that uid for the socket.
+/// A listener created by uid 4242 (the kernel records that uid for the socket), held until its stdin
+/// closes; returns the process and the listener's port.
+fn listen_as_uid() -> (Child, u16) {
     let mut holder = Command::new("setpriv")
         .args([
             &format!("--reuid={UID}"),
@@ -101,7 +91,12 @@ fn a_user_known_only_through_nss_is_named_in_the_snapshot() {
         .read_line(&mut line)
         .unwrap();
     let port: u16 = line.trim().parse().unwrap();
+    (holder, port)
+}
 
+/// Runs `sockscope snapshot --format json` in a private mount namespace where NSS reads `db` through
+/// `nsswitch`.
+fn snapshot_with_private_nss(db: &Path, nsswitch: &Path) -> Output {
     let script = format!(
         "set -e; mount -t tmpfs sockscope-test /var/lib; mkdir /var/lib/extrausers; \
          cp {db}/passwd {db}/group {db}/shadow /var/lib/extrausers/; \
@@ -110,10 +105,33 @@ fn a_user_known_only_through_nss_is_named_in_the_snapshot() {
         nss = nsswitch.display(),
         bin = env!("CARGO_BIN_EXE_sockscope"),
     );
-    let out = Command::new("unshare")
+    Command::new("unshare")
         .args(["-m", "sh", "-c", &script])
         .output()
+        .unwrap()
+}
+
+#[test]
+fn a_user_known_only_through_nss_is_named_in_the_snapshot() {
+    if let Err(why) = available() {
+        // CI runs as root with scripts/install-deps.sh, where this never skips.
+        assert!(std::env::var_os("CI").is_none(), "cannot run in CI: {why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let host_knows = Command::new("getent")
+        .args(["passwd", &UID.to_string()])
+        .output()
         .unwrap();
+    assert!(
+        !host_knows.status.success(),
+        "uid {UID} must be unknown to the host for this test"
+    );
+
+    let temp = common::temp_dir();
+    let (db, nsswitch) = write_nss_files(temp.path());
+    let (mut holder, port) = listen_as_uid();
+    let out = snapshot_with_private_nss(&db, &nsswitch);
     drop(holder.stdin.take());
     let _ = holder.wait();
     assert!(

@@ -44,9 +44,18 @@ pub fn write_html(
     registry: &Registry,
 ) -> std::io::Result<()> {
     let ports = PortsIndex::build(snapshot);
-    let explainer = Explainer::new(snapshot, &ports, registry);
-    let range = snapshot.ephemeral_range_or_default();
     let mut h = String::with_capacity(256 * snapshot.sockets.len() + 4096);
+    header(&mut h, snapshot, &ports);
+    ports_table(&mut h, snapshot, &ports, registry);
+    sockets_table(&mut h, snapshot, registry);
+    h.push_str("</table><p class=\"note\">Made by Sockscope. Service names: IANA Service Name and Transport Protocol Port Number Registry, with the /etc/services of the machine that wrote this report.</p></body></html>\n");
+    out.write_all(h.as_bytes())
+}
+
+/// The document head and the summary: host, time, counts, the ephemeral range, and what a port and a
+/// socket are.
+fn header(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex) {
+    let range = snapshot.ephemeral_range_or_default();
     let _ = write!(
         h,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sockscope — {host}</title>\
@@ -65,6 +74,11 @@ pub fn write_html(
         hi = range.high,
         note = escape(snapshot.ephemeral_range_known().note()),
     );
+}
+
+/// The table of ports that take new peers, each with the inspector's explanation of its port.
+fn ports_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry: &Registry) {
+    let explainer = Explainer::new(snapshot, ports, registry);
     h.push_str("<h2>Listening TCP ports and open UDP ports</h2><table><tr><th>Port</th><th>Service</th><th>Class</th><th>Exposure</th><th>Sockets</th><th>Explanation</th></tr>");
     for usage in ports.ports() {
         let (Some(exposure), Some(listener)) = (
@@ -94,6 +108,10 @@ pub fn write_html(
             explanation.join("<br>")
         );
     }
+}
+
+/// The table of every socket with its owners. It closes the ports table before it; the footer closes it.
+fn sockets_table(h: &mut String, snapshot: &Snapshot, registry: &Registry) {
     h.push_str("</table><h2>Sockets</h2><table><tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th><th>PID</th><th>Process</th><th>User</th><th>Service</th></tr>");
     let joined = Joined::of(snapshot, &[], None);
     for (i, s) in snapshot.sockets.iter().enumerate() {
@@ -128,8 +146,6 @@ pub fn write_html(
             escape(registry.name(s.local.port(), s.protocol))
         );
     }
-    h.push_str("</table><p class=\"note\">Made by Sockscope. Service names: IANA Service Name and Transport Protocol Port Number Registry, with the /etc/services of the machine that wrote this report.</p></body></html>\n");
-    out.write_all(h.as_bytes())
 }
 
 #[cfg(test)]

@@ -310,6 +310,26 @@ impl SnapshotFile {
     /// # Errors
     /// A wrong format name or version, or a record that contradicts itself, naming the record.
     pub fn into_snapshot(self) -> Result<Snapshot, FileError> {
+        let ephemeral_range = self.checked_header()?;
+        let (sockets, users) = read_sockets(self.sockets, self.version)?;
+        Ok(Snapshot {
+            taken_at: self.taken_at,
+            host: self.host,
+            ephemeral_range,
+            sockets,
+            processes: read_processes(self.processes)?,
+            users,
+            notes: self.notes,
+            machine: self
+                .machine
+                .map(MachineRecord::into_facts)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The format name and version checked, and the ephemeral range read.
+    fn checked_header(&self) -> Result<Option<PortRange>, FileError> {
         if self.format != FORMAT_NAME {
             return Err(FileError::Invalid(format!(
                 "\"format\" is {:?}, expected {FORMAT_NAME:?}",
@@ -322,60 +342,57 @@ impl SnapshotFile {
                 self.version
             )));
         }
-        let ephemeral_range = match self.ephemeral_range {
-            Some([low, high]) if low <= high => Some(PortRange { low, high }),
-            Some([low, high]) => {
-                return Err(FileError::Invalid(format!(
-                    "\"ephemeral_range\" {low}-{high} is reversed"
-                )));
-            }
-            None => None,
-        };
-        let mut users = BTreeMap::new();
-        let mut sockets = Vec::with_capacity(self.sockets.len());
-        let mut keys = HashSet::with_capacity(self.sockets.len());
-        for (i, r) in self.sockets.into_iter().enumerate() {
-            let bad = |what: String| FileError::Invalid(format!("sockets[{i}]: {what}"));
-            if let (Some(uid), Some(user)) = (r.uid, r.user.clone()) {
-                users.insert(uid, user);
-            }
-            let socket = r.into_entry(self.version).map_err(bad)?;
-            if !keys.insert(socket.key()) {
-                return Err(bad(format!("duplicate socket {socket}")));
-            }
-            sockets.push(socket);
+        match self.ephemeral_range {
+            Some([low, high]) if low <= high => Ok(Some(PortRange { low, high })),
+            Some([low, high]) => Err(FileError::Invalid(format!(
+                "\"ephemeral_range\" {low}-{high} is reversed"
+            ))),
+            None => Ok(None),
         }
-        let mut processes = BTreeMap::new();
-        for p in self.processes {
-            let pid = p.pid;
-            let info = ProcessInfo {
-                pid,
-                name: p.name,
-                user: p.user,
-                exe: p.exe,
-                cmdline: p.cmdline,
-            };
-            if processes.insert(pid, info).is_some() {
-                return Err(FileError::Invalid(format!(
-                    "processes: pid {pid} appears twice"
-                )));
-            }
-        }
-        Ok(Snapshot {
-            taken_at: self.taken_at,
-            host: self.host,
-            ephemeral_range,
-            sockets,
-            processes,
-            users,
-            notes: self.notes,
-            machine: self
-                .machine
-                .map(MachineRecord::into_facts)
-                .transpose()?
-                .unwrap_or_default(),
-        })
     }
+}
+
+/// The sockets of a file of format `version`, each checked and none twice, and the user names they carry.
+fn read_sockets(
+    records: Vec<SocketRecord>,
+    version: u32,
+) -> Result<(Vec<SocketEntry>, BTreeMap<u32, String>), FileError> {
+    let mut users = BTreeMap::new();
+    let mut sockets = Vec::with_capacity(records.len());
+    let mut keys = HashSet::with_capacity(records.len());
+    for (i, r) in records.into_iter().enumerate() {
+        let bad = |what: String| FileError::Invalid(format!("sockets[{i}]: {what}"));
+        if let (Some(uid), Some(user)) = (r.uid, r.user.clone()) {
+            users.insert(uid, user);
+        }
+        let socket = r.into_entry(version).map_err(bad)?;
+        if !keys.insert(socket.key()) {
+            return Err(bad(format!("duplicate socket {socket}")));
+        }
+        sockets.push(socket);
+    }
+    Ok((sockets, users))
+}
+
+/// The processes of a file, none twice.
+fn read_processes(records: Vec<ProcessRecord>) -> Result<BTreeMap<u32, ProcessInfo>, FileError> {
+    let mut processes = BTreeMap::new();
+    for p in records {
+        let pid = p.pid;
+        let info = ProcessInfo {
+            pid,
+            name: p.name,
+            user: p.user,
+            exe: p.exe,
+            cmdline: p.cmdline,
+        };
+        if processes.insert(pid, info).is_some() {
+            return Err(FileError::Invalid(format!(
+                "processes: pid {pid} appears twice"
+            )));
+        }
+    }
+    Ok(processes)
 }
 
 impl SocketRecord {

@@ -132,6 +132,29 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
         .headers()
         .map_err(|e| FileError::Parse(format!("CSV header: {e}")))?
         .clone();
+    let col = csv_columns(&headers)?;
+    let mut snapshot = Snapshot::empty("unknown host (CSV)", taken_at);
+    let mut keys = HashSet::new();
+    let mut processes: BTreeMap<u32, ProcessInfo> = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| FileError::Parse(format!("CSV: {e}")))?;
+        let row = CsvRow {
+            col: &col,
+            record: &record,
+            line: record.position().map_or(0, csv::Position::line),
+        };
+        let socket = csv_socket(&row, &mut snapshot.users, &mut processes)?;
+        if !keys.insert(socket.key()) {
+            return Err(row.bad(format!("duplicate socket {socket}")));
+        }
+        snapshot.sockets.push(socket);
+    }
+    snapshot.processes = processes;
+    Ok(snapshot)
+}
+
+/// Each column's index by name, once every required column is there.
+fn csv_columns(headers: &csv::StringRecord) -> Result<HashMap<&str, usize>, FileError> {
     let col: HashMap<&str, usize> = headers
         .iter()
         .enumerate()
@@ -149,126 +172,185 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
             missing.join(", ")
         )));
     }
-    let mut snapshot = Snapshot::empty("unknown host (CSV)", taken_at);
-    let mut keys = HashSet::new();
-    let mut processes: BTreeMap<u32, ProcessInfo> = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| FileError::Parse(format!("CSV: {e}")))?;
-        let line = record.position().map_or(0, csv::Position::line);
-        let get = |name: &str| {
-            col.get(name)
-                .and_then(|i| record.get(*i))
-                .map(str::trim)
-                .unwrap_or("")
-        };
-        let bad = |what: String| FileError::Invalid(format!("line {line}: {what}"));
-        let protocol = Protocol::parse(get("protocol"))
-            .ok_or_else(|| bad(format!("protocol {:?} is not tcp or udp", get("protocol"))))?;
-        let ip = |name: &str| -> Result<IpAddr, FileError> {
-            get(name)
-                .parse()
-                .map_err(|_| bad(format!("{name} {:?} is not an IP address", get(name))))
-        };
-        let port = |name: &str| -> Result<u16, FileError> {
-            get(name)
-                .parse()
-                .map_err(|_| bad(format!("{name} {:?} is not a port (0–65535)", get(name))))
-        };
-        let local = SocketAddr::new(ip("local_address")?, port("local_port")?);
-        if let Some(family) = col.get("family").and_then(|i| record.get(*i)) {
-            let expected = Family::of(local.ip()).as_str();
-            if !family.is_empty() && family != expected {
-                return Err(bad(format!(
-                    "family {family} does not match address {}",
-                    local.ip()
-                )));
-            }
-        }
-        let remote = match (
-            get("remote_address").is_empty(),
-            get("remote_port").is_empty(),
-        ) {
-            (true, true) => None,
-            (false, false) => Some(SocketAddr::new(ip("remote_address")?, port("remote_port")?)),
-            _ => {
-                return Err(bad(
-                    "remote_address and remote_port must both be set or both empty".to_owned(),
-                ));
-            }
-        };
-        let state = match (protocol, get("state")) {
-            // Files without UDP state (before format version 2) leave it unknown, not "unconnected".
-            (Protocol::Udp, "") => SocketState::Udp(UdpState::NotRecorded),
-            (p, text) => SocketState::parse(p, text).ok_or_else(|| {
-                bad(format!(
-                    "state {text:?} is not a {} state",
-                    p.as_str().to_uppercase()
-                ))
-            })?,
-        };
-        let pids: Vec<u32> = get("pids")
-            .split(';')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                p.parse()
-                    .map_err(|_| bad(format!("pid {p:?} is not a number")))
-            })
-            .collect::<Result<_, _>>()?;
-        let opt_u32 = |name: &str| -> Result<Option<u32>, FileError> {
-            match get(name) {
-                "" => Ok(None),
-                v => v
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| bad(format!("{name} {v:?} is not a number"))),
-            }
-        };
-        let uid = opt_u32("uid")?;
-        let owner_note = match get("owner_note") {
-            "" => None,
-            n => Some(
-                OwnerNote::parse(n).ok_or_else(|| bad(format!("owner_note {n:?} is not known")))?,
-            ),
-        };
-        let user = get("user");
-        if let (Some(uid), false) = (uid, user.is_empty()) {
-            snapshot.users.insert(uid, user.to_owned());
-        }
-        // One name per PID in order; files from before 2026-12-07 may hold fewer (merged or dropped),
-        // and then the first name stands for the rest, as it did. An empty name is an unknown process.
-        let names: Vec<&str> = get("process").split(',').collect();
-        for (i, pid) in pids.iter().enumerate() {
-            let name = names
-                .get(i)
-                .or(names.first())
-                .copied()
-                .unwrap_or("")
-                .to_owned();
-            if name.is_empty() {
-                continue;
-            }
-            processes.entry(*pid).or_insert_with(|| ProcessInfo {
-                pid: *pid,
-                name,
-                user: (!user.is_empty()).then(|| user.to_owned()),
-                exe: None,
-                cmdline: None,
-            });
-        }
-        let mut socket = SocketEntry::new(protocol, local, remote, state);
-        socket.inode = opt_u32("inode")?.filter(|i| *i != 0);
-        socket.uid = uid;
-        socket.pids = pids;
-        socket.owner_note = owner_note;
-        socket.details = csv_details(&get, &bad)?;
-        socket.validate().map_err(&bad)?;
-        if !keys.insert(socket.key()) {
-            return Err(bad(format!("duplicate socket {socket}")));
-        }
-        snapshot.sockets.push(socket);
+    Ok(col)
+}
+
+/// One CSV row, read by column name, whose errors name its line.
+struct CsvRow<'a> {
+    col: &'a HashMap<&'a str, usize>,
+    record: &'a csv::StringRecord,
+    line: u64,
+}
+
+impl<'a> CsvRow<'a> {
+    /// The column's value as written, `None` when the file has no such column.
+    fn raw(&self, name: &str) -> Option<&'a str> {
+        self.col.get(name).and_then(|i| self.record.get(*i))
     }
-    snapshot.processes = processes;
-    Ok(snapshot)
+
+    /// The column's value trimmed, empty when the file has no such column.
+    fn get(&self, name: &str) -> &'a str {
+        self.raw(name).map(str::trim).unwrap_or("")
+    }
+
+    /// An error about this row.
+    fn bad(&self, what: String) -> FileError {
+        FileError::Invalid(format!("line {}: {what}", self.line))
+    }
+
+    /// The column as an IP address.
+    fn ip(&self, name: &str) -> Result<IpAddr, FileError> {
+        self.get(name)
+            .parse()
+            .map_err(|_| self.bad(format!("{name} {:?} is not an IP address", self.get(name))))
+    }
+
+    /// The column as a port number.
+    fn port(&self, name: &str) -> Result<u16, FileError> {
+        self.get(name).parse().map_err(|_| {
+            self.bad(format!(
+                "{name} {:?} is not a port (0–65535)",
+                self.get(name)
+            ))
+        })
+    }
+
+    /// The column as a number, `None` when empty.
+    fn opt_u32(&self, name: &str) -> Result<Option<u32>, FileError> {
+        match self.get(name) {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| self.bad(format!("{name} {v:?} is not a number"))),
+        }
+    }
+}
+
+/// The socket of one row. Its user's name goes into `users`, its owners' names into `processes`.
+fn csv_socket(
+    row: &CsvRow<'_>,
+    users: &mut BTreeMap<u32, String>,
+    processes: &mut BTreeMap<u32, ProcessInfo>,
+) -> Result<SocketEntry, FileError> {
+    let protocol = Protocol::parse(row.get("protocol")).ok_or_else(|| {
+        row.bad(format!(
+            "protocol {:?} is not tcp or udp",
+            row.get("protocol")
+        ))
+    })?;
+    let local = csv_local(row)?;
+    let remote = csv_remote(row)?;
+    let state = csv_state(row, protocol)?;
+    let pids = csv_pids(row)?;
+    let uid = row.opt_u32("uid")?;
+    let owner_note = match row.get("owner_note") {
+        "" => None,
+        n => Some(
+            OwnerNote::parse(n).ok_or_else(|| row.bad(format!("owner_note {n:?} is not known")))?,
+        ),
+    };
+    let user = row.get("user");
+    if let (Some(uid), false) = (uid, user.is_empty()) {
+        users.insert(uid, user.to_owned());
+    }
+    csv_processes(&pids, row.get("process"), user, processes);
+    let mut socket = SocketEntry::new(protocol, local, remote, state);
+    socket.inode = row.opt_u32("inode")?.filter(|i| *i != 0);
+    socket.uid = uid;
+    socket.pids = pids;
+    socket.owner_note = owner_note;
+    socket.details = csv_details(&|name: &str| row.get(name), &|what| row.bad(what))?;
+    socket.validate().map_err(|what| row.bad(what))?;
+    Ok(socket)
+}
+
+/// The local address, checked against the `family` column where there is one.
+fn csv_local(row: &CsvRow<'_>) -> Result<SocketAddr, FileError> {
+    let local = SocketAddr::new(row.ip("local_address")?, row.port("local_port")?);
+    if let Some(family) = row.raw("family") {
+        let expected = Family::of(local.ip()).as_str();
+        if !family.is_empty() && family != expected {
+            return Err(row.bad(format!(
+                "family {family} does not match address {}",
+                local.ip()
+            )));
+        }
+    }
+    Ok(local)
+}
+
+/// The remote address: both columns set, or both empty for none.
+fn csv_remote(row: &CsvRow<'_>) -> Result<Option<SocketAddr>, FileError> {
+    match (
+        row.get("remote_address").is_empty(),
+        row.get("remote_port").is_empty(),
+    ) {
+        (true, true) => Ok(None),
+        (false, false) => Ok(Some(SocketAddr::new(
+            row.ip("remote_address")?,
+            row.port("remote_port")?,
+        ))),
+        _ => {
+            Err(row.bad("remote_address and remote_port must both be set or both empty".to_owned()))
+        }
+    }
+}
+
+/// The state, in `protocol`'s terms.
+fn csv_state(row: &CsvRow<'_>, protocol: Protocol) -> Result<SocketState, FileError> {
+    match (protocol, row.get("state")) {
+        // Files without UDP state (before format version 2) leave it unknown, not "unconnected".
+        (Protocol::Udp, "") => Ok(SocketState::Udp(UdpState::NotRecorded)),
+        (p, text) => SocketState::parse(p, text).ok_or_else(|| {
+            row.bad(format!(
+                "state {text:?} is not a {} state",
+                p.as_str().to_uppercase()
+            ))
+        }),
+    }
+}
+
+/// The owners' PIDs, `;`-separated.
+fn csv_pids(row: &CsvRow<'_>) -> Result<Vec<u32>, FileError> {
+    row.get("pids")
+        .split(';')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|_| row.bad(format!("pid {p:?} is not a number")))
+        })
+        .collect()
+}
+
+/// Names the row's PIDs from its `process` column, keeping the first name seen for each PID.
+fn csv_processes(
+    pids: &[u32],
+    process: &str,
+    user: &str,
+    processes: &mut BTreeMap<u32, ProcessInfo>,
+) {
+    // One name per PID in order; files from before 2026-12-07 may hold fewer (merged or dropped),
+    // and then the first name stands for the rest, as it did. An empty name is an unknown process.
+    let names: Vec<&str> = process.split(',').collect();
+    for (i, pid) in pids.iter().enumerate() {
+        let name = names
+            .get(i)
+            .or(names.first())
+            .copied()
+            .unwrap_or("")
+            .to_owned();
+        if name.is_empty() {
+            continue;
+        }
+        processes.entry(*pid).or_insert_with(|| ProcessInfo {
+            pid: *pid,
+            name,
+            user: (!user.is_empty()).then(|| user.to_owned()),
+            exe: None,
+            cmdline: None,
+        });
+    }
 }
 
 /// The kernel-detail columns of a CSV row (format version 2); absent columns are "not recorded".

@@ -12,7 +12,7 @@ use super::diff::SnapshotDiff;
 use super::port_class::PortClass;
 use super::side::{PortNames, SideFacts, service_port, side_of};
 use super::snapshot::{PortRange, Snapshot};
-use super::socket::{Family, Protocol, TcpState};
+use super::socket::{Family, Protocol, SocketEntry, TcpState};
 
 /// How many of the busiest ports and processes each sample keeps; the rest go to an "other" bucket.
 pub const TOP_N: usize = 8;
@@ -108,6 +108,28 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// The service ports with the most sockets, most first, and the sockets on all the others.
+fn top_ports(per_port: FastMap<(Protocol, u16), u32>) -> (Vec<PortCount>, u32) {
+    let mut ports: Vec<PortCount> = per_port
+        .into_iter()
+        .map(|((protocol, port), count)| PortCount {
+            protocol,
+            port,
+            count,
+        })
+        .collect();
+    // Ties by port, so the order is stable from sample to sample.
+    ports.sort_unstable_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.port.cmp(&b.port))
+            .then(a.protocol.cmp(&b.protocol))
+    });
+    let other = ports.iter().skip(TOP_N).map(|p| p.count).sum();
+    ports.truncate(TOP_N);
+    (ports, other)
+}
+
 /// What the side rule needs, gathered once per sample: the snapshot's own lookups would scan every
 /// socket per call when the machine's addresses were not recorded.
 struct SampleFacts<'a> {
@@ -193,19 +215,7 @@ impl SampleStats {
         let mut per_port: FastMap<(Protocol, u16), u32> = FastMap::default();
         let mut per_pid: FastMap<u32, (u32, u32)> = FastMap::default();
         for s in &snapshot.sockets {
-            match s.tcp_state() {
-                Some(state) => stats.by_state[state.index()] += 1,
-                None => stats.udp += 1,
-            }
-            match s.family() {
-                Family::Ipv4 => stats.ipv4 += 1,
-                Family::Ipv6 => stats.ipv6 += 1,
-            }
-            let port = s.local.port();
-            stats.by_class[PortClass::of(port).index()] += 1;
-            if range.contains(port) {
-                stats.in_ephemeral_range += 1;
-            }
+            stats.tally(s, range);
             let service_port = service_port(s, side_of(s, &facts).0);
             *per_port.entry((s.protocol, service_port)).or_default() += 1;
             match s.pids.first() {
@@ -218,32 +228,42 @@ impl SampleStats {
             }
         }
         stats.listening_ports = count(facts.listening.len());
+        (stats.top_ports, stats.other_ports) = top_ports(per_port);
+        stats.rank_processes(per_pid, snapshot, names);
+        stats
+    }
 
-        let mut ports: Vec<PortCount> = per_port
-            .into_iter()
-            .map(|((protocol, port), count)| PortCount {
-                protocol,
-                port,
-                count,
-            })
-            .collect();
-        // Ties by port, so the order is stable from sample to sample.
-        ports.sort_unstable_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then(a.port.cmp(&b.port))
-                .then(a.protocol.cmp(&b.protocol))
-        });
-        stats.other_ports = ports.iter().skip(TOP_N).map(|p| p.count).sum();
-        ports.truncate(TOP_N);
-        stats.top_ports = ports;
+    /// Counts one socket by state, family, port class and whether its port is in the ephemeral range.
+    fn tally(&mut self, s: &SocketEntry, range: PortRange) {
+        match s.tcp_state() {
+            Some(state) => self.by_state[state.index()] += 1,
+            None => self.udp += 1,
+        }
+        match s.family() {
+            Family::Ipv4 => self.ipv4 += 1,
+            Family::Ipv6 => self.ipv6 += 1,
+        }
+        let port = s.local.port();
+        self.by_class[PortClass::of(port).index()] += 1;
+        if range.contains(port) {
+            self.in_ephemeral_range += 1;
+        }
+    }
 
+    /// The processes with the most sockets and those with the most CLOSE_WAIT sockets, from each PID's
+    /// (sockets, CLOSE_WAIT sockets); names are interned in `names`.
+    fn rank_processes(
+        &mut self,
+        per_pid: FastMap<u32, (u32, u32)>,
+        snapshot: &Snapshot,
+        names: &mut NameInterner,
+    ) {
         let mut procs: Vec<(u32, u32, u32)> = per_pid
             .into_iter()
             .map(|(pid, (n, cw))| (pid, n, cw))
             .collect();
         procs.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        stats.other_processes = procs.iter().skip(TOP_N).map(|p| p.1).sum();
+        self.other_processes = procs.iter().skip(TOP_N).map(|p| p.1).sum();
         let mut top = |list: &[(u32, u32, u32)]| -> Vec<ProcessCount> {
             list.iter()
                 .take(TOP_N)
@@ -255,11 +275,10 @@ impl SampleStats {
                 })
                 .collect()
         };
-        stats.top_processes = top(&procs);
+        self.top_processes = top(&procs);
         procs.retain(|p| p.2 > 0);
         procs.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-        stats.close_wait_processes = top(&procs);
-        stats
+        self.close_wait_processes = top(&procs);
     }
 
     /// Seconds since the Unix epoch, for chart x axes.

@@ -487,8 +487,8 @@ mod fold_tests {
     use crate::model::socket::SocketEntry;
     use chrono::Utc;
 
-    #[test]
-    fn outgoing_only_ephemeral_ports_fold_per_owner_and_peer_port() {
+    /// nginx listening on 443; firefox with five connections out to 443 and one to 5432.
+    fn browser_and_server() -> Snapshot {
         let mut s = Snapshot::empty("h", Utc::now());
         s.sockets.push(
             SocketEntry::tcp(
@@ -528,6 +528,12 @@ mod fold_tests {
                 },
             );
         }
+        s
+    }
+
+    #[test]
+    fn outgoing_only_ephemeral_ports_fold_per_owner_and_peer_port() {
+        let s = browser_and_server();
         let index = PortsIndex::build(&s);
         let all: Vec<usize> = (0..index.ports().len()).collect();
         let facts = PortFacts {

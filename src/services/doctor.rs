@@ -270,13 +270,16 @@ fn conflict_advice(
     blockers: &[SocketEntry],
 ) -> Vec<String> {
     let mut advice = Vec::new();
-    let listeners = blockers.iter().filter(|s| s.is_listener()).count();
-    let time_wait: Vec<&SocketEntry> = blockers
-        .iter()
-        .filter(|s| s.tcp_state() == Some(TcpState::TimeWait))
-        .collect();
-    if q.address.is_unspecified() {
-        advice.push(format!(
+    advice.extend(wildcard_advice(q, new_v6only));
+    advice.extend(dual_stack_advice(snapshot, q, new_v6only, blockers));
+    advice.push(sharing_advice(q, blockers));
+    advice
+}
+
+/// For a wildcard address: it claims the port on every address, so a specific one may still be free.
+fn wildcard_advice(q: BindQuestion, new_v6only: bool) -> Option<String> {
+    q.address.is_unspecified().then(|| {
+        format!(
             "{} is the wildcard: it claims port {} on every {} address, so any socket on the port \
              blocks it; a specific address that no socket holds may still be free.",
             q.address,
@@ -286,36 +289,54 @@ fn conflict_advice(
                 (IpAddr::V6(_), true) => "IPv6",
                 (IpAddr::V6(_), false) => "IPv6 and (IPV6_V6ONLY is off) IPv4",
             }
-        ));
+        )
+    })
+}
+
+/// For a dual-stack `::` that only IPv4 sockets block: IPV6_V6ONLY avoids the conflict.
+fn dual_stack_advice(
+    snapshot: &Snapshot,
+    q: BindQuestion,
+    new_v6only: bool,
+    blockers: &[SocketEntry],
+) -> Option<String> {
+    if !(q.address.is_ipv6() && q.address.is_unspecified() && !new_v6only) {
+        return None;
     }
-    if q.address.is_ipv6() && q.address.is_unspecified() && !new_v6only {
-        let bv6 = snapshot.machine.bindv6only();
-        // IPv4 sockets, and IPv6 sockets on a mapped ::ffff:a.b.c.d address.
-        if blockers
-            .iter()
-            .all(|s| s.local.ip().to_canonical().is_ipv4())
-        {
-            advice.push(format!(
+    let bv6 = snapshot.machine.bindv6only();
+    // IPv4 sockets, and IPv6 sockets on a mapped ::ffff:a.b.c.d address.
+    blockers
+        .iter()
+        .all(|s| s.local.ip().to_canonical().is_ipv4())
+        .then(|| {
+            format!(
                 "Only IPv4 sockets block it: a new :: socket starts with IPV6_V6ONLY off \
                  (net.ipv6.bindv6only = {}{}), so it also claims IPv4; setting IPV6_V6ONLY=1 before \
                  bind() avoids the conflict.",
                 u8::from(bv6.value),
                 bv6.note()
-            ));
-        }
-    }
+            )
+        })
+}
+
+/// Which socket options would let a second socket share the port, given what kind of sockets block:
+/// listeners, only TIME_WAIT sockets, other TCP connections, or UDP sockets.
+fn sharing_advice(q: BindQuestion, blockers: &[SocketEntry]) -> String {
+    let listeners = blockers.iter().filter(|s| s.is_listener()).count();
+    let time_wait: Vec<&SocketEntry> = blockers
+        .iter()
+        .filter(|s| s.tcp_state() == Some(TcpState::TimeWait))
+        .collect();
     if listeners > 0 {
-        advice.push(
-            "A listening socket blocks the port even for a socket with SO_REUSEADDR; only SO_REUSEPORT \
-             set on both sockets, by the same user, lets a second socket share it."
-                .to_owned(),
-        );
+        "A listening socket blocks the port even for a socket with SO_REUSEADDR; only SO_REUSEPORT \
+         set on both sockets, by the same user, lets a second socket share it."
+            .to_owned()
     } else if !time_wait.is_empty() && time_wait.len() == blockers.len() {
         let left = time_wait
             .iter()
             .filter_map(|s| s.details.timer.map(|t| t.expires_ms))
             .max();
-        advice.push(format!(
+        format!(
             "Only TIME_WAIT sockets block it{}: a server that sets SO_REUSEADDR before bind() can \
              usually bind now (Linux allows it when the old connections' sockets had it too, as \
              connections accepted by such a server do).",
@@ -324,22 +345,17 @@ fn conflict_advice(
                 f64::from(ms) / 1000.0
             ))
             .unwrap_or_default()
-        ));
+        )
     } else if q.protocol == Protocol::Tcp {
-        advice.push(
-            "No listener holds it, only connection sockets (for example the local end of outgoing \
-             connections): a socket with SO_REUSEADDR may bind when those sockets set it too; a plain \
-             bind() fails."
-                .to_owned(),
-        );
+        "No listener holds it, only connection sockets (for example the local end of outgoing \
+         connections): a socket with SO_REUSEADDR may bind when those sockets set it too; a plain \
+         bind() fails."
+            .to_owned()
     } else {
-        advice.push(
-            "For UDP, a second socket may bind the same address and port only when both set \
-             SO_REUSEADDR, or both SO_REUSEPORT as the same user."
-                .to_owned(),
-        );
+        "For UDP, a second socket may bind the same address and port only when both set \
+         SO_REUSEADDR, or both SO_REUSEPORT as the same user."
+            .to_owned()
     }
-    advice
 }
 
 fn ranges(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {

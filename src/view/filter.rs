@@ -372,15 +372,17 @@ mod tests {
     use chrono::Utc;
     use std::collections::BTreeMap;
 
-    fn snap() -> Snapshot {
-        let mut s = Snapshot::empty("h", Utc::now());
-        let mk = |proto, l: &str, r: Option<&str>, st, pid: u32| {
-            SocketEntry::new(proto, l.parse().unwrap(), r.map(|r| r.parse().unwrap()), st)
-                .with_inode(pid)
-                .with_uid(0)
-                .with_pids(vec![pid])
-        };
-        s.sockets = vec![
+    fn mk(proto: Protocol, l: &str, r: Option<&str>, st: SocketState, pid: u32) -> SocketEntry {
+        SocketEntry::new(proto, l.parse().unwrap(), r.map(|r| r.parse().unwrap()), st)
+            .with_inode(pid)
+            .with_uid(0)
+            .with_pids(vec![pid])
+    }
+
+    /// A postgres listener and both ends of a psql connection to it, a firefox TIME_WAIT, a dnsmasq UDP
+    /// socket and a dig query bound to `lo`.
+    fn sockets() -> Vec<SocketEntry> {
+        let mut sockets = vec![
             mk(
                 Protocol::Tcp,
                 "0.0.0.0:5432",
@@ -424,7 +426,13 @@ mod tests {
                 5,
             ),
         ];
-        s.sockets[5].details.interface = Some("lo".into());
+        sockets[5].details.interface = Some("lo".into());
+        sockets
+    }
+
+    fn snap() -> Snapshot {
+        let mut s = Snapshot::empty("h", Utc::now());
+        s.sockets = sockets();
         let mut processes = BTreeMap::new();
         for (pid, name) in [
             (1, "postgres"),

@@ -215,44 +215,16 @@ pub fn compute_rows(
         SortColumn::Process | SortColumn::User | SortColumn::Service
     )
     .then(|| text_ranks(&rows, sort.column, input, registry));
-    let missing = (u8::MAX, 0u128);
-    let ip_key = |ip: std::net::IpAddr| match ip {
-        std::net::IpAddr::V4(v4) => (0u8, u128::from(v4.to_bits())),
-        std::net::IpAddr::V6(v6) => (1u8, v6.to_bits()),
-    };
-    let present = |v: u128| (0u8, v);
     let mut keyed: Vec<((u8, u128), TieKey, RowRef)> = rows
         .iter()
         .enumerate()
         .map(|(i, (r, s))| {
-            let primary = match sort.column {
-                SortColumn::Protocol => present(u128::from(
-                    s.protocol == crate::model::socket::Protocol::Udp,
-                )),
-                SortColumn::LocalAddress => ip_key(s.local.ip()),
-                SortColumn::LocalPort => present(u128::from(s.local.port())),
-                SortColumn::RemoteAddress => s.remote.map_or(missing, |r| ip_key(r.ip())),
-                SortColumn::RemotePort => {
-                    s.peer().map_or(missing, |r| present(u128::from(r.port())))
-                }
-                SortColumn::State => state_rank(s.state).map_or(missing, present),
-                SortColumn::Pid => s.pids.first().map_or(missing, |p| present(u128::from(*p))),
-                SortColumn::Age => input
-                    .age_secs(*r)
-                    .map_or(missing, |a| present(u128::try_from(a).unwrap_or(0))),
-                // Rates are non-negative and far below u128's range; sub-byte precision is noise.
-                SortColumn::RateIn => input
-                    .rate(s)
-                    .map_or(missing, |r| present(r.in_bps.round() as u128)),
-                SortColumn::RateOut => input
-                    .rate(s)
-                    .map_or(missing, |r| present(r.out_bps.round() as u128)),
-                SortColumn::Process | SortColumn::User | SortColumn::Service => ranks
-                    .as_ref()
-                    .and_then(|r| r.get(i).copied().flatten())
-                    .map_or(missing, |rank| present(u128::from(rank))),
-            };
-            (primary, TieKey::of(s), *r)
+            let rank = ranks.as_ref().and_then(|r| r.get(i).copied().flatten());
+            (
+                primary_key(sort.column, *r, s, rank, input),
+                TieKey::of(s),
+                *r,
+            )
         })
         .collect();
     // Missing values sort last in either direction.
@@ -265,6 +237,47 @@ pub fn compute_rows(
         primary.then_with(|| a.1.cmp(&b.1))
     });
     keyed.into_iter().map(|(_, _, r)| r).collect()
+}
+
+/// A row's value in the sorted `column`, packed as (0, value), or `(u8::MAX, 0)` when it has none. Text
+/// columns take the row's precomputed `rank`.
+fn primary_key(
+    column: SortColumn,
+    r: RowRef,
+    s: &SocketEntry,
+    rank: Option<u32>,
+    input: &ViewInput,
+) -> (u8, u128) {
+    let missing = (u8::MAX, 0u128);
+    let ip_key = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(v4) => (0u8, u128::from(v4.to_bits())),
+        std::net::IpAddr::V6(v6) => (1u8, v6.to_bits()),
+    };
+    let present = |v: u128| (0u8, v);
+    match column {
+        SortColumn::Protocol => present(u128::from(
+            s.protocol == crate::model::socket::Protocol::Udp,
+        )),
+        SortColumn::LocalAddress => ip_key(s.local.ip()),
+        SortColumn::LocalPort => present(u128::from(s.local.port())),
+        SortColumn::RemoteAddress => s.remote.map_or(missing, |r| ip_key(r.ip())),
+        SortColumn::RemotePort => s.peer().map_or(missing, |r| present(u128::from(r.port()))),
+        SortColumn::State => state_rank(s.state).map_or(missing, present),
+        SortColumn::Pid => s.pids.first().map_or(missing, |p| present(u128::from(*p))),
+        SortColumn::Age => input
+            .age_secs(r)
+            .map_or(missing, |a| present(u128::try_from(a).unwrap_or(0))),
+        // Rates are non-negative and far below u128's range; sub-byte precision is noise.
+        SortColumn::RateIn => input
+            .rate(s)
+            .map_or(missing, |r| present(r.in_bps.round() as u128)),
+        SortColumn::RateOut => input
+            .rate(s)
+            .map_or(missing, |r| present(r.out_bps.round() as u128)),
+        SortColumn::Process | SortColumn::User | SortColumn::Service => {
+            rank.map_or(missing, |rank| present(u128::from(rank)))
+        }
+    }
 }
 
 /// A socket's identity packed into integers: the tie-break of every sort, compared millions of times.

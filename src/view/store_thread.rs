@@ -257,10 +257,9 @@ impl StoreCore {
         written
     }
 
-    /// What the window should draw now. Rows are recomputed only when the data, filter or sort changed.
-    pub fn publish(&mut self) -> Arc<Published> {
-        let started = Instant::now();
-        let input = match &self.source {
+    /// The sockets the shown source offers now, if any.
+    fn source_input(&self) -> Option<ViewInput> {
+        match &self.source {
             Source::Live => ViewInput::from_store(&self.live),
             Source::Frozen(input) => Some(input.clone()),
             // Nobody watched a file's sockets appear, so they have no age.
@@ -268,8 +267,13 @@ impl StoreCore {
                 ages_known: false,
                 ..input
             }),
-        };
-        match input {
+        }
+    }
+
+    /// Brings the view up to date with the shown source: rows are recomputed only when the data, filter
+    /// or sort changed since the last computation.
+    fn refresh_view(&mut self) {
+        match self.source_input() {
             None => {
                 self.view = None;
                 self.rows_key = None;
@@ -288,6 +292,12 @@ impl StoreCore {
                 }
             }
         }
+    }
+
+    /// What the window should draw now. Rows are recomputed only when the data, filter or sort changed.
+    pub fn publish(&mut self) -> Arc<Published> {
+        let started = Instant::now();
+        self.refresh_view();
         let found = self.view.clone().and_then(|view| {
             let row = find(&view, self.request.selected?)?;
             let socket = view.input.socket(row)?.clone();

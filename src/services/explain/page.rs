@@ -130,10 +130,92 @@ pub fn page(snap: &Snapshot, ports: &PortsIndex, registry: &Registry) -> Page {
     }
 }
 
+/// The comparison, one row per aspect, each with this machine's evidence.
 fn aspects(f: &Facts<'_>) -> Vec<PageAspect> {
+    vec![
+        definition_row(f),
+        scope_row(f),
+        type_row(f),
+        role_row(f),
+        configuration_row(f),
+        security_row(f),
+        connection_type_row(f),
+        lifecycle_row(f),
+        addressing_row(f),
+        dependency_row(f),
+        examples_row(f),
+    ]
+}
+
+/// One row of the comparison.
+fn aspect(aspect: &'static str, port: &str, socket: &str, evidence: Vec<Evidence>) -> PageAspect {
+    PageAspect {
+        aspect,
+        port: port.to_owned(),
+        socket: socket.to_owned(),
+        evidence,
+    }
+}
+
+/// Definition, with how many ports, sockets and processes this machine has.
+fn definition_row(f: &Facts<'_>) -> PageAspect {
     let count = |p: Protocol| f.ports.ports().iter().filter(|u| u.protocol == p).count();
-    let by_class = |c: PortClass| f.ports.ports().iter().filter(|u| u.class() == c).count();
     let processes = f.snap.processes.len();
+    aspect(
+        "Definition",
+        "A 16-bit number (0–65535) in the TCP or the UDP number space of one host.",
+        "An endpoint object the kernel keeps for a program (created by socket() or accept()): bound \
+         to a local address and port and, once connected, identified by its 5-tuple.",
+        vec![say(format!(
+            "Here: {} TCP and {} UDP ports in use, by {} sockets of {processes} process{}.",
+            count(Protocol::Tcp),
+            count(Protocol::Udp),
+            f.snap.sockets.len(),
+            if processes == 1 { "" } else { "es" }
+        ))],
+    )
+}
+
+/// Scope, with a number in use in both number spaces and a socket several processes hold.
+fn scope_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Scope",
+        "One per number per protocol per host (per network namespace): 53/tcp and 53/udp are two ports.",
+        "Belongs to the processes that hold a file descriptor for it; a fork() shares it.",
+        scope_evidence(f),
+    )
+}
+
+/// Type, with how many ports of each RFC 6335 class are in use.
+fn type_row(f: &Facts<'_>) -> PageAspect {
+    let by_class = |c: PortClass| f.ports.ports().iter().filter(|u| u.class() == c).count();
+    aspect(
+        "Type",
+        "RFC 6335 classes by number: system 0–1023, user 1024–49151, dynamic 49152–65535.",
+        "By protocol: a TCP socket is a byte stream (SOCK_STREAM), a UDP socket sends datagrams \
+         (SOCK_DGRAM).",
+        vec![say(format!(
+            "Here: {} system, {} user and {} dynamic ports in use.",
+            by_class(PortClass::System),
+            by_class(PortClass::User),
+            by_class(PortClass::Dynamic)
+        ))],
+    )
+}
+
+/// Role, with this machine's listeners and the connections they accepted.
+fn role_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Role",
+        "Names a service by convention (IANA's registry): clients find a server by its port.",
+        "Does the work: a TCP listener accepts connections, and each accepted connection is a new \
+         socket on the same port.",
+        role_evidence(f),
+    )
+}
+
+/// Configuration, with this machine's ephemeral range and how many sockets use it.
+fn configuration_row(f: &Facts<'_>) -> PageAspect {
     let range = f.snap.ephemeral_range_known();
     let in_range = f
         .snap
@@ -141,131 +223,109 @@ fn aspects(f: &Facts<'_>) -> Vec<PageAspect> {
         .iter()
         .filter(|s| range.value.contains(s.local.port()))
         .count();
-    let aspect = |aspect, port: &str, socket: &str, evidence| PageAspect {
-        aspect,
-        port: port.to_owned(),
-        socket: socket.to_owned(),
-        evidence,
-    };
-    vec![
-        aspect(
-            "Definition",
-            "A 16-bit number (0–65535) in the TCP or the UDP number space of one host.",
-            "An endpoint object the kernel keeps for a program (created by socket() or accept()): bound \
-             to a local address and port and, once connected, identified by its 5-tuple.",
-            vec![say(format!(
-                "Here: {} TCP and {} UDP ports in use, by {} sockets of {processes} process{}.",
-                count(Protocol::Tcp),
-                count(Protocol::Udp),
-                f.snap.sockets.len(),
-                if processes == 1 { "" } else { "es" }
-            ))],
-        ),
-        aspect(
-            "Scope",
-            "One per number per protocol per host (per network namespace): 53/tcp and 53/udp are two ports.",
-            "Belongs to the processes that hold a file descriptor for it; a fork() shares it.",
-            scope_evidence(f),
-        ),
-        aspect(
-            "Type",
-            "RFC 6335 classes by number: system 0–1023, user 1024–49151, dynamic 49152–65535.",
-            "By protocol: a TCP socket is a byte stream (SOCK_STREAM), a UDP socket sends datagrams \
-             (SOCK_DGRAM).",
-            vec![say(format!(
-                "Here: {} system, {} user and {} dynamic ports in use.",
-                by_class(PortClass::System),
-                by_class(PortClass::User),
-                by_class(PortClass::Dynamic)
-            ))],
-        ),
-        aspect(
-            "Role",
-            "Names a service by convention (IANA's registry): clients find a server by its port.",
-            "Does the work: a TCP listener accepts connections, and each accepted connection is a new \
-             socket on the same port.",
-            role_evidence(f),
-        ),
-        aspect(
-            "Configuration",
-            "Chosen by a program's bind(), or picked by the kernel from the ephemeral range when a program \
-             connects without binding.",
-            "Set per socket with options (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY, timeouts…).",
-            vec![say(format!(
-                "Here: the ephemeral range is {}–{}{}, and {in_range} sockets use a port in it.",
-                range.value.low,
-                range.value.high,
-                range.note()
-            ))],
-        ),
-        aspect(
-            "Security",
-            "A listening port is what a scanner finds; what can be attacked is the program behind it.",
-            "Belongs to processes running as some user; the kernel records the uid that created it.",
-            security_evidence(f),
-        ),
-        aspect(
-            "Connection type",
-            "Comes from the number space the port is in: a TCP port's sockets are connection-oriented, \
-             a UDP port's sockets exchange datagrams.",
-            "A TCP socket goes through connection states (RFC 9293); a UDP socket is connected (to one \
-             peer, after connect()) or not.",
-            f.connected
-                .map(|s| vec![cite(format!("For example {s}."), s)])
-                .unwrap_or_default(),
-        ),
-        aspect(
-            "Lifecycle",
-            "In use while at least one socket is bound to it (a TIME_WAIT socket counts).",
-            "Lives from socket() to close(); TCP may keep the tuple in TIME_WAIT after close().",
-            vec![say(format!(
-                "Here: {} sockets in TIME_WAIT hold their ports after their programs closed them.",
-                f.snap
-                    .sockets
-                    .iter()
-                    .filter(|s| s.tcp_state() == Some(TcpState::TimeWait))
-                    .count()
-            ))],
-        ),
-        aspect(
-            "Addressing",
-            "Half of an endpoint: with an IP address it makes ADDR:PORT.",
-            "A connected socket is told apart by protocol, local address, local port, remote address \
-             and remote port.",
-            f.connected
-                .map(|s| {
-                    let peer = s.peer().map_or_else(String::new, |p| p.to_string());
-                    vec![cite(
-                        format!(
-                            "{} {} ↔ {peer}: five values, two ports.",
-                            s.protocol, s.local
-                        ),
-                        s,
-                    )]
-                })
-                .unwrap_or_default(),
-        ),
-        aspect(
-            "Dependency",
-            "Exists in use only through sockets bound to it.",
-            "Needs a local port: bind() chooses it, or connect() has the kernel pick one.",
-            f.busiest_port
-                .and_then(|(p, n, count)| {
-                    let s = f.first_on(p, n)?;
-                    Some(vec![cite(
-                        format!("{n}/{p} carries {count} sockets right now."),
-                        s,
-                    )])
-                })
-                .unwrap_or_default(),
-        ),
-        aspect(
-            "Examples",
-            "443/tcp (https), 53/udp (domain), 5432/tcp (postgresql) in IANA's registry.",
-            "A listener, each connection it accepted, a client's connection, a DNS resolver's UDP socket.",
-            examples(f),
-        ),
-    ]
+    aspect(
+        "Configuration",
+        "Chosen by a program's bind(), or picked by the kernel from the ephemeral range when a program \
+         connects without binding.",
+        "Set per socket with options (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY, timeouts…).",
+        vec![say(format!(
+            "Here: the ephemeral range is {}–{}{}, and {in_range} sockets use a port in it.",
+            range.value.low,
+            range.value.high,
+            range.note()
+        ))],
+    )
+}
+
+/// Security, with the listeners reachable from the network.
+fn security_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Security",
+        "A listening port is what a scanner finds; what can be attacked is the program behind it.",
+        "Belongs to processes running as some user; the kernel records the uid that created it.",
+        security_evidence(f),
+    )
+}
+
+/// Connection type, citing one connected socket.
+fn connection_type_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Connection type",
+        "Comes from the number space the port is in: a TCP port's sockets are connection-oriented, \
+         a UDP port's sockets exchange datagrams.",
+        "A TCP socket goes through connection states (RFC 9293); a UDP socket is connected (to one \
+         peer, after connect()) or not.",
+        f.connected
+            .map(|s| vec![cite(format!("For example {s}."), s)])
+            .unwrap_or_default(),
+    )
+}
+
+/// Lifecycle, with how many TIME_WAIT sockets still hold their ports.
+fn lifecycle_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Lifecycle",
+        "In use while at least one socket is bound to it (a TIME_WAIT socket counts).",
+        "Lives from socket() to close(); TCP may keep the tuple in TIME_WAIT after close().",
+        vec![say(format!(
+            "Here: {} sockets in TIME_WAIT hold their ports after their programs closed them.",
+            f.snap
+                .sockets
+                .iter()
+                .filter(|s| s.tcp_state() == Some(TcpState::TimeWait))
+                .count()
+        ))],
+    )
+}
+
+/// Addressing, citing one connected socket's five values.
+fn addressing_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Addressing",
+        "Half of an endpoint: with an IP address it makes ADDR:PORT.",
+        "A connected socket is told apart by protocol, local address, local port, remote address \
+         and remote port.",
+        f.connected
+            .map(|s| {
+                let peer = s.peer().map_or_else(String::new, |p| p.to_string());
+                vec![cite(
+                    format!(
+                        "{} {} ↔ {peer}: five values, two ports.",
+                        s.protocol, s.local
+                    ),
+                    s,
+                )]
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Dependency, citing the port that carries the most sockets.
+fn dependency_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Dependency",
+        "Exists in use only through sockets bound to it.",
+        "Needs a local port: bind() chooses it, or connect() has the kernel pick one.",
+        f.busiest_port
+            .and_then(|(p, n, count)| {
+                let s = f.first_on(p, n)?;
+                Some(vec![cite(
+                    format!("{n}/{p} carries {count} sockets right now."),
+                    s,
+                )])
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Examples, citing a listener, a connection and a UDP socket of this machine.
+fn examples_row(f: &Facts<'_>) -> PageAspect {
+    aspect(
+        "Examples",
+        "443/tcp (https), 53/udp (domain), 5432/tcp (postgresql) in IANA's registry.",
+        "A listener, each connection it accepted, a client's connection, a DNS resolver's UDP socket.",
+        examples(f),
+    )
 }
 
 fn scope_evidence(f: &Facts<'_>) -> Vec<Evidence> {

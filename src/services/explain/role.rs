@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::{Explainer, Role};
 use crate::model::side::{PortNames, SideFacts, SideReason, side_of};
-use crate::model::snapshot::PortRange;
+use crate::model::snapshot::{Known, PortRange};
 use crate::model::socket::{OwnerNote, Protocol, SocketEntry};
 
 impl SideFacts for Explainer<'_> {
@@ -35,6 +35,7 @@ impl Explainer<'_> {
         }
     }
 
+    /// The sentence for `why`, with this socket's ports and this host's ephemeral range.
     fn reason(&self, s: &SocketEntry, why: SideReason) -> String {
         let lport = s.local.port();
         let rport = s.peer().map_or(0, |p| p.port());
@@ -48,19 +49,7 @@ impl Explainer<'_> {
                 "Bound but neither listening nor connected: it has no end of a conversation yet."
                     .to_owned()
             }
-            SideReason::LocalPortListened => {
-                let accepted = if !s.pids.is_empty() {
-                    " and a program accepted it"
-                } else if s.owner_note == Some(OwnerNote::NotAccepted) {
-                    " and waits in its accept queue; no program has accepted it yet"
-                } else {
-                    ""
-                };
-                format!(
-                    "A listener on this host uses local port {lport}: this connection most likely came in \
-                     through it{accepted}, so this is the server end."
-                )
-            }
+            SideReason::LocalPortListened => accepted_reason(s),
             SideReason::PeerIsThisHostListening => format!(
                 "The peer is this host, which listens on port {rport}: this socket connected to it, so it is \
                  the client end."
@@ -74,27 +63,12 @@ impl Explainer<'_> {
                  picked it when the program called connect(), as clients do (a program may also bind such a \
                  port itself)."
             ),
-            SideReason::RemoteRegistered if s.protocol == Protocol::Udp => format!(
-                "Its peer's port {rport} is registered for {}: most likely this socket is the client.",
-                self.service_label(rport, s.protocol)
-            ),
-            SideReason::RemoteRegistered => format!(
-                "Remote port {rport} is registered for {}: most likely this end is the client.",
-                self.service_label(rport, s.protocol)
-            ),
+            SideReason::RemoteRegistered => self.remote_registered_reason(s, rport),
             SideReason::RemoteEphemeral => format!(
                 "Remote port {rport} lies in this host's ephemeral range {low}–{high}{note}: likely the peer's \
                  kernel picked it, making the peer the client (the peer's own range may differ)."
             ),
-            SideReason::LocalRegistered if s.protocol == Protocol::Udp => format!(
-                "UDP port {lport} is registered for {} and lies outside the ephemeral range: most likely a \
-                 server bound it on purpose.",
-                self.service_label(lport, s.protocol)
-            ),
-            SideReason::LocalRegistered => format!(
-                "Local port {lport} is registered for {}: most likely this end is the server.",
-                self.service_label(lport, s.protocol)
-            ),
+            SideReason::LocalRegistered => self.local_registered_reason(s, lport),
             SideReason::UdpUnconnectedEphemeral => format!(
                 "Unconnected UDP socket on port {lport}, in the ephemeral range {low}–{high}{note}: the kernel \
                  may have picked it when the program first sent a datagram or bound port 0, as clients do; \
@@ -106,17 +80,65 @@ impl Explainer<'_> {
             SideReason::NoHint {
                 both_ephemeral,
                 both_registered,
-            } => {
-                let why = match (both_ephemeral, both_registered) {
-                    (true, _) => {
-                        format!("both ports lie in the ephemeral range {low}–{high}{note}")
-                    }
-                    (_, true) => "both ports are registered services".to_owned(),
-                    _ => "neither port is listened on here, registered, or in the ephemeral range"
-                        .to_owned(),
-                };
-                format!("The ports cannot tell which end is the server: {why}.")
-            }
+            } => no_hint_reason(both_ephemeral, both_registered, range),
         }
     }
+
+    /// Why a socket whose peer's port is registered is most likely the client.
+    fn remote_registered_reason(&self, s: &SocketEntry, rport: u16) -> String {
+        match s.protocol {
+            Protocol::Udp => format!(
+                "Its peer's port {rport} is registered for {}: most likely this socket is the client.",
+                self.service_label(rport, s.protocol)
+            ),
+            Protocol::Tcp => format!(
+                "Remote port {rport} is registered for {}: most likely this end is the client.",
+                self.service_label(rport, s.protocol)
+            ),
+        }
+    }
+
+    /// Why a socket whose own port is registered is most likely the server.
+    fn local_registered_reason(&self, s: &SocketEntry, lport: u16) -> String {
+        match s.protocol {
+            Protocol::Udp => format!(
+                "UDP port {lport} is registered for {} and lies outside the ephemeral range: most likely a \
+                 server bound it on purpose.",
+                self.service_label(lport, s.protocol)
+            ),
+            Protocol::Tcp => format!(
+                "Local port {lport} is registered for {}: most likely this end is the server.",
+                self.service_label(lport, s.protocol)
+            ),
+        }
+    }
+}
+
+/// Why a connection on a port a listener holds is the server end, and whether a program accepted it.
+fn accepted_reason(s: &SocketEntry) -> String {
+    let lport = s.local.port();
+    let accepted = if !s.pids.is_empty() {
+        " and a program accepted it"
+    } else if s.owner_note == Some(OwnerNote::NotAccepted) {
+        " and waits in its accept queue; no program has accepted it yet"
+    } else {
+        ""
+    };
+    format!(
+        "A listener on this host uses local port {lport}: this connection most likely came in \
+         through it{accepted}, so this is the server end."
+    )
+}
+
+/// Why neither end can be told apart: both ports ephemeral, both registered, or no hint at all.
+fn no_hint_reason(both_ephemeral: bool, both_registered: bool, range: Known<PortRange>) -> String {
+    let (low, high, note) = (range.value.low, range.value.high, range.note());
+    let why = match (both_ephemeral, both_registered) {
+        (true, _) => {
+            format!("both ports lie in the ephemeral range {low}–{high}{note}")
+        }
+        (_, true) => "both ports are registered services".to_owned(),
+        _ => "neither port is listened on here, registered, or in the ephemeral range".to_owned(),
+    };
+    format!("The ports cannot tell which end is the server: {why}.")
 }

@@ -232,7 +232,7 @@ fn port_panel_names_service_class_sharing_and_corrects_ranges() {
 }
 
 #[test]
-fn socket_vs_port_is_live_and_technically_right() {
+fn socket_vs_port_compares_every_aspect_in_order() {
     let (snap, reg) = fixture();
     let ports = PortsIndex::build(&snap);
     let e = Explainer::new(&snap, &ports, &reg);
@@ -254,6 +254,14 @@ fn socket_vs_port_is_live_and_technically_right() {
             "Example"
         ]
     );
+}
+
+#[test]
+fn socket_vs_port_is_live_and_technically_right() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
+    let aspects = e.socket_vs_port(&snap.sockets[1]);
     let find = |n| aspects.iter().find(|a| a.aspect == n).unwrap();
     assert!(
         find("Scope")
@@ -278,6 +286,13 @@ fn socket_vs_port_is_live_and_technically_right() {
             .socket
             .contains("tcp, 127.0.0.1, 5432, 127.0.0.1, 40112")
     );
+}
+
+#[test]
+fn socket_vs_port_says_nothing_tcp_only_of_udp() {
+    let (snap, reg) = fixture();
+    let ports = PortsIndex::build(&snap);
+    let e = Explainer::new(&snap, &ports, &reg);
     let mut udp = snap.sockets[0].clone();
     udp.protocol = Protocol::Udp;
     udp.state = SocketState::Udp(UdpState::Unconnected);

@@ -1,5 +1,7 @@
 //! The socket itself: its 5-tuple cell by cell, its state and its owner.
 
+use std::net::{IpAddr, SocketAddr};
+
 use super::{Explainer, Line, Side};
 use crate::model::ports::Exposure;
 use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
@@ -80,16 +82,28 @@ impl Explainer<'_> {
     #[must_use]
     pub fn tuple(&self, s: &SocketEntry) -> Vec<Line> {
         let role = self.role(s);
-        let lport = s.local.port();
+        let [remote_ip, remote_port] = self.remote_lines(s, role.side);
+        vec![
+            Line {
+                label: "Protocol",
+                value: s.protocol.to_string(),
+                meaning: protocol_meaning(s.protocol).to_owned(),
+            },
+            self.local_ip_line(s),
+            Line {
+                label: "Local port",
+                value: s.local.port().to_string(),
+                meaning: self.local_port_meaning(s, role.side),
+            },
+            remote_ip,
+            remote_port,
+        ]
+    }
+
+    /// The Local IP cell: which of this host's addresses the socket takes traffic on, and its interface
+    /// when it is bound to one.
+    fn local_ip_line(&self, s: &SocketEntry) -> Line {
         let lip = s.local.ip();
-        let protocol = match s.protocol {
-            Protocol::Tcp => {
-                "TCP (RFC 9293): connection-oriented, an ordered byte stream; TCP itself acknowledges, orders and retransmits."
-            }
-            Protocol::Udp => {
-                "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; connect() only fixes a default peer. The program must cope with loss."
-            }
-        };
         let dev = s
             .details
             .interface
@@ -100,22 +114,7 @@ impl Explainer<'_> {
             Exposure::AllInterfaces if lip.is_ipv4() => format!(
                 "{lip}: the IPv4 wildcard, so the socket takes traffic to every IPv4 address of this host (not IPv6)."
             ),
-            Exposure::AllInterfaces => match s.details.v6only {
-                Some(true) => format!(
-                    "{lip}: the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of this host, and no IPv4."
-                ),
-                Some(false) => format!(
-                    "{lip}: the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
-                ),
-                None => {
-                    let v6 = self.snapshot.machine.bindv6only();
-                    format!(
-                        "{lip}: the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
-                        if v6.value { "on" } else { "off" },
-                        v6.note()
-                    )
-                }
-            },
+            Exposure::AllInterfaces => self.ipv6_wildcard_meaning(lip, s.details.v6only),
             Exposure::Loopback => {
                 format!(
                     "{lip}: loopback, so only programs in this host's network namespace can reach it."
@@ -125,7 +124,38 @@ impl Explainer<'_> {
                 format!("{lip}: one address of this host; only traffic to that address reaches it.")
             }
         };
-        let local_port = match role.side {
+        Line {
+            label: "Local IP",
+            value: lip.to_string(),
+            meaning: format!("{local_ip}{dev}"),
+        }
+    }
+
+    /// What `::` covers: IPv6 alone or IPv4 too, as IPV6_V6ONLY (or, unreported, the host's default) says.
+    fn ipv6_wildcard_meaning(&self, lip: IpAddr, v6only: Option<bool>) -> String {
+        match v6only {
+            Some(true) => format!(
+                "{lip}: the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of this host, and no IPv4."
+            ),
+            Some(false) => format!(
+                "{lip}: the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
+            ),
+            None => {
+                let v6 = self.snapshot.machine.bindv6only();
+                format!(
+                    "{lip}: the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
+                    if v6.value { "on" } else { "off" },
+                    v6.note()
+                )
+            }
+        }
+    }
+
+    /// The Local port cell: what the port is to this end of the conversation.
+    fn local_port_meaning(&self, s: &SocketEntry, side: Side) -> String {
+        let lport = s.local.port();
+        let lip = s.local.ip();
+        match side {
             Side::Listener => format!(
                 "local port {lport}: the port this service listens on; clients connect to it."
             ),
@@ -161,75 +191,69 @@ impl Explainer<'_> {
                 ),
             },
             _ => format!("local port {lport}: this socket's end of the connection."),
-        };
-        let (remote_ip_value, remote_ip, remote_port_value, remote_port) = match (s.protocol, s.peer()) {
-            (Protocol::Udp, Some(peer)) => (
+        }
+    }
+
+    /// The Remote IP and Remote port cells: the peer, or why there is none.
+    fn remote_lines(&self, s: &SocketEntry, side: Side) -> [Line; 2] {
+        match (s.protocol, s.peer()) {
+            (Protocol::Udp, Some(peer)) => remote(
                 peer.ip().to_string(),
                 format!("the peer set by connect(): datagrams go to {peer} by default, and only datagrams from {peer} (address and port) reach this socket; others go to another socket on the port if one matches, else are dropped."),
                 peer.port().to_string(),
                 format!("the peer's port {}: only datagrams from {peer} reach this socket.", peer.port()),
             ),
-            (Protocol::Udp, None) if s.udp_state() == Some(UdpState::NotRecorded) => (
+            (Protocol::Udp, None) if s.udp_state() == Some(UdpState::NotRecorded) => remote(
                 "?".to_owned(),
                 "not recorded: files of format version 1 did not record UDP peers.".to_owned(),
                 "?".to_owned(),
                 "not recorded.".to_owned(),
             ),
-            (Protocol::Udp, None) => (
+            (Protocol::Udp, None) => remote(
                 "—".to_owned(),
                 "none: this UDP socket did not call connect(), so datagrams may come from any address and each send names its destination.".to_owned(),
                 "—".to_owned(),
                 "none: without connect() there is no fixed remote port.".to_owned(),
             ),
-            (Protocol::Tcp, None) => (
+            (Protocol::Tcp, None) => remote(
                 "*".to_owned(),
                 "none yet: a socket that is not connected has no peer; a listener hands each client to a new socket.".to_owned(),
                 "*".to_owned(),
                 "none yet: set when a connection is made.".to_owned(),
             ),
-            (Protocol::Tcp, Some(peer)) => {
-                let rport = peer.port();
-                let who = match self.snapshot.is_own_address(peer.ip()) {
-                    _ if peer.ip().to_canonical().is_loopback() => "a program on this same machine (loopback)",
-                    Some(true) => "a program on this same machine (one of its own addresses)",
-                    Some(false) => "another host",
-                    None => "another host, unless it is an address of this one (this snapshot did not record them)",
-                };
-                let rp = match role.side {
-                    Side::Client => format!("remote port {rport}: most likely the service this connection talks to ({}).", self.service_label(rport, s.protocol)),
-                    Side::Server => format!("remote port {rport}: the client's port, most likely picked by its kernel from its ephemeral range."),
-                    _ => format!("remote port {rport}: the peer's end of the connection."),
-                };
-                (peer.ip().to_string(), format!("{}: the peer is {who}.", peer.ip()), rport.to_string(), rp)
+            (Protocol::Tcp, Some(peer)) => self.tcp_peer_lines(peer, side, s.protocol),
+        }
+    }
+
+    /// The remote cells of a TCP connection: who the peer is, and what its port most likely is.
+    fn tcp_peer_lines(&self, peer: SocketAddr, side: Side, protocol: Protocol) -> [Line; 2] {
+        let rport = peer.port();
+        let who = match self.snapshot.is_own_address(peer.ip()) {
+            _ if peer.ip().to_canonical().is_loopback() => {
+                "a program on this same machine (loopback)"
+            }
+            Some(true) => "a program on this same machine (one of its own addresses)",
+            Some(false) => "another host",
+            None => {
+                "another host, unless it is an address of this one (this snapshot did not record them)"
             }
         };
-        vec![
-            Line {
-                label: "Protocol",
-                value: s.protocol.to_string(),
-                meaning: protocol.to_owned(),
-            },
-            Line {
-                label: "Local IP",
-                value: lip.to_string(),
-                meaning: format!("{local_ip}{dev}"),
-            },
-            Line {
-                label: "Local port",
-                value: lport.to_string(),
-                meaning: local_port,
-            },
-            Line {
-                label: "Remote IP",
-                value: remote_ip_value,
-                meaning: remote_ip,
-            },
-            Line {
-                label: "Remote port",
-                value: remote_port_value,
-                meaning: remote_port,
-            },
-        ]
+        let rp = match side {
+            Side::Client => format!(
+                "remote port {rport}: most likely the service this connection talks to ({}).",
+                self.service_label(rport, protocol)
+            ),
+            Side::Server => format!(
+                "remote port {rport}: the client's port, most likely picked by its kernel from its ephemeral range."
+            ),
+            _ => format!("remote port {rport}: the peer's end of the connection."),
+        };
+        remote(
+            peer.ip().to_string(),
+            format!("{}: the peer is {who}.", peer.ip()),
+            rport.to_string(),
+            rp,
+        )
     }
 
     /// The state and what it means: TCP's state, or whether a UDP socket is connected.
@@ -278,4 +302,32 @@ impl Explainer<'_> {
             })
             .collect()
     }
+}
+
+/// What a protocol guarantees, for the Protocol cell.
+fn protocol_meaning(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Tcp => {
+            "TCP (RFC 9293): connection-oriented, an ordered byte stream; TCP itself acknowledges, orders and retransmits."
+        }
+        Protocol::Udp => {
+            "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; connect() only fixes a default peer. The program must cope with loss."
+        }
+    }
+}
+
+/// The Remote IP and Remote port cells from their values and meanings.
+fn remote(ip_value: String, ip: String, port_value: String, port: String) -> [Line; 2] {
+    [
+        Line {
+            label: "Remote IP",
+            value: ip_value,
+            meaning: ip,
+        },
+        Line {
+            label: "Remote port",
+            value: port_value,
+            meaning: port,
+        },
+    ]
 }
