@@ -974,3 +974,93 @@ fn the_window_is_fed_through_the_collector_and_store_threads() {
     h.run();
     assert!(h.query_by_label("PAUSED").is_some());
 }
+
+/// Waits (bounded) until the fake has been asked `n` things: actions run on their own thread.
+fn asked_after(
+    h: &mut Harness<'_, SockscopeApp>,
+    actions: &common::RecordingActions,
+    n: usize,
+) -> Vec<String> {
+    for _ in 0..200 {
+        h.run();
+        if actions.asked().len() >= n {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    actions.asked()
+}
+
+#[test]
+fn closing_a_connection_asks_first_and_cancel_does_nothing() {
+    let mut s = machine(0);
+    for socket in &mut s.sockets {
+        socket.details.cookie = socket.inode.map(u64::from);
+    }
+    let actions = std::sync::Arc::new(common::RecordingActions::default());
+    let mut h = common::window_with_actions(vec![s], Settings::default(), actions.clone());
+    let open_menu = |h: &mut Harness<'_, SockscopeApp>| {
+        h.get_all_by_label("51000")
+            .next()
+            .unwrap()
+            .click_secondary();
+        h.run();
+        // The right click also selected it: the menu and the inspector both offer the action.
+        h.get_all_by_label("Close connection…")
+            .next()
+            .unwrap()
+            .click();
+        h.run();
+    };
+    open_menu(&mut h);
+    let question = h.state().question().unwrap().to_owned();
+    assert!(
+        question.contains("tcp 10.0.0.2:51000 -> 10.0.0.10:443 ESTABLISHED")
+            && question.contains("firefox[300]")
+            && question.contains("CAP_NET_ADMIN"),
+        "{question}"
+    );
+    h.get_by_label("Cancel").click();
+    h.run();
+    // Only a confirmation starts an action (on its thread); after Cancel there is none to wait for.
+    assert_eq!(actions.asked(), Vec::<String>::new());
+    assert!(h.state().question().is_none(), "cancel closes the question");
+
+    open_menu(&mut h);
+    h.get_by_label("Close connection").click();
+    assert_eq!(
+        asked_after(&mut h, &actions, 1),
+        vec!["close tcp 10.0.0.2:51000 -> 10.0.0.10:443 ESTABLISHED".to_owned()]
+    );
+    assert!(
+        h.state()
+            .message()
+            .is_some_and(|m| m.starts_with("Closed tcp 10.0.0.2:51000")),
+        "{:?}",
+        h.state().message()
+    );
+}
+
+#[test]
+fn ending_a_process_names_it_and_its_sockets_and_kill_is_a_separate_request() {
+    let actions = std::sync::Arc::new(common::RecordingActions::default());
+    let mut h = common::window_with_actions(vec![machine(0)], Settings::default(), actions.clone());
+    h.get_all_by_label("51000")
+        .next()
+        .unwrap()
+        .click_secondary();
+    h.run();
+    h.get_all_by_label("End process firefox[300]…")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    let question = h.state().question().unwrap().to_owned();
+    assert!(
+        question.contains("Send SIGTERM to firefox[300] (user alice)")
+            && question.contains("1 socket(s)"),
+        "{question}"
+    );
+    h.get_by_label("End process (SIGTERM)").click();
+    assert_eq!(asked_after(&mut h, &actions, 1), vec!["end 300 SIGTERM"]);
+}

@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::act::ActionJobs;
 use super::banner;
 use super::charts::Charts;
 use super::command::Command;
+use super::confirm::{Confirm, Pending};
 use super::dialogs::{FileDialogs, NativeDialogs};
 use super::diff_view::{DiffView, Shown};
 use super::export_window::ExportWindow;
@@ -26,6 +28,7 @@ use super::settings::{STORAGE_KEY, Settings, View};
 use super::sockets_table::SocketsTable;
 use super::status_bar::{StatusBar, StatusMessage};
 use super::toolbar::{Toolbar, ToolbarState};
+use crate::collector::actions::{Actions, SystemActions, close_refusal, end_refusal};
 use crate::collector::{ReplaySource, SocketSource, SystemSource, SystemSourceOptions};
 use crate::model::compare::Comparison;
 use crate::model::failure::{Failure, FailureKind};
@@ -71,6 +74,10 @@ pub struct SockscopeApp {
     learn: LearnPage,
     /// What this process may bind, for the doctor's answers about live data.
     live_privilege: Privilege,
+    /// The question before a destructive action.
+    confirm: Confirm,
+    /// Confirmed actions running off this thread.
+    actions: ActionJobs,
 }
 
 impl SockscopeApp {
@@ -175,6 +182,8 @@ impl SockscopeApp {
             diff_view: DiffView::default(),
             learn: LearnPage,
             live_privilege: Privilege::Unknown,
+            confirm: Confirm::default(),
+            actions: ActionJobs::new(Arc::new(SystemActions)),
         }
     }
 
@@ -213,6 +222,19 @@ impl SockscopeApp {
     pub fn with_dialogs(mut self, dialogs: Arc<dyn FileDialogs>) -> Self {
         self.files = FileJobs::new(dialogs);
         self
+    }
+
+    /// Closes connections and ends processes through `actions` (tests pass a fake).
+    #[must_use]
+    pub fn with_actions(mut self, actions: Arc<dyn Actions>) -> Self {
+        self.actions = ActionJobs::new(actions);
+        self
+    }
+
+    /// The confirmation question shown, if any.
+    #[must_use]
+    pub fn question(&self) -> Option<&str> {
+        self.confirm.question()
     }
 
     /// Shows a snapshot file, read-only, instead of live data.
@@ -490,6 +512,28 @@ impl SockscopeApp {
                     self.set_view(View::Sockets);
                 }
             }
+            Command::AskClose(socket) => {
+                let refusal = self.live_only().or_else(|| close_refusal(&socket));
+                self.ask(Pending::Close(socket), refusal);
+            }
+            Command::AskEnd { pid, signal } => {
+                let refusal = self.live_only().or_else(|| end_refusal(pid));
+                self.ask(Pending::End { pid, signal }, refusal);
+            }
+            Command::Confirmed => {
+                if let Some(pending) = self.confirm.take() {
+                    let label = match &pending {
+                        Pending::End { pid, .. } => self
+                            .published
+                            .as_ref()
+                            .and_then(|p| p.snapshot())
+                            .map_or_else(|| format!("PID {pid}"), |s| s.process_label(*pid)),
+                        Pending::Close(_) => String::new(),
+                    };
+                    self.actions.start(ctx, pending, label);
+                }
+            }
+            Command::Dismissed => self.confirm.dismiss(),
             // Applied by `apply`.
             Command::SelectSocket(_)
             | Command::SelectPort(_)
@@ -497,6 +541,41 @@ impl SockscopeApp {
             | Command::SetSort(_)
             | Command::SetView(_)
             | Command::TogglePause => {}
+        }
+    }
+
+    /// Actions act on this machine now: not on a saved file's sockets.
+    fn live_only(&self) -> Option<Failure> {
+        matches!(self.showing(), Showing::File { .. }).then(|| {
+            Failure::new(
+                FailureKind::Unsupported,
+                "This is a saved snapshot: go back to live data to act on this machine's sockets.",
+            )
+        })
+    }
+
+    /// Opens the confirmation for `pending`, unless it is refused.
+    fn ask(&mut self, pending: Pending, refusal: Option<Failure>) {
+        if let Some(failure) = refusal {
+            self.message = Some(StatusMessage::failure(&failure));
+            return;
+        }
+        let snapshot = self.published.as_ref().and_then(|p| p.snapshot()).cloned();
+        let empty = Snapshot::empty("none", chrono::Utc::now());
+        self.confirm
+            .ask(pending, snapshot.as_deref().unwrap_or(&empty));
+    }
+
+    /// Takes in finished actions: a line in the status bar, and a sample now so the result shows.
+    fn take_action_outcomes(&mut self) {
+        for outcome in self.actions.finished() {
+            match outcome {
+                Ok(done) => {
+                    self.say(&done, false);
+                    self.feed.sample_now();
+                }
+                Err(failure) => self.message = Some(StatusMessage::failure(&failure)),
+            }
         }
     }
 
@@ -583,7 +662,13 @@ impl SockscopeApp {
         let ctx = ui.ctx().clone();
         self.take_published();
         self.take_file_outcomes();
-        let keys = keys::read(&ctx);
+        self.take_action_outcomes();
+        // While a confirmation is open its keys are its own (Escape dismisses it).
+        let keys = if self.confirm.question().is_some() {
+            keys::Keys::default()
+        } else {
+            keys::read(&ctx)
+        };
         let mut commands = keys.commands;
         self.toolbar.focus_filter |= keys.focus_filter;
         if let (Some(step), View::Sockets) = (keys.step, self.view()) {
@@ -602,6 +687,7 @@ impl SockscopeApp {
         egui::CentralPanel::default().show(ui, |ui| {
             commands.extend(self.central(ui, published.as_deref()));
         });
+        commands.extend(self.confirm.ui(&ctx));
         let mut changed = false;
         for command in commands {
             changed |= self.apply(&ctx, command);

@@ -6,7 +6,8 @@ use std::time::Duration;
 use std::path::PathBuf;
 
 use super::dialogs::FileKind;
-use crate::model::socket::{Protocol, SocketKey};
+use crate::collector::actions::EndSignal;
+use crate::model::socket::{Protocol, SocketEntry, SocketKey};
 
 use super::settings::View;
 use crate::view::rows::SortSpec;
@@ -45,6 +46,19 @@ pub enum Command {
     CompareWithFile,
     /// Leave the opened file or comparison and show live data again.
     BackToLive,
+    /// Ask to close this TCP connection (a confirmation comes first).
+    AskClose(Box<SocketEntry>),
+    /// Ask to send a signal to a process (a confirmation comes first).
+    AskEnd {
+        /// The process.
+        pid: u32,
+        /// TERM, or KILL on a second, explicit request.
+        signal: EndSignal,
+    },
+    /// The user confirmed the pending action.
+    Confirmed,
+    /// The user dismissed the pending action.
+    Dismissed,
 }
 
 /// What to export, and where (a path, or ask with the save dialog).

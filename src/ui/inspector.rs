@@ -8,6 +8,7 @@ use chrono::Local;
 use egui::{RichText, ScrollArea};
 
 use super::command::Command;
+use super::sockets_table::action_buttons;
 use super::theme::format_age;
 use crate::model::socket::SocketEntry;
 use crate::services::explain::Line;
@@ -69,6 +70,11 @@ impl Inspector {
         let mut commands = Vec::new();
         let text = self.explained(socket, closed, view, explained);
         heading(ui, socket, closed, &mut commands);
+        if !closed {
+            ui.horizontal(|ui| {
+                commands.extend(action_buttons(ui, socket, &view.input.snapshot));
+            });
+        }
         ui.separator();
         ScrollArea::vertical()
             .id_salt("inspector-scroll")

@@ -3,11 +3,13 @@
 //! Panels never reach into each other: each returns [`command::Command`]s that the app applies at the end
 //! of the frame.
 
+pub mod act;
 pub mod app;
 pub mod banner;
 pub mod bind_doctor;
 pub mod charts;
 pub mod command;
+pub mod confirm;
 pub mod dialogs;
 pub mod diff_view;
 pub mod export_window;

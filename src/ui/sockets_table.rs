@@ -5,6 +5,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::command::Command;
 use super::theme::{format_age, mark_fill};
+use crate::collector::actions::{EndSignal, close_refusal};
 use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::traffic::format_rate;
 use crate::services::registry::Registry;
@@ -314,4 +315,45 @@ fn context_menu(
         commands.push(Command::SetFilter(format!("port:{port}")));
         ui.close();
     }
+    if !matches!(row_ref, RowRef::Closed(_)) {
+        ui.separator();
+        let asked = action_buttons(ui, socket, &view.input.snapshot);
+        if !asked.is_empty() {
+            ui.close();
+        }
+        commands.extend(asked);
+    }
+}
+
+/// "Close connection…" and "End process…" (each opens a confirmation first), for the context menu and
+/// the inspector. A connection that cannot be closed shows why instead.
+pub fn action_buttons(
+    ui: &mut egui::Ui,
+    socket: &SocketEntry,
+    snapshot: &crate::model::snapshot::Snapshot,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if socket.protocol == crate::model::socket::Protocol::Tcp {
+        let refusal = close_refusal(socket);
+        let button = ui.add_enabled(refusal.is_none(), egui::Button::new("Close connection…"));
+        let button = match &refusal {
+            Some(why) => button.on_disabled_hover_text(&why.message),
+            None => button.on_hover_text("Abort this one connection, as ss -K does (asks first)"),
+        };
+        if button.clicked() {
+            commands.push(Command::AskClose(Box::new(socket.clone())));
+        }
+    }
+    if let Some(&pid) = socket.pids.first() {
+        let label = snapshot.process_label(pid);
+        for (text, signal) in [
+            (format!("End process {label}…"), EndSignal::Term),
+            (format!("Kill process {label} (SIGKILL)…"), EndSignal::Kill),
+        ] {
+            if ui.button(text).clicked() {
+                commands.push(Command::AskEnd { pid, signal });
+            }
+        }
+    }
+    commands
 }

@@ -246,3 +246,55 @@ pub fn window_threaded(
         SockscopeApp::with_threads(ctx, Box::new(ReplaySource::repeating(snapshots)), settings)
     })
 }
+
+/// Actions that only record what they were asked, for window tests: no connection is closed and no
+/// process is signalled.
+#[derive(Debug, Default)]
+pub struct RecordingActions {
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl RecordingActions {
+    /// What was asked so far: `close <socket>` or `end <pid> <signal>`.
+    pub fn asked(&self) -> Vec<String> {
+        self.record().clone()
+    }
+
+    fn record(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl sockscope::collector::actions::Actions for RecordingActions {
+    fn close(&self, socket: &SocketEntry) -> Result<(), sockscope::model::failure::Failure> {
+        self.record().push(format!("close {socket}"));
+        Ok(())
+    }
+
+    fn end(
+        &self,
+        pid: u32,
+        signal: sockscope::collector::actions::EndSignal,
+    ) -> Result<(), sockscope::model::failure::Failure> {
+        self.record().push(format!("end {pid} {}", signal.name()));
+        Ok(())
+    }
+}
+
+/// As [`window_replaying`], acting through `actions`.
+#[must_use]
+pub fn window_with_actions(
+    snapshots: Vec<Snapshot>,
+    settings: Settings,
+    actions: Arc<RecordingActions>,
+) -> Harness<'static, SockscopeApp> {
+    let mut h = window(move |ctx| {
+        SockscopeApp::with_source(ctx, Box::new(ReplaySource::new(snapshots)), settings)
+            .with_actions(actions)
+    });
+    h.state_mut().sample_now();
+    h.run();
+    h
+}
