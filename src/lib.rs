@@ -4,6 +4,8 @@
 //! `services`, `collector` (its events); `collector` → `model`;
 //! `export` → `model`, `services`. Only `collector` touches the OS.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod cli_actions;
 pub mod collector;

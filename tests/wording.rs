@@ -57,32 +57,7 @@ fn machine() -> Snapshot {
             .with_uid(106)
             .with_pids(vec![812])
     };
-    let mut listener_v6 = common::tcp("[::]:8080", "[::]:0", TcpState::Listen)
-        .with_inode(77)
-        .with_uid(1000)
-        .with_pids(vec![2201]);
-    listener_v6.details.v6only = Some(false);
-    let mut https = common::tcp("10.0.0.5:51000", "93.184.216.34:443", TcpState::Established)
-        .with_inode(9001)
-        .with_uid(1000)
-        .with_pids(vec![2201]);
-    https.details.cookie = Some(51);
-    https.details.tcp_info = Some(TcpInfo {
-        rtt_us: Some(24_000),
-        rttvar_us: Some(3_000),
-        retrans: Some(0),
-        total_retrans: Some(2),
-        bytes_acked: Some(1_200),
-        bytes_received: Some(88_000),
-        ..TcpInfo::default()
-    });
-    let mut time_wait = common::tcp("127.0.0.1:40113", "127.0.0.1:5432", TcpState::TimeWait)
-        .without_owner(OwnerNote::TimeWait);
-    time_wait.details.timer = Some(SocketTimer {
-        kind: TimerKind::TimeWait,
-        expires_ms: 41_000,
-        retransmits: 0,
-    });
+    let resolver = |s: SocketEntry, inode| s.with_inode(inode).with_uid(101).with_pids(vec![640]);
     s.sockets = vec![
         pg("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen),
         pg("127.0.0.1:5432", "127.0.0.1:40112", TcpState::Established),
@@ -90,18 +65,12 @@ fn machine() -> Snapshot {
             .with_inode(4300)
             .with_uid(1000)
             .with_pids(vec![2201]),
-        time_wait,
+        time_wait(),
         pg("127.0.0.1:5432", "127.0.0.1:40200", TcpState::CloseWait),
-        listener_v6,
-        https,
-        common::udp("10.0.0.5:41000", Some("8.8.8.8:53"))
-            .with_inode(500)
-            .with_uid(101)
-            .with_pids(vec![640]),
-        common::udp("0.0.0.0:5353", None)
-            .with_inode(501)
-            .with_uid(101)
-            .with_pids(vec![640]),
+        dual_stack_listener(),
+        https_client(),
+        resolver(common::udp("10.0.0.5:41000", Some("8.8.8.8:53")), 500),
+        resolver(common::udp("0.0.0.0:5353", None), 501),
     ];
     // As the live collector reports them: queues and a cookie for every socket.
     for (cookie, socket) in (100..).zip(s.sockets.iter_mut()) {
@@ -110,6 +79,47 @@ fn machine() -> Snapshot {
         d.recv_queue = Some(0);
         d.send_queue = Some(0);
     }
+    s
+}
+
+/// A `::` listener with IPV6_V6ONLY off.
+fn dual_stack_listener() -> SocketEntry {
+    let mut s = common::tcp("[::]:8080", "[::]:0", TcpState::Listen)
+        .with_inode(77)
+        .with_uid(1000)
+        .with_pids(vec![2201]);
+    s.details.v6only = Some(false);
+    s
+}
+
+/// An outgoing HTTPS connection with TCP's counters.
+fn https_client() -> SocketEntry {
+    let mut s = common::tcp("10.0.0.5:51000", "93.184.216.34:443", TcpState::Established)
+        .with_inode(9001)
+        .with_uid(1000)
+        .with_pids(vec![2201]);
+    s.details.cookie = Some(51);
+    s.details.tcp_info = Some(TcpInfo {
+        rtt_us: Some(24_000),
+        rttvar_us: Some(3_000),
+        retrans: Some(0),
+        total_retrans: Some(2),
+        bytes_acked: Some(1_200),
+        bytes_received: Some(88_000),
+        ..TcpInfo::default()
+    });
+    s
+}
+
+/// A TIME_WAIT entry with 41 s left.
+fn time_wait() -> SocketEntry {
+    let mut s = common::tcp("127.0.0.1:40113", "127.0.0.1:5432", TcpState::TimeWait)
+        .without_owner(OwnerNote::TimeWait);
+    s.details.timer = Some(SocketTimer {
+        kind: TimerKind::TimeWait,
+        expires_ms: 41_000,
+        retransmits: 0,
+    });
     s
 }
 

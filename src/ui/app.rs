@@ -512,6 +512,23 @@ impl SockscopeApp {
                     self.set_view(View::Sockets);
                 }
             }
+            Command::AskClose(_)
+            | Command::AskEnd { .. }
+            | Command::Confirmed
+            | Command::Dismissed => self.apply_action(ctx, command),
+            // Applied by `apply`.
+            Command::SelectSocket(_)
+            | Command::SelectPort(_)
+            | Command::SetFilter(_)
+            | Command::SetSort(_)
+            | Command::SetView(_)
+            | Command::TogglePause => {}
+        }
+    }
+
+    /// Applies a command about closing a connection or ending a process.
+    fn apply_action(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
             Command::AskClose(socket) => {
                 let refusal = self.live_only().or_else(|| close_refusal(&socket));
                 self.ask(Pending::Close(socket), refusal);
@@ -534,13 +551,7 @@ impl SockscopeApp {
                 }
             }
             Command::Dismissed => self.confirm.dismiss(),
-            // Applied by `apply`.
-            Command::SelectSocket(_)
-            | Command::SelectPort(_)
-            | Command::SetFilter(_)
-            | Command::SetSort(_)
-            | Command::SetView(_)
-            | Command::TogglePause => {}
+            _ => {}
         }
     }
 

@@ -267,13 +267,12 @@ fn primary_key(
         SortColumn::Age => input
             .age_secs(r)
             .map_or(missing, |a| present(u128::try_from(a).unwrap_or(0))),
-        // Rates are non-negative and far below u128's range; sub-byte precision is noise.
         SortColumn::RateIn => input
             .rate(s)
-            .map_or(missing, |r| present(r.in_bps.round() as u128)),
+            .map_or(missing, |r| present(rate_key(r.in_bps))),
         SortColumn::RateOut => input
             .rate(s)
-            .map_or(missing, |r| present(r.out_bps.round() as u128)),
+            .map_or(missing, |r| present(rate_key(r.out_bps))),
         SortColumn::Process | SortColumn::User | SortColumn::Service => {
             rank.map_or(missing, |rank| present(u128::from(rank)))
         }
@@ -366,6 +365,13 @@ fn text_ranks(
         entry_rank[*i] = Some(rank);
     }
     row_entries.into_iter().map(|e| entry_rank[e]).collect()
+}
+
+/// A rate as a sort key: whole bytes per second (sub-byte precision is noise). Rates are non-negative
+/// and far below u128's range; a NaN or negative rate (never produced) sorts as 0.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // saturating, see above
+fn rate_key(bps: f64) -> u128 {
+    bps.max(0.0).round() as u128
 }
 
 /// Sort rank of a state: TCP states in RFC order, then UDP connected, unconnected; `None` when not
