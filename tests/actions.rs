@@ -9,16 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 fn sockscope(args: &[&str], as_nobody: bool) -> Output {
-    let bin = env!("CARGO_BIN_EXE_sockscope");
-    if as_nobody {
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin])
-            .args(args)
-            .output()
-            .unwrap()
-    } else {
-        Command::new(bin).args(args).output().unwrap()
-    }
+    common::run_sockscope(args, as_nobody)
 }
 
 /// A loopback connection: (client, server end).

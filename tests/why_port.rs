@@ -3,22 +3,15 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
+mod common;
+
 use std::net::{IpAddr, SocketAddr};
 use std::process::Command;
 
 use socket2::{Domain, Socket, Type};
 
 fn sockscope(args: &[&str], as_nobody: bool) -> serde_json::Value {
-    let bin = env!("CARGO_BIN_EXE_sockscope");
-    let out = if as_nobody {
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin])
-            .args(args)
-            .output()
-            .unwrap()
-    } else {
-        Command::new(bin).args(args).output().unwrap()
-    };
+    let out = common::run_sockscope(args, as_nobody);
     assert!(
         out.status.success(),
         "{args:?}: {}",

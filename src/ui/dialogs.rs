@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, channel};
 
 /// Which files a dialog offers to save: the export formats.
 pub use crate::export::Format as FileKind;
@@ -109,29 +108,4 @@ impl FileDialogs for ScriptedDialogs {
     fn blocks(&self) -> bool {
         false
     }
-}
-
-/// Runs `job` now when `inline`, else on a `dialog` thread; the result arrives on the returned channel.
-/// `wake` is called when it is ready.
-pub fn run_job<T: Send + 'static>(
-    inline: bool,
-    job: impl FnOnce() -> T + Send + 'static,
-    wake: impl Fn() + Send + 'static,
-) -> Receiver<T> {
-    let (tx, rx) = channel();
-    if inline {
-        let _ = tx.send(job());
-        return rx;
-    }
-    let spawned = std::thread::Builder::new()
-        .name("dialog".to_owned())
-        .spawn(move || {
-            let _ = tx.send(job());
-            wake();
-        });
-    if let Err(e) = spawned {
-        // Nothing can be reported through the dropped sender; the caller sees a closed channel.
-        drop(e);
-    }
-    rx
 }

@@ -5,11 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::Receiver;
 
 use super::command::ExportRequest;
-use super::dialogs::{FileDialogs, run_job};
+use super::dialogs::FileDialogs;
 use super::diff_view::Shown;
+use super::jobs::{finished, run_job};
 use crate::export::atomic::write_atomically;
 use crate::export::json::ExportOptions;
 use crate::export::read::open_snapshot;
@@ -83,6 +84,7 @@ impl FileJobs {
         let inline = !dialogs.blocks();
         let waker = ctx.clone();
         self.jobs.push(run_job(
+            "dialog",
             inline,
             move || job(&*dialogs),
             move || waker.request_repaint(),
@@ -172,21 +174,9 @@ impl FileJobs {
 
     /// Finished jobs' outcomes, in order.
     pub fn finished(&mut self) -> Vec<Outcome> {
-        let mut outcomes = Vec::new();
-        self.jobs.retain(|rx| match rx.try_recv() {
-            Ok(outcome) => {
-                outcomes.push(outcome);
-                false
-            }
-            Err(TryRecvError::Empty) => true,
-            Err(TryRecvError::Disconnected) => {
-                outcomes.push(Outcome::Failed(Failure::internal(
-                    "the file dialog could not be started",
-                )));
-                false
-            }
-        });
-        outcomes
+        finished(&mut self.jobs, || {
+            Outcome::Failed(Failure::internal("the file dialog could not be started"))
+        })
     }
 }
 

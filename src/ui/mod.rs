@@ -16,6 +16,7 @@ pub mod export_window;
 pub mod feed;
 pub mod files;
 pub mod inspector;
+pub mod jobs;
 pub mod keys;
 pub mod learn;
 pub mod ports_table;

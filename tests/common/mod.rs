@@ -298,3 +298,20 @@ pub fn window_with_actions(
     h.run();
     h
 }
+
+/// Runs the `sockscope` binary with `args`, as root or, with `as_nobody`, as user nobody (uid 65534,
+/// no capabilities), and returns what it printed.
+pub fn run_sockscope(args: &[&str], as_nobody: bool) -> std::process::Output {
+    let bin = env!("CARGO_BIN_EXE_sockscope");
+    let mut command = if as_nobody {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    command
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run sockscope {args:?}: {e}"))
+}

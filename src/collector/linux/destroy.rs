@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use netlink_sys::{Socket, protocols::NETLINK_SOCK_DIAG};
 
-use super::diag::{AF_INET, AF_INET6, IPPROTO_TCP, u32_ne};
+use super::diag::{AF_INET, AF_INET6, IPPROTO_TCP, message_header, u32_ne};
 
 /// `SOCK_DESTROY`.
 const SOCK_DESTROY: u16 = 21;
@@ -59,13 +59,7 @@ pub fn destroy_request(
     cookie: u64,
     seq: u32,
 ) -> Vec<u8> {
-    let len = NLMSG_HDRLEN + INET_DIAG_REQ_LEN;
-    let mut buf = Vec::with_capacity(len);
-    buf.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
-    buf.extend_from_slice(&SOCK_DESTROY.to_ne_bytes());
-    buf.extend_from_slice(&REQUEST_ACK.to_ne_bytes());
-    buf.extend_from_slice(&seq.to_ne_bytes());
-    buf.extend_from_slice(&0u32.to_ne_bytes());
+    let mut buf = message_header(INET_DIAG_REQ_LEN, SOCK_DESTROY, REQUEST_ACK, seq);
     let family = if local.is_ipv6() { AF_INET6 } else { AF_INET };
     buf.extend_from_slice(&[family, IPPROTO_TCP, 0, 0]);
     buf.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state

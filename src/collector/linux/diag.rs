@@ -108,11 +108,16 @@ fn errno_of(bits: u32) -> i32 {
 
 /// A dump request's `struct nlmsghdr` for a message of `payload_len` bytes of type `kind`.
 fn request_header(payload_len: usize, kind: u16, seq: u32) -> Vec<u8> {
+    message_header(payload_len, kind, DUMP_REQUEST_FLAGS, seq)
+}
+
+/// A `struct nlmsghdr` to the kernel (pid 0) for a message of `payload_len` bytes.
+pub(super) fn message_header(payload_len: usize, kind: u16, flags: u16, seq: u32) -> Vec<u8> {
     let len = NLMSG_HDRLEN + payload_len;
     let mut buf = Vec::with_capacity(len);
     buf.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
     buf.extend_from_slice(&kind.to_ne_bytes());
-    buf.extend_from_slice(&DUMP_REQUEST_FLAGS.to_ne_bytes());
+    buf.extend_from_slice(&flags.to_ne_bytes());
     buf.extend_from_slice(&seq.to_ne_bytes());
     buf.extend_from_slice(&0u32.to_ne_bytes()); // pid: the kernel
     buf
