@@ -823,7 +823,7 @@ fn socket_vs_port_page_answers_with_live_evidence_and_links_select_sockets() {
     }
     // Live numbers from the replayed machine: 2 TCP ports in use besides UDP's 5353, 9 sockets.
     assert!(
-        h.query_by_label_contains("by 9 sockets of 4 processes")
+        h.query_by_label_contains("by 9 sockets, 9 of them held by 4 visible processes")
             .is_some()
     );
     assert!(

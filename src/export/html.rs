@@ -48,7 +48,11 @@ pub fn write_html(
     header(&mut h, snapshot, &ports);
     ports_table(&mut h, snapshot, &ports, registry);
     sockets_table(&mut h, snapshot, registry);
-    h.push_str("</table><p class=\"note\">Made by Sockscope. Service names: IANA Service Name and Transport Protocol Port Number Registry, with the /etc/services of the machine that wrote this report.</p></body></html>\n");
+    let _ = writeln!(
+        h,
+        "</table><p class=\"note\">Made by Sockscope. Service names: {}.</p></body></html>",
+        registry.sources()
+    );
     out.write_all(h.as_bytes())
 }
 

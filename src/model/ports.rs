@@ -122,7 +122,8 @@ pub fn no_exposure(protocol: Protocol) -> (&'static str, &'static str) {
         Protocol::Tcp => (
             "not listening",
             "No socket on this port listens (the sockets here are connected, closing, or only bound), so \
-             a new connection to it is refused: the kernel answers its SYN with a reset.",
+             a new connection to it is refused: the kernel answers its SYN with a reset (unless a firewall \
+             drops the SYN first).",
         ),
         Protocol::Udp => (
             "connected only",

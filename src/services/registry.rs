@@ -77,6 +77,8 @@ pub enum RegistryError {
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     entries: HashMap<(u16, Protocol), ServiceInfo>,
+    /// Whether a local `/etc/services` was laid over IANA's table.
+    with_local: bool,
 }
 
 impl Registry {
@@ -129,12 +131,16 @@ impl Registry {
                 });
             }
         }
-        Ok(Self { entries })
+        Ok(Self {
+            entries,
+            with_local: false,
+        })
     }
 
     /// Lays `/etc/services` text over the registry: a local name fills a port IANA leaves unnamed and is
     /// kept beside IANA's name where it differs. Malformed lines are skipped, as libc's `getservent` does.
     pub fn overlay_etc_services(&mut self, text: &str) {
+        self.with_local = true;
         for line in text.lines() {
             let content = line.split('#').next().unwrap_or_default();
             let mut fields = content.split_whitespace();
@@ -174,6 +180,17 @@ impl Registry {
             }
             registry
         })
+    }
+
+    /// Where the names come from, for a report's footer.
+    #[must_use]
+    pub fn sources(&self) -> &'static str {
+        if self.with_local {
+            "IANA Service Name and Transport Protocol Port Number Registry, with the /etc/services of the \
+             machine that wrote this report"
+        } else {
+            "IANA Service Name and Transport Protocol Port Number Registry"
+        }
     }
 
     /// Number of (port, protocol) entries.

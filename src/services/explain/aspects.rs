@@ -3,7 +3,8 @@
 use super::{Aspect, Explainer, Side};
 use crate::model::port_class::PortClass;
 use crate::model::ports::Exposure;
-use crate::model::socket::{Protocol, SocketEntry, SocketState, UdpState};
+use crate::model::side::{SideReason, side_of};
+use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 
 impl Explainer<'_> {
     /// What the number says about the service, in the Role row: a registration, none, or one the
@@ -62,7 +63,7 @@ impl Explainer<'_> {
                 |pr| format!("{} (PID {})", pr.name, pr.pid),
             );
         let inode = s.inode.map_or_else(
-            || "no inode (kernel-held)".to_owned(),
+            || "no inode: kernel-held".to_owned(),
             |i| format!("inode {i}"),
         );
         aspect(
@@ -127,12 +128,18 @@ impl Explainer<'_> {
         )
     }
 
+    /// True when `s` is a connection a listener on this host accepted (it shares the listener's port).
+    pub(crate) fn is_accepted(&self, s: &SocketEntry) -> bool {
+        side_of(s, self).1 == SideReason::LocalPortListened
+    }
+
     /// Configuration: who chooses the port against how a socket is made and tuned.
     fn configuration_aspect(&self, s: &SocketEntry) -> Aspect {
         let range = self.range();
         aspect("Configuration",
             format!("Chosen by a program with bind(), or by the kernel from {}–{}{} when the program does not choose.", range.low, range.high, self.snapshot.ephemeral_range_known().note()),
             match s.protocol {
+                Protocol::Tcp if self.is_accepted(s) => "Made by accept() on the listener, so it has the listener's local address and port and inherits most of its socket options (not file status flags such as O_NONBLOCK: accept(2)); tuned with options such as TCP_NODELAY.".to_owned(),
                 Protocol::Tcp => "Made with socket(), then bind() and listen(), or connect(); tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or TCP_NODELAY.".to_owned(),
                 Protocol::Udp => "Made with socket(), then bind() (or a first sendto() or connect(), which binds a free port), and optionally connect() to fix one peer; tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or SO_RCVBUF.".to_owned(),
             })
@@ -151,11 +158,12 @@ impl Explainer<'_> {
                 start.note()
             ),
             match s.peer() {
+                _ if s.tcp_state() == Some(TcpState::TimeWait) => "Not reachable by new peers: only the kernel holds this closed tuple, and no process owns it.".to_owned(),
                 Some(peer) if !s.takes_new_peers() => format!(
                     "Not reachable by new peers: it is connected to {peer} and takes packets only from it; what it may do depends on the owner process and user."
                 ),
                 _ => format!(
-                    "Reachability depends on the bound address ({}: {}) and access on the owner process and user.",
+                    "Reachability depends on the bound address ({} = {}); what it may do depends on the owner process and user.",
                     s.local.ip(),
                     exposure.badge()
                 ),
@@ -170,13 +178,13 @@ impl Explainer<'_> {
                 Protocol::Tcp => {
                     let tw = self.snapshot.machine.tcp_tw_reuse();
                     format!(
-                        "In use while at least one socket is bound to it; free again when the last one closes. A TIME_WAIT entry holds it up to 60 s more: bind() fails with EADDRINUSE unless both sockets set SO_REUSEADDR, and connect() may reuse the same tuple only as net.ipv4.tcp_tw_reuse = {}{} allows ({}).",
+                        "In use while at least one socket is bound to it; free again when the last one closes. A TIME_WAIT entry holds it up to 60 s more: a bind() to an overlapping address fails with EADDRINUSE unless both sockets set SO_REUSEADDR (or both SO_REUSEPORT). When the kernel picks the port, connect() may reuse a TIME_WAIT tuple only as net.ipv4.tcp_tw_reuse = {}{} allows ({}); a program that bound the port itself may take the tuple over whenever TCP timestamps were in use.",
                         tw.value,
                         tw.note(),
                         match tw.value {
                             0 => "never",
-                            1 => "after 1 s",
-                            _ => "after 1 s, to loopback only",
+                            1 => "after 1 s, with TCP timestamps",
+                            _ => "after 1 s, with TCP timestamps, to loopback only",
                         }
                     )
                 }
@@ -257,10 +265,7 @@ fn addressing_aspect(s: &SocketEntry) -> Aspect {
     let (p, proto) = (s.local.port(), s.protocol);
     aspect(
         "Addressing",
-        format!(
-            "One part of an address: {}:{p} needs the IP as well.",
-            s.local.ip()
-        ),
+        format!("One part of an address: {} needs the IP as well.", s.local),
         match s.peer() {
             Some(peer) => format!(
                 "The full 5-tuple: {proto}, {}, {p}, {}, {}.",

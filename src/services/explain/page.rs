@@ -167,10 +167,12 @@ fn definition_row(f: &Facts<'_>) -> PageAspect {
         "An endpoint object the kernel keeps for a program (created by socket() or accept()): bound \
          to a local address and port and, once connected, identified by its 5-tuple.",
         vec![say(format!(
-            "Here: {} TCP and {} UDP ports in use, by {} sockets of {processes} process{}.",
+            "Here: {} TCP and {} UDP ports in use, by {} sockets, {} of them held by {processes} visible \
+             process{}.",
             count(Protocol::Tcp),
             count(Protocol::Udp),
             f.snap.sockets.len(),
+            f.snap.sockets.iter().filter(|s| !s.pids.is_empty()).count(),
             if processes == 1 { "" } else { "es" }
         ))],
     )
@@ -180,7 +182,7 @@ fn definition_row(f: &Facts<'_>) -> PageAspect {
 fn scope_row(f: &Facts<'_>) -> PageAspect {
     aspect(
         "Scope",
-        "One per number per protocol per host (per network namespace): 53/tcp and 53/udp are two ports.",
+        "One number per protocol per host (per network namespace): 53/tcp and 53/udp are two ports.",
         "Belongs to the processes that hold a file descriptor for it; a fork() shares it.",
         scope_evidence(f),
     )
@@ -305,7 +307,7 @@ fn dependency_row(f: &Facts<'_>) -> PageAspect {
     aspect(
         "Dependency",
         "Exists in use only through sockets bound to it.",
-        "Needs a local port: bind() chooses it, or connect() has the kernel pick one.",
+        "Needs a local port: bind() chooses it (port 0: the kernel picks), connect() or a first sendto() has the kernel pick one, and accept() gives it the listener's.",
         f.busiest_port
             .and_then(|(p, n, count)| {
                 let s = f.first_on(p, n)?;
@@ -351,9 +353,16 @@ fn scope_evidence(f: &Facts<'_>) -> Vec<Evidence> {
 }
 
 fn role_evidence(f: &Facts<'_>) -> Vec<Evidence> {
-    let connected = f.snap.sockets.iter().filter(|s| s.peer().is_some()).count();
+    let time_wait = |s: &SocketEntry| s.tcp_state() == Some(TcpState::TimeWait);
+    let connected = f
+        .snap
+        .sockets
+        .iter()
+        .filter(|s| s.peer().is_some() && !time_wait(s))
+        .count();
+    let waiting = f.snap.sockets.iter().filter(|s| time_wait(s)).count();
     let mut out = vec![say(format!(
-        "Here: {} listeners and {connected} connected sockets.",
+        "Here: {} listeners, {connected} connected sockets and {waiting} in TIME_WAIT.",
         f.listeners.len()
     ))];
     if let Some(l) = f.listeners.first() {
@@ -395,9 +404,9 @@ fn security_evidence(f: &Facts<'_>) -> Vec<Evidence> {
     out.extend(open.first().map(|s| {
         cite(
             format!(
-                "{} is reachable on port {} from any network.",
+                "{} listens on {}: reachable through every interface of this host unless a firewall blocks it.",
                 f.owner(s),
-                s.local.port()
+                s.local
             ),
             s,
         )
@@ -460,7 +469,8 @@ fn several_ports(f: &Facts<'_>) -> Faq {
     Faq {
         question: "Can a socket use several ports?",
         answer: "A socket is bound to one local port. A connected socket also names its peer's port, so \
-                 one conversation involves two ports, one on each host. The other way round, one port \
+                 one conversation involves two ports, one at each end (on two hosts, or both on this one over \
+                 loopback). The other way round, one port \
                  carries many sockets: a listener and every connection it accepted."
             .to_owned(),
         evidence,

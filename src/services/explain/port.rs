@@ -36,10 +36,10 @@ impl Explainer<'_> {
             self.service_line(p, proto, role.side),
             class_line(p),
             self.privilege_line(p),
-            self.picked_by_line(p, role.side),
+            self.picked_by_line(p, role.side, self.is_accepted(s)),
         ];
         if let Some(usage) = self.ports.get(proto, p) {
-            lines.push(exposure_line(usage, p, proto));
+            lines.push(exposure_line(usage, s));
             lines.push(sharing_line(usage, p, proto));
         }
         lines.push(self.side_line(s, role));
@@ -109,10 +109,10 @@ impl Explainer<'_> {
     }
 
     /// The Picked by line: whether the kernel or a program most likely chose the port.
-    fn picked_by_line(&self, p: u16, side: Side) -> Line {
+    fn picked_by_line(&self, p: u16, side: Side, accepted: bool) -> Line {
         let range = self.range();
         let in_eph = range.contains(p);
-        let mut chosen = self.who_picked(p, side);
+        let mut chosen = self.who_picked(p, side, accepted);
         chosen.push_str(&dynamic_range_note(range, PortClass::of(p), in_eph));
         Line {
             label: "Picked by",
@@ -126,7 +126,7 @@ impl Explainer<'_> {
     }
 
     /// Why the kernel or a program most likely chose the port, from the ephemeral range and the side.
-    fn who_picked(&self, p: u16, side: Side) -> String {
+    fn who_picked(&self, p: u16, side: Side, accepted: bool) -> String {
         let range = self.range();
         let note = self.snapshot.ephemeral_range_known().note();
         let (low, high) = (range.low, range.high);
@@ -149,8 +149,13 @@ impl Explainer<'_> {
                 "In the ephemeral range {low}–{high}{note}: the kernel may have picked it, or a program chose it; \
                  the kernel's dump does not say which."
             ),
+            (false, _) if accepted => format!(
+                "Outside the ephemeral range {low}–{high}{note}: a program bound its listener to this port, and \
+                 this accepted connection inherited it."
+            ),
             (false, _) => format!(
-                "Outside the ephemeral range {low}–{high}{note}: a program chose this port with bind()."
+                "Outside the ephemeral range {low}–{high}{note}: {}a program chose this port with bind().",
+                if note.is_empty() { "" } else { "most likely " }
             ),
         }
     }
@@ -272,25 +277,33 @@ fn dynamic_range_note(range: PortRange, class: PortClass, in_eph: bool) -> Strin
 
 /// The Exposure line: which addresses take new peers on the port. Only a listener (or an unconnected
 /// UDP socket) takes new peers; a port that only carries connections has no exposure of its own.
-fn exposure_line(usage: &PortUsage, p: u16, proto: Protocol) -> Line {
-    match usage.exposure() {
-        Some(exposure) => {
-            let addrs: Vec<String> = usage
-                .open_addresses
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            Line {
-                label: "Exposure",
-                value: exposure.badge().to_owned(),
-                meaning: format!(
-                    "{} Addresses that take new peers: {}.",
-                    exposure.meaning(),
-                    addrs.join(", ")
-                ),
-            }
-        }
-        None => closed_port_line(p, proto),
+fn exposure_line(usage: &PortUsage, s: &SocketEntry) -> Line {
+    let (p, proto) = (s.local.port(), s.protocol);
+    let Some(exposure) = usage.exposure() else {
+        return closed_port_line(p, proto);
+    };
+    let addrs: Vec<String> = usage
+        .open_addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // The exposure is the port's, through its listeners or unconnected sockets; a connection on it is
+    // bound to its own address and takes packets only from its peer.
+    let this = match s.peer() {
+        Some(peer) if !s.takes_new_peers() => format!(
+            " This connection itself is bound to {} and takes packets only from {peer}.",
+            s.local.ip()
+        ),
+        _ => String::new(),
+    };
+    Line {
+        label: "Exposure",
+        value: exposure.badge().to_owned(),
+        meaning: format!(
+            "{p}/{proto} takes new peers on {}. {}{this}",
+            addrs.join(", "),
+            exposure.meaning()
+        ),
     }
 }
 

@@ -19,7 +19,8 @@ pub fn udp_state_meaning(state: UdpState, peer: Option<std::net::SocketAddr>) ->
             .to_owned(),
         (UdpState::Unconnected, _) => "No peer set: each send names its destination, and the socket \
              receives datagrams from any source sent to its address and port (where several sockets match, \
-             the most specific bind wins; an SO_REUSEPORT group shares them)."
+             a unicast datagram goes to the most specific bind, or to one member of an SO_REUSEPORT group; \
+             a multicast or broadcast datagram is copied to every matching socket)."
             .to_owned(),
         (UdpState::NotRecorded, _) => "Not recorded: this file predates format version 2, which records \
              whether a UDP socket is connected and to which peer."
@@ -55,9 +56,9 @@ pub fn state_meaning(state: TcpState) -> &'static str {
         }
         TcpState::CloseWait => {
             "The peer closed its side (its FIN arrived); this end stays open until the program holding it \
-             closes it (close() or shutdown(SHUT_WR)), or, if none has accepted it yet, it waits in the \
-             listener's accept queue. CLOSE_WAIT sockets that keep piling up usually mean the program does not \
-             close connections."
+             closes it (close() or shutdown(SHUT_WR)); a connection no program has accepted yet waits in the \
+             listener's accept queue meanwhile. CLOSE_WAIT sockets that keep piling up usually mean the \
+             program does not close connections."
         }
         TcpState::Closing => {
             "Both sides sent FIN at about the same time; waiting for the ACK of this side's FIN."
@@ -67,8 +68,9 @@ pub fn state_meaning(state: TcpState) -> &'static str {
         }
         TcpState::TimeWait => {
             "This side closed first (or both closed at once). The kernel keeps the 5-tuple for 60 s (Linux's \
-             fixed TCP_TIMEWAIT_LEN; RFC 9293 asks for 2×MSL, 4 min with its 2-minute MSL) so that late segments \
-             of this connection cannot be taken for a new one with the same tuple. No process owns it."
+             fixed TCP_TIMEWAIT_LEN; RFC 9293 asks for 2×MSL, 4 min with its 2-minute MSL) so that the last ACK \
+             can be sent again if the peer's FIN is retransmitted, and late segments of this connection \
+             cannot be taken for a new one with the same tuple. No process owns it."
         }
         TcpState::Closed => {
             "No connection: the socket is bound to a port but neither listens nor is connected (Linux ≥ 6.8 \
@@ -112,16 +114,18 @@ impl Explainer<'_> {
             .unwrap_or_default();
         let local_ip = match Exposure::of(lip) {
             Exposure::AllInterfaces if lip.is_ipv4() => format!(
-                "{lip}: the IPv4 wildcard, so the socket takes traffic to every IPv4 address of this host (not IPv6)."
+                "{lip} is the IPv4 wildcard, so the socket takes traffic to every IPv4 address of this host (not IPv6)."
             ),
             Exposure::AllInterfaces => self.ipv6_wildcard_meaning(lip, s.details.v6only),
             Exposure::Loopback => {
                 format!(
-                    "{lip}: loopback, so only programs in this host's network namespace can reach it."
+                    "{lip} is loopback, so only programs in this host's network namespace can reach it."
                 )
             }
             Exposure::Specific => {
-                format!("{lip}: one address of this host; only traffic to that address reaches it.")
+                format!(
+                    "{lip} is one address of this host; only traffic to that address reaches it."
+                )
             }
         };
         Line {
@@ -135,15 +139,15 @@ impl Explainer<'_> {
     fn ipv6_wildcard_meaning(&self, lip: IpAddr, v6only: Option<bool>) -> String {
         match v6only {
             Some(true) => format!(
-                "{lip}: the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of this host, and no IPv4."
+                "{lip} is the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of this host, and no IPv4."
             ),
             Some(false) => format!(
-                "{lip}: the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
+                "{lip} is the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
             ),
             None => {
                 let v6 = self.snapshot.machine.bindv6only();
                 format!(
-                    "{lip}: the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
+                    "{lip} is the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
                     if v6.value { "on" } else { "off" },
                     v6.note()
                 )
@@ -184,10 +188,10 @@ impl Explainer<'_> {
                     "local port {lport}: only datagrams from {peer} to {lip}:{lport} are delivered to this socket."
                 ),
                 None if lip.is_unspecified() => format!(
-                    "local port {lport}: datagrams to port {lport} at any address the wildcard covers are delivered to this socket unless a more specific socket on the port matches them."
+                    "local port {lport}: datagrams to port {lport} at any address the wildcard covers are delivered to this socket unless a more specific socket on the port matches them (a multicast or broadcast datagram reaches every matching socket)."
                 ),
                 None => format!(
-                    "local port {lport}: datagrams to {lip}:{lport} are delivered to this socket unless a more specific socket on the port matches them."
+                    "local port {lport}: datagrams to {lip}:{lport} are delivered to this socket unless a more specific socket on the port matches them (a multicast or broadcast datagram reaches every matching socket)."
                 ),
             },
             _ => format!("local port {lport}: this socket's end of the connection."),
@@ -199,7 +203,7 @@ impl Explainer<'_> {
         match (s.protocol, s.peer()) {
             (Protocol::Udp, Some(peer)) => remote(
                 peer.ip().to_string(),
-                format!("the peer set by connect(): datagrams go to {peer} by default, and only datagrams from {peer} (address and port) reach this socket; others go to another socket on the port if one matches, else are dropped."),
+                format!("the peer set by connect(): datagrams go to {peer} by default, and only datagrams from {peer} (address and port) reach this socket; others go to another socket on the port if one matches; otherwise the kernel discards them and answers with ICMP port unreachable (rate-limited)."),
                 peer.port().to_string(),
                 format!("the peer's port {}: only datagrams from {peer} reach this socket.", peer.port()),
             ),
@@ -250,7 +254,7 @@ impl Explainer<'_> {
         };
         remote(
             peer.ip().to_string(),
-            format!("{}: the peer is {who}.", peer.ip()),
+            format!("The peer, {}, is {who}.", peer.ip()),
             rport.to_string(),
             rp,
         )
@@ -311,7 +315,7 @@ fn protocol_meaning(protocol: Protocol) -> &'static str {
             "TCP (RFC 9293): connection-oriented, an ordered byte stream; TCP itself acknowledges, orders and retransmits."
         }
         Protocol::Udp => {
-            "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; connect() only fixes a default peer. The program must cope with loss."
+            "UDP (RFC 768): independent datagrams with no handshake, no ordering and no retransmission; connect() only fixes a default peer (and filters what it receives); it sends nothing. The program must cope with loss."
         }
     }
 }
