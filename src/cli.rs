@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::collector::current_privilege;
+use crate::collector::resolver::name_peers;
 use crate::collector::{CollectError, SocketSource, SystemSource, SystemSourceOptions};
 use crate::export::Format;
 use crate::export::atomic::{WriteError, write_atomically};
@@ -140,6 +141,10 @@ pub struct SnapshotArgs {
     /// machine: converts a saved snapshot to another format, e.g. to the HTML report.
     #[arg(long = "from", value_name = "FILE")]
     pub from: Option<PathBuf>,
+    /// Look up the host name of every peer address with the system resolver (/etc/hosts, DNS: this may
+    /// send queries) and write it as `remote_host`; without it no lookup is made and `remote_host` is null.
+    #[arg(long)]
+    pub resolve: bool,
 }
 
 /// Why a CLI command failed.
@@ -172,12 +177,15 @@ impl CliError {
     }
 }
 
+/// How long `--resolve` waits for names in all; addresses still unanswered then stay unnamed.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs `sockscope snapshot`.
 ///
 /// # Errors
 /// When sampling or writing fails. A closed stdout pipe (`| head`) is not an error.
 pub fn run_snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
-    let snapshot = match &args.from {
+    let mut snapshot = match &args.from {
         Some(path) => open_snapshot(path)?,
         None => {
             let mut source = SystemSource::new(SystemSourceOptions {
@@ -191,6 +199,12 @@ pub fn run_snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
             snapshot
         }
     };
+    if args.resolve {
+        // Names are a nicety: a resolver that cannot start loses them, not the snapshot.
+        if let Err(e) = name_peers(&mut snapshot, RESOLVE_TIMEOUT) {
+            eprintln!("sockscope: warning: cannot look up host names: {e}");
+        }
+    }
     let options = ExportOptions {
         with_cmdline: args.with_cmdline,
     };

@@ -41,6 +41,62 @@ fn help_and_version() {
     assert!(String::from_utf8_lossy(&sub.stdout).contains("--with-cmdline"));
 }
 
+/// `--resolve` names a loopback peer from /etc/hosts (no query leaves the host); without it every
+/// `remote_host` is null.
+#[test]
+fn resolve_names_loopback_peers_and_without_it_no_name_is_written() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let _server = listener.accept().unwrap();
+    let port = client.local_addr().unwrap().port();
+    let ours = |args: &[&str]| {
+        let out = sockscope(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let sockets = v["sockets"].as_array().unwrap().clone();
+        let everyone_unnamed = sockets.iter().all(|s| s["remote_host"].is_null());
+        let mine = sockets
+            .into_iter()
+            .find(|s| s["local_port"] == port && s["protocol"] == "tcp")
+            .expect("our client end is in the snapshot");
+        (mine, everyone_unnamed)
+    };
+    let (named, _) = ours(&["snapshot", "--resolve"]);
+    assert_eq!(named["remote_host"], "localhost");
+    let (plain, everyone_unnamed) = ours(&["snapshot"]);
+    assert!(plain["remote_host"].is_null());
+    assert!(everyone_unnamed);
+}
+
+/// Without --resolve the snapshot command starts no resolver thread (no lookup, no DNS query).
+#[test]
+fn a_snapshot_without_resolve_starts_no_resolver() {
+    // A connection, so there is a peer that --resolve would look up.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let dir = common::temp_dir();
+    let path = dir.path().join("s.json");
+    let args = |resolve| sockscope::cli::SnapshotArgs {
+        format: sockscope::export::Format::Json,
+        output: Some(path.clone()),
+        with_cmdline: false,
+        from: None,
+        resolve,
+    };
+    let before = sockscope::collector::resolver::threads_started();
+    sockscope::cli::run_snapshot(&args(false)).unwrap();
+    assert_eq!(sockscope::collector::resolver::threads_started(), before);
+    sockscope::cli::run_snapshot(&args(true)).unwrap();
+    assert!(
+        sockscope::collector::resolver::threads_started() > before,
+        "with --resolve it does (the check can fail)"
+    );
+}
+
 #[test]
 fn json_snapshot_on_stdout_lists_a_listener_we_hold() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -53,7 +109,7 @@ fn json_snapshot_on_stdout_lists_a_listener_we_hold() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["format"], "sockscope-snapshot");
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], 3);
     assert!(
         v["taken_at"].as_str().unwrap().ends_with('Z'),
         "RFC 3339 UTC"
@@ -299,10 +355,10 @@ fn diff_and_open_refuse_bad_files_with_one_line_and_exit_1() {
         ("empty.json", "".to_owned(), "the file is empty"),
         ("bad.json", "{\"format\": 3".to_owned(), "line 1"),
         (
-            "v3.json",
+            "v4.json",
             std::fs::read_to_string(&good)
                 .unwrap()
-                .replacen("\"version\": 2", "\"version\": 3", 1),
+                .replacen("\"version\": 3", "\"version\": 4", 1),
             "version",
         ),
     ];

@@ -35,6 +35,7 @@ fn sample_snapshot() -> Snapshot {
         },
     );
     Snapshot {
+        hosts: BTreeMap::new(),
         notes: Vec::new(),
         machine: sockscope::model::snapshot::MachineFacts {
             unprivileged_port_start: Some(1024),
@@ -134,7 +135,7 @@ fn wrong_format_or_version_is_refused_with_the_reason() {
     )
     .unwrap();
     let text = String::from_utf8(buf).unwrap();
-    let v3 = text.replacen("\"version\": 2", "\"version\": 3", 1);
+    let v3 = text.replacen("\"version\": 3", "\"version\": 4", 1);
     assert!(
         read_json(v3.as_bytes())
             .unwrap_err()
@@ -185,6 +186,36 @@ mod reading {
         );
         assert_eq!(back.users, snap.users);
         assert_eq!(back.taken_at, snap.taken_at);
+    }
+
+    /// Peer names looked up with --resolve travel as `remote_host` in JSON and CSV and read back; a file
+    /// without them (or of version 2) has none.
+    #[test]
+    fn peer_host_names_round_trip_through_json_and_csv() {
+        let mut snap = sample_snapshot();
+        let peer = snap.sockets.iter().find_map(|s| s.peer()).unwrap().ip();
+        snap.hosts.insert(peer.to_canonical(), "localhost".into());
+        let mut json = Vec::new();
+        write_json(
+            &mut json,
+            &snap,
+            Registry::global(),
+            ExportOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(read_json(&*json).unwrap().hosts, snap.hosts);
+        let mut csv = Vec::new();
+        write_csv(&mut csv, &snap, Registry::global()).unwrap();
+        let back = parse_snapshot(&csv, Some(snap.taken_at)).unwrap();
+        assert_eq!(back.hosts, snap.hosts);
+        // A version 2 file has no remote_host at all: no names, and no error.
+        let mut v2: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        v2["version"] = 2.into();
+        for socket in v2["sockets"].as_array_mut().unwrap() {
+            socket.as_object_mut().unwrap().remove("remote_host");
+        }
+        let old = read_json(serde_json::to_vec(&v2).unwrap().as_slice()).unwrap();
+        assert!(old.hosts.is_empty());
     }
 
     /// A pre-fork server's socket held by three processes, two of one name and one whose details were

@@ -280,9 +280,9 @@ struct SnapshotSocket {
 }
 
 fn parse_snapshot(json: &[u8]) -> Vec<Seen> {
-    let snapshot: Snapshot = serde_json::from_slice(json).expect("a version-2 JSON snapshot");
+    let snapshot: Snapshot = serde_json::from_slice(json).expect("a version-3 JSON snapshot");
     assert_eq!(snapshot.format, "sockscope-snapshot");
-    assert_eq!(snapshot.version, 2, "this test reads snapshot version 2");
+    assert_eq!(snapshot.version, 3, "this test reads snapshot version 3");
     let seen = |s: SnapshotSocket| Seen {
         cookie: Some(s.cookie),
         remote: s.remote_address.zip(s.remote_port).map(SocketAddr::from),

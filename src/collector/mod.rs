@@ -11,6 +11,7 @@ mod owners;
 mod portable;
 mod privilege;
 mod replay;
+pub mod resolver;
 mod system;
 mod thread;
 pub mod users;

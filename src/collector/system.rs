@@ -196,6 +196,7 @@ impl SocketSource for SystemSource {
             users,
             notes,
             machine: machine_facts(),
+            hosts: BTreeMap::new(),
         })
     }
 }

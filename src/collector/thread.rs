@@ -20,8 +20,8 @@ pub enum CollectorEvent {
     Sample {
         /// The generation the sample was started under; see [`Collector::reset`].
         generation: u64,
-        /// The sample.
-        snapshot: Snapshot,
+        /// The sample (boxed: events move between threads, and most are small).
+        snapshot: Box<Snapshot>,
         /// How long taking it took.
         took: Duration,
     },
@@ -198,7 +198,7 @@ where
         let event = match result {
             Ok(Ok(snapshot)) => CollectorEvent::Sample {
                 generation,
-                snapshot,
+                snapshot: Box::new(snapshot),
                 took,
             },
             Ok(Err(e)) => CollectorEvent::Error {

@@ -37,10 +37,11 @@ struct Row<'a> {
     total_retrans: Option<u32>,
     bytes_acked: Option<u64>,
     bytes_received: Option<u64>,
+    remote_host: Option<&'a str>,
 }
 
 /// The CSV header, in order.
-pub const CSV_COLUMNS: [&str; 26] = [
+pub const CSV_COLUMNS: [&str; 27] = [
     "protocol",
     "family",
     "local_address",
@@ -67,6 +68,7 @@ pub const CSV_COLUMNS: [&str; 26] = [
     "total_retrans",
     "bytes_acked",
     "bytes_received",
+    "remote_host",
 ];
 
 /// Writes one header row and one row per socket. Several PIDs are joined with `;`.
@@ -115,6 +117,7 @@ pub fn write_csv(
             total_retrans: info.and_then(|i| i.total_retrans),
             bytes_acked: info.and_then(|i| i.bytes_acked),
             bytes_received: info.and_then(|i| i.bytes_received),
+            remote_host: snapshot.remote_host(s),
         };
         w.serialize(row).map_err(std::io::Error::other)?;
     }

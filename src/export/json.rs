@@ -20,8 +20,9 @@ use crate::services::registry::Registry;
 
 /// The value of the `format` field.
 pub const FORMAT_NAME: &str = "sockscope-snapshot";
-/// The version written. Version 1 files are read too (they lack UDP state and kernel details).
-pub const FORMAT_VERSION: u32 = 2;
+/// The version written. Versions 1 and 2 are read too (1 lacks UDP state and kernel details, 2 the
+/// peers' host names).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What to leave out of an export.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,6 +73,9 @@ pub struct SocketRecord {
     #[serde(default)]
     pub tcp_info: Option<TcpInfoRecord>,
     pub service: Option<ServiceRecord>,
+    /// The peer's host name (version 3), when names were looked up and it has one.
+    #[serde(default)]
+    pub remote_host: Option<String>,
 }
 
 /// The host's settings in the file; each `null` when not read.
@@ -264,6 +268,7 @@ impl SocketRecord {
                 name: (!name.is_empty()).then(|| name.to_owned()),
                 class: PortClass::of(port),
             }),
+            remote_host: snapshot.remote_host(socket).map(str::to_owned),
         }
     }
 }
@@ -311,8 +316,10 @@ impl SnapshotFile {
     /// A wrong format name or version, or a record that contradicts itself, naming the record.
     pub fn into_snapshot(self) -> Result<Snapshot, FileError> {
         let ephemeral_range = self.checked_header()?;
+        let hosts = read_hosts(&self.sockets);
         let (sockets, users) = read_sockets(self.sockets, self.version)?;
         Ok(Snapshot {
+            hosts,
             taken_at: self.taken_at,
             host: self.host,
             ephemeral_range,
@@ -372,6 +379,14 @@ fn read_sockets(
         sockets.push(socket);
     }
     Ok((sockets, users))
+}
+
+/// The peers' host names a file records (version 3), by address.
+fn read_hosts(records: &[SocketRecord]) -> BTreeMap<IpAddr, String> {
+    records
+        .iter()
+        .filter_map(|r| Some((r.remote_address?.to_canonical(), r.remote_host.clone()?)))
+        .collect()
 }
 
 /// The processes of a file, none twice.

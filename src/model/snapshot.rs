@@ -155,6 +155,9 @@ pub struct Snapshot {
     pub notes: Vec<String>,
     /// The sampled host's settings that explanations depend on.
     pub machine: MachineFacts,
+    /// Host names of peer addresses, looked up with the system resolver when the user asked for names
+    /// (`--resolve`); empty otherwise.
+    pub hosts: BTreeMap<IpAddr, String>,
 }
 
 /// How a process is named in every list and sentence: `name[pid]`, or `?[pid]` when its name is unknown
@@ -177,6 +180,7 @@ impl Snapshot {
             users: BTreeMap::new(),
             notes: Vec::new(),
             machine: MachineFacts::default(),
+            hosts: BTreeMap::new(),
         }
     }
 
@@ -207,6 +211,14 @@ impl Snapshot {
             .map(|pid| self.processes.get(pid).map_or("", |p| p.name.as_str()))
             .collect();
         names.join(",")
+    }
+
+    /// The host name of `socket`'s peer, when names were looked up and it has one.
+    #[must_use]
+    pub fn remote_host(&self, socket: &SocketEntry) -> Option<&str> {
+        self.hosts
+            .get(&socket.peer()?.ip().to_canonical())
+            .map(String::as_str)
     }
 
     /// The user that owns a socket: from its uid, else from its process.

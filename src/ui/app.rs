@@ -624,7 +624,7 @@ impl SockscopeApp {
                 Outcome::Failed(failure) => self.message = Some(StatusMessage::failure(&failure)),
                 Outcome::Opened(path, snapshot) => {
                     self.message = None;
-                    self.show_file(path, snapshot);
+                    self.show_file(path, *snapshot);
                 }
                 Outcome::Compared(shown) => {
                     self.comparison = Some(*shown);

@@ -31,7 +31,7 @@ pub enum Outcome {
         sockets: usize,
     },
     /// A snapshot file was read, to be shown.
-    Opened(PathBuf, Snapshot),
+    Opened(PathBuf, Box<Snapshot>),
     /// A snapshot file was read and compared with what was shown.
     Compared(Box<Shown>),
     /// Something failed; the failure says what and where, and its kind.
@@ -100,7 +100,7 @@ impl FileJobs {
         self.start(ctx, |d| match d.open("Open a Sockscope snapshot") {
             None => Outcome::Cancelled,
             Some(path) => match open_snapshot(&path) {
-                Ok(snapshot) => Outcome::Opened(path, snapshot),
+                Ok(snapshot) => Outcome::Opened(path, Box::new(snapshot)),
                 Err(e) => Outcome::Failed(e.failure()),
             },
         })
@@ -198,6 +198,7 @@ fn only_rows(shown: &Snapshot, rows: &[RowRef]) -> Snapshot {
         users: shown.users.clone(),
         notes: shown.notes.clone(),
         machine: shown.machine.clone(),
+        hosts: shown.hosts.clone(),
     }
 }
 

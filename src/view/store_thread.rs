@@ -190,7 +190,7 @@ impl StoreCore {
     pub fn apply(&mut self, input: StoreInput) {
         match input {
             StoreInput::Collected(CollectorEvent::Sample { snapshot, took, .. }) => {
-                self.live.ingest(snapshot, Some(took));
+                self.live.ingest(*snapshot, Some(took));
             }
             StoreInput::Collected(CollectorEvent::Error { failure, .. }) => {
                 self.live.record_error(failure);
@@ -629,7 +629,7 @@ mod tests {
         let mut sink = thread.collector_sink();
         sink(CollectorEvent::Sample {
             generation: 0,
-            snapshot: snap(0, &[4, 6]),
+            snapshot: Box::new(snap(0, &[4, 6])),
             took: Duration::from_millis(3),
         });
         let p = thread
