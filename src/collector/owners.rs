@@ -165,10 +165,17 @@ impl InodeOwners {
 /// be alive and refuse a second time.
 fn still_denied(proc_dir: &Path) -> bool {
     match fs::read_to_string(proc_dir.join("stat")) {
-        Ok(stat) if !is_exiting(&stat) => matches!(
-            list_fds(&proc_dir.join("fd")),
-            Err(e) if e.kind() == ErrorKind::PermissionDenied
-        ),
+        Ok(stat) if !is_exiting(&stat) => match list_fds(&proc_dir.join("fd")) {
+            Err(e) => e.kind() == ErrorKind::PermissionDenied,
+            // Some processes let the directory be listed but refuse each link (PID 1 in some sandboxes).
+            Ok((dir, fds)) => fds.first().is_some_and(|fd| {
+                let mut buf = [0u8; 64];
+                matches!(
+                    rustix::fs::readlinkat_raw(&dir, fd.to_string().as_str(), &mut buf),
+                    Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM)
+                )
+            }),
+        },
         _ => false,
     }
 }
@@ -296,6 +303,10 @@ mod tests {
         assert!(!is_exiting("4242 (tmux: server) S 1 4242"));
         assert!(!is_exiting("4242 (Z) R 1"));
         assert!(!still_denied(Path::new("/proc/no-such-process")));
+        assert!(
+            !still_denied(Path::new("/proc/self")),
+            "this process can read its own fds"
+        );
     }
 
     #[test]
