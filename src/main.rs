@@ -19,10 +19,9 @@ const ICON_PNG: &[u8] = include_bytes!("../assets/icon-256.png");
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(code) = act(cli.command.as_ref()) {
-        return code;
-    }
     let result: anyhow::Result<()> = match &cli.command {
+        // Their own exit codes: 0 done, 1 failed or refused, 2 bad arguments.
+        Some(command @ (Command::Close { .. } | Command::Kill { .. })) => return act(command),
         Some(Command::Snapshot(args)) => run_snapshot(args).map_err(anyhow::Error::from),
         Some(Command::Diff {
             before,
@@ -35,8 +34,7 @@ fn main() -> ExitCode {
             Ok(snapshot) => open_window(Some((file.clone(), snapshot))),
             Err(e) => Err(anyhow::Error::from(e)),
         },
-        // Handled by `act`.
-        Some(Command::Close { .. } | Command::Kill { .. }) | None => open_window(None),
+        None => open_window(None),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,12 +52,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs `close` and `kill`, which have their own exit codes (0 done, 1 failed, 2 bad arguments).
-fn act(command: Option<&Command>) -> Option<ExitCode> {
+/// Runs `close` or `kill`, which have their own exit codes (0 done, 1 failed, 2 bad arguments).
+fn act(command: &Command) -> ExitCode {
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
     let actions = SystemActions;
-    let outcome = match command? {
+    let outcome = match command {
         Command::Close { filter, yes } => run_close(filter, *yes, &actions, &mut out, &mut err),
         Command::Kill { pid, signal, yes } => {
             let signal = match signal {
@@ -68,9 +66,9 @@ fn act(command: Option<&Command>) -> Option<ExitCode> {
             };
             run_kill(*pid, signal, *yes, &actions, &mut out, &mut err)
         }
-        _ => return None,
+        _ => return ExitCode::from(2),
     };
-    Some(match outcome {
+    match outcome {
         Ok(ActOutcome::Done) => ExitCode::SUCCESS,
         Ok(ActOutcome::Failed) => ExitCode::FAILURE,
         Ok(ActOutcome::BadArguments) => ExitCode::from(2),
@@ -78,7 +76,7 @@ fn act(command: Option<&Command>) -> Option<ExitCode> {
             let _ = writeln!(err, "sockscope: {e}");
             ExitCode::FAILURE
         }
-    })
+    }
 }
 
 fn open_window(
