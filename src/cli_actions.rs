@@ -13,7 +13,7 @@ use crate::model::join::Joined;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::SocketEntry;
 use crate::services::registry::Registry;
-use crate::view::filter::Filter;
+use crate::view::filter::{Filter, RowFacts};
 
 /// How a close or kill run ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -44,9 +44,10 @@ pub fn connections_to_close<'s>(
         .iter()
         .enumerate()
         .filter(|(i, s)| {
-            joined
-                .live(*i)
-                .is_some_and(|owners| filter.matches(s, owners, registry))
+            joined.live(*i).is_some_and(|owners| {
+                let host = snapshot.remote_host(s);
+                filter.matches(s, RowFacts { owners, host }, registry)
+            })
         })
         .map(|(_, s)| s)
         .filter(|s| close_refusal(s).is_none())

@@ -1064,3 +1064,79 @@ fn ending_a_process_names_it_and_its_sockets_and_kill_is_a_separate_request() {
     h.get_by_label("End process (SIGTERM)").click();
     assert_eq!(asked_after(&mut h, &actions, 1), vec!["end 300 SIGTERM"]);
 }
+
+#[test]
+fn names_are_looked_up_only_when_turned_on_and_then_show_and_filter() {
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let lookup: sockscope::collector::resolver::Lookup =
+        std::sync::Arc::new(move |ip: std::net::IpAddr| {
+            seen.lock().unwrap().push(ip);
+            match ip.to_string().as_str() {
+                "10.0.0.10" => Some("web.example".to_owned()),
+                "127.0.0.1" => Some("localhost".to_owned()),
+                _ => None,
+            }
+        });
+    let mut h = common::window_with_names(vec![machine(0)], Settings::default(), lookup);
+    h.state_mut().sample_now();
+    h.run();
+    assert!(
+        asked.lock().unwrap().is_empty(),
+        "off by default: nothing looked up"
+    );
+    assert!(h.query_by_label("web.example").is_none());
+
+    h.get_by_label("Names").click();
+    h.run();
+    // Answers arrive on resolver threads; the next sample shows them (bounded wait).
+    for _ in 0..200 {
+        h.state_mut().sample_now();
+        h.run();
+        if h.query_by_label("web.example").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        h.query_by_label("web.example").is_some(),
+        "the peer's name shows"
+    );
+    assert!(
+        h.state().settings().resolve_names,
+        "the setting is remembered"
+    );
+
+    h.get_by_label("Names").click();
+    h.run();
+    h.state_mut().sample_now();
+    h.run();
+    assert!(!h.state().settings().resolve_names);
+}
+
+#[test]
+fn the_host_filter_keeps_the_peers_with_that_name() {
+    let lookup: sockscope::collector::resolver::Lookup =
+        std::sync::Arc::new(|ip: std::net::IpAddr| {
+            (ip.to_string() == "10.0.0.10").then(|| "web.example".to_owned())
+        });
+    let settings = Settings {
+        resolve_names: true,
+        filter: "host:web".into(),
+        ..Settings::default()
+    };
+    let mut h = common::window_with_names(vec![machine(0)], settings, lookup);
+    for _ in 0..200 {
+        h.state_mut().sample_now();
+        h.run();
+        if shown_local_ports(&h) == vec![51000] {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        shown_local_ports(&h),
+        vec![51000],
+        "only firefox's connection to web.example"
+    );
+}

@@ -59,7 +59,12 @@ struct Shared {
     /// Wakes workers when the queue fills or on stop, and waiters when an answer arrives.
     changed: Condvar,
     lookup: Lookup,
+    /// Called after each answer (the window's store republishes).
+    on_answer: Option<AnswerHook>,
 }
+
+/// Called after each answer arrives.
+pub type AnswerHook = Arc<dyn Fn() + Send + Sync>;
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -80,10 +85,23 @@ impl Resolver {
     /// # Errors
     /// When no thread can be started.
     pub fn start(threads: usize, lookup: Lookup) -> std::io::Result<Self> {
+        Self::start_with_hook(threads, lookup, None)
+    }
+
+    /// As [`Resolver::start`]; `on_answer` runs on a resolver thread after each answer.
+    ///
+    /// # Errors
+    /// When no thread can be started.
+    pub fn start_with_hook(
+        threads: usize,
+        lookup: Lookup,
+        on_answer: Option<AnswerHook>,
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             lookup,
+            on_answer,
         });
         let mut workers = Vec::new();
         for _ in 0..threads.max(1) {
@@ -185,10 +203,10 @@ impl Drop for Resolver {
     fn drop(&mut self) {
         self.shared.lock().stop = true;
         self.shared.changed.notify_all();
-        for worker in self.workers.drain(..) {
-            // A lookup in progress finishes first (getnameinfo cannot be cancelled); its answer is dropped.
-            let _ = worker.join();
-        }
+        // Not joined: a lookup in progress cannot be cancelled (getnameinfo may wait seconds for DNS), and
+        // whoever drops this (the store thread, when names are turned off) must not wait for it. Each
+        // thread ends after its current lookup; its answer is dropped.
+        self.workers.clear();
     }
 }
 
@@ -215,11 +233,15 @@ fn work(shared: &Shared) {
             }
         };
         let name = (shared.lookup)(ip);
-        shared
-            .lock()
-            .cache
-            .insert(ip, Entry::Done(name, Instant::now()));
+        let stopped = {
+            let mut state = shared.lock();
+            state.cache.insert(ip, Entry::Done(name, Instant::now()));
+            state.stop
+        };
         shared.changed.notify_all();
+        if let (Some(hook), false) = (&shared.on_answer, stopped) {
+            hook();
+        }
     }
 }
 

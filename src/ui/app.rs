@@ -76,6 +76,9 @@ pub struct SockscopeApp {
     live_privilege: Privilege,
     /// The question before a destructive action.
     confirm: Confirm,
+    /// Whether the remembered Names setting was applied (on the first frame, after any builder such
+    /// as [`SockscopeApp::with_name_lookup`] had its say).
+    names_applied: bool,
     /// Confirmed actions running off this thread.
     actions: ActionJobs,
 }
@@ -183,6 +186,7 @@ impl SockscopeApp {
             learn: LearnPage,
             live_privilege: Privilege::Unknown,
             confirm: Confirm::default(),
+            names_applied: false,
             actions: ActionJobs::new(Arc::new(SystemActions)),
         }
     }
@@ -228,6 +232,14 @@ impl SockscopeApp {
     #[must_use]
     pub fn with_actions(mut self, actions: Arc<dyn Actions>) -> Self {
         self.actions = ActionJobs::new(actions);
+        self
+    }
+
+    /// Looks host names up with `lookup` instead of the system resolver (tests: no DNS query).
+    #[must_use]
+    pub fn with_name_lookup(mut self, lookup: crate::collector::resolver::Lookup) -> Self {
+        self.feed
+            .send(StoreInput::UseLookup(crate::view::NameLookup(lookup)));
         self
     }
 
@@ -481,6 +493,10 @@ impl SockscopeApp {
                 self.settings.history_samples = n;
                 self.feed.send(StoreInput::SetHistoryCapacity(n));
             }
+            Command::SetNames(on) => {
+                self.settings.resolve_names = on;
+                self.feed.set_names(on);
+            }
             Command::DismissError => {
                 self.feed.send(StoreInput::DismissError);
                 self.message = None;
@@ -671,6 +687,12 @@ impl SockscopeApp {
     /// Draws one frame into `ui` (the whole window).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        if !self.names_applied {
+            self.names_applied = true;
+            if self.settings.resolve_names {
+                self.feed.set_names(true);
+            }
+        }
         self.take_published();
         self.take_file_outcomes();
         self.take_action_outcomes();
@@ -725,6 +747,7 @@ impl SockscopeApp {
                 filter_text: &self.settings.filter,
                 filter: &self.filter,
                 has_comparison: self.comparison.is_some(),
+                names: self.settings.resolve_names,
             };
             commands.extend(self.toolbar.ui(ui, &state));
             ui.add_space(2.0);

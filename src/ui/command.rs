@@ -59,6 +59,8 @@ pub enum Command {
     Confirmed,
     /// The user dismissed the pending action.
     Dismissed,
+    /// Turn looking up peers' host names on or off.
+    SetNames(bool),
 }
 
 /// What to export, and where (a path, or ask with the save dialog).

@@ -12,7 +12,7 @@ use crate::collector::{Collector, CollectorEvent, SocketSource};
 use crate::model::failure::{Failure, FailureKind};
 use crate::services::registry::Registry;
 use crate::view::store_thread::Waker;
-use crate::view::{Published, StoreCore, StoreInput, StoreThread};
+use crate::view::{NameWaker, Published, StoreCore, StoreInput, StoreThread};
 
 /// Where the window's data comes from.
 pub enum Feed {
@@ -139,6 +139,22 @@ impl Feed {
                     }),
                 };
                 core.apply(input);
+                *fresh = Some(core.publish());
+            }
+        }
+    }
+
+    /// Starts or stops looking peers' host names up (off: no lookup is made at all).
+    pub fn set_names(&mut self, on: bool) {
+        match self {
+            Self::Threads { store, .. } => {
+                let wake = on.then(|| store.name_waker());
+                store.send(StoreInput::SetNames(wake));
+            }
+            Self::Inline { core, fresh, .. } => {
+                // Inline, answers show at the next sample or request.
+                let wake = on.then(|| NameWaker(Arc::new(|| {})));
+                core.apply(StoreInput::SetNames(wake));
                 *fresh = Some(core.publish());
             }
         }

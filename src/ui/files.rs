@@ -149,6 +149,8 @@ impl FileJobs {
         // The job gets the shared snapshot and rows; any copying happens on the dialog thread.
         let shown = Arc::clone(&view.input.snapshot);
         let rows = request.filtered_only.then(|| Arc::clone(&view.rows));
+        // Names looked up while Names is on go into the file as remote_host.
+        let hosts = Arc::clone(&view.input.hosts);
         let registry = view.registry;
         self.start(ctx, move |dialogs| {
             let path = match request
@@ -160,12 +162,16 @@ impl FileJobs {
                 Some(p) => p,
                 None => return Outcome::Cancelled,
             };
-            let filtered;
-            let snapshot: &Snapshot = match &rows {
-                None => &shown,
-                Some(rows) => {
-                    filtered = only_rows(&shown, rows);
-                    &filtered
+            let copied;
+            let snapshot: &Snapshot = match (&rows, hosts.is_empty()) {
+                (None, true) => &shown,
+                (None, false) => {
+                    copied = with_hosts((*shown).clone(), &hosts);
+                    &copied
+                }
+                (Some(rows), _) => {
+                    copied = with_hosts(only_rows(&shown, rows), &hosts);
+                    &copied
                 }
             };
             write(&path, snapshot, registry, &request)
@@ -178,6 +184,17 @@ impl FileJobs {
             Outcome::Failed(Failure::internal("the file dialog could not be started"))
         })
     }
+}
+
+/// `snapshot` with the host names looked up for its peers.
+fn with_hosts(
+    mut snapshot: Snapshot,
+    hosts: &crate::model::FastMap<std::net::IpAddr, String>,
+) -> Snapshot {
+    snapshot
+        .hosts
+        .extend(hosts.iter().map(|(ip, name)| (*ip, name.clone())));
+    snapshot
 }
 
 /// `shown` with only the live sockets `rows` point at.

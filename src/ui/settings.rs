@@ -51,6 +51,9 @@ pub struct Settings {
     pub interval_ms: u64,
     /// Samples of history kept for the charts (3 600 = one hour at 1 Hz).
     pub history_samples: usize,
+    /// Look peers' host names up with the system resolver (off by default: it may send DNS queries).
+    #[serde(default)]
+    pub resolve_names: bool,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             sort: SortSpec::default(),
             interval_ms: 1000,
             history_samples: 3600,
+            resolve_names: false,
         }
     }
 }

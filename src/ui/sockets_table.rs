@@ -14,7 +14,7 @@ use crate::view::filter::term;
 use crate::view::rows::{RowRef, SortColumn, SortSpec};
 
 /// Columns in display order: sort key, header text, tooltip, initial width.
-const COLUMNS: [(SortColumn, &str, &str, f32); 13] = [
+const COLUMNS: [(SortColumn, &str, &str, f32); 14] = [
     (
         SortColumn::Protocol,
         "Protocol",
@@ -46,6 +46,13 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 13] = [
         "Remote port",
         "The peer's port; * for a TCP socket that is not connected, empty for a UDP socket without connect()",
         74.0,
+    ),
+    (
+        SortColumn::RemoteHost,
+        "Remote host",
+        "The peer's host name from the system resolver, with Names on (toolbar); empty until it arrives or \
+         when the address has none",
+        120.0,
     ),
     (
         SortColumn::State,
@@ -93,7 +100,7 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 13] = [
 ];
 
 /// Position of the Process column in [`COLUMNS`].
-const PROCESS_COLUMN: usize = 7;
+const PROCESS_COLUMN: usize = 8;
 
 /// The 5-tuple and state as one line, for the clipboard.
 #[must_use]
@@ -106,7 +113,7 @@ fn cell_texts(
     row: RowRef,
     view: &ComputedView,
     registry: &Registry,
-) -> [String; 13] {
+) -> [String; 14] {
     let (raddr, rport) = match (s.remote, s.peer()) {
         (None, _) => (String::new(), String::new()),
         (Some(_), None) => ("*".to_owned(), "*".to_owned()),
@@ -125,6 +132,7 @@ fn cell_texts(
         s.local.port().to_string(),
         raddr,
         rport,
+        view.input.host(s).unwrap_or_default().to_owned(),
         s.state.as_str().to_owned(),
         pid,
         owners.process.clone(),

@@ -27,6 +27,8 @@ pub struct ToolbarState<'a> {
     pub filter: &'a Filter,
     /// Whether a comparison exists (shows the Diff view button).
     pub has_comparison: bool,
+    /// Whether peers' host names are looked up.
+    pub names: bool,
 }
 
 /// The toolbar panel; owns the filter text while it is being edited.
@@ -57,6 +59,13 @@ impl Toolbar {
             }
             ui.separator();
             files(ui, &mut commands);
+            let mut names = state.names;
+            let tip = "Look up the host name of each peer address with the system resolver (/etc/hosts, \
+                       DNS). Off by default: it may send DNS queries. Names show in the Remote host column \
+                       and match host: in the filter.";
+            if ui.checkbox(&mut names, "Names").on_hover_text(tip).changed() {
+                commands.push(Command::SetNames(names));
+            }
             ui.separator();
             self.filter_field(ui, state.filter_text, &mut commands);
             ui.label(RichText::new("Legend").underline())

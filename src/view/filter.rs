@@ -44,7 +44,21 @@ pub const FIELDS: &[(&str, &str)] = &[
         "iface",
         "interface the socket is bound to (SO_BINDTODEVICE or link-local scope), exactly: iface:lo",
     ),
+    (
+        "host",
+        "the peer's host name contains (with Names on): host:github.com",
+    ),
 ];
+
+/// What a filter reads about one row besides the socket itself: its owners, and its peer's host name
+/// when names are looked up.
+#[derive(Clone, Copy, Debug)]
+pub struct RowFacts<'a> {
+    /// The socket's owners and user.
+    pub owners: &'a OwnerFacts,
+    /// The peer's host name, when known.
+    pub host: Option<&'a str>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 enum Field {
@@ -61,6 +75,7 @@ enum Field {
     Class(PortClass),
     User(String),
     Iface(String),
+    Host(String),
     Text(String),
 }
 
@@ -254,6 +269,7 @@ impl Filter {
             ),
             "user" => Field::User(value.to_lowercase()),
             "iface" | "dev" => Field::Iface(value.to_lowercase()),
+            "host" => Field::Host(value.to_lowercase()),
             other => {
                 let known: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
                 return Err(format!(
@@ -277,20 +293,21 @@ impl Filter {
         self.terms.is_empty()
     }
 
-    /// True when `socket`, owned as `owners` says, passes every term.
+    /// True when `socket`, with the row's `facts`, passes every term.
     #[must_use]
-    pub fn matches(&self, socket: &SocketEntry, owners: &OwnerFacts, registry: &Registry) -> bool {
+    pub fn matches(&self, socket: &SocketEntry, facts: RowFacts<'_>, registry: &Registry) -> bool {
         self.terms
             .iter()
-            .all(|t| Self::term_matches(&t.field, socket, owners, registry) != t.negate)
+            .all(|t| Self::term_matches(&t.field, socket, facts, registry) != t.negate)
     }
 
     fn term_matches(
         field: &Field,
         s: &SocketEntry,
-        owners: &OwnerFacts,
+        facts: RowFacts<'_>,
         registry: &Registry,
     ) -> bool {
+        let owners = facts.owners;
         let lport = s.local.port();
         let rport = s.peer().map(|r| r.port());
         let in_range = |p: u16, a: u16, b: u16| (a..=b).contains(&p);
@@ -332,13 +349,17 @@ impl Filter {
                 .user
                 .as_deref()
                 .is_some_and(|u| u.to_lowercase().contains(user.as_str())),
-            Field::Text(text) => haystack(s, owners, registry).contains(text.as_str()),
+            Field::Host(name) => facts
+                .host
+                .is_some_and(|h| h.to_lowercase().contains(name.as_str())),
+            Field::Text(text) => haystack(s, facts, registry).contains(text.as_str()),
         }
     }
 }
 
 /// Everything a row shows, lowercased, for free-text search.
-fn haystack(s: &SocketEntry, owners: &OwnerFacts, registry: &Registry) -> String {
+fn haystack(s: &SocketEntry, facts: RowFacts<'_>, registry: &Registry) -> String {
+    let owners = facts.owners;
     use std::fmt::Write as _;
     let mut h = String::with_capacity(96);
     let _ = write!(h, "{} {} {}", s.protocol, s.local.ip(), s.local.port());
@@ -357,10 +378,11 @@ fn haystack(s: &SocketEntry, owners: &OwnerFacts, registry: &Registry) -> String
     }
     let _ = write!(
         h,
-        " {} {} {}",
+        " {} {} {} {}",
         owners.process,
         owners.user.as_deref().unwrap_or(""),
-        registry.name(s.local.port(), s.protocol)
+        registry.name(s.local.port(), s.protocol),
+        facts.host.unwrap_or("")
     );
     h.to_lowercase()
 }
@@ -462,7 +484,13 @@ mod tests {
         let r = Registry::from_iana_tsv(crate::services::registry::IANA_TSV).unwrap();
         let joined = crate::model::join::Joined::of(&s, &[], None);
         (0..s.sockets.len())
-            .filter(|i| f.matches(&s.sockets[*i], joined.live(*i).unwrap(), &r))
+            .filter(|i| {
+                let facts = RowFacts {
+                    owners: joined.live(*i).unwrap(),
+                    host: None,
+                };
+                f.matches(&s.sockets[*i], facts, &r)
+            })
             .collect()
     }
 

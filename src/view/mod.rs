@@ -10,4 +10,6 @@ pub mod rows;
 pub mod store_thread;
 
 pub use compute::ComputedView;
-pub use store_thread::{Published, Showing, StoreCore, StoreInput, StoreThread, ViewRequest};
+pub use store_thread::{
+    NameLookup, NameWaker, Published, Showing, StoreCore, StoreInput, StoreThread, ViewRequest,
+};

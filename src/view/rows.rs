@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::filter::Filter;
+use super::filter::{Filter, RowFacts};
 use crate::model::join::{Joined, OwnerFacts};
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
@@ -30,6 +30,8 @@ pub enum SortColumn {
     RemoteAddress,
     /// Remote port.
     RemotePort,
+    /// The peer's host name (with Names on).
+    RemoteHost,
     /// TCP state.
     State,
     /// First owner PID.
@@ -93,6 +95,8 @@ pub struct ViewInput {
     pub closed: Arc<Vec<SocketEntry>>,
     /// Owners and users of the shown and the closed sockets.
     pub joined: Arc<Joined>,
+    /// Peers' host names known when the rows were computed (empty unless names are looked up).
+    pub hosts: Arc<FastMap<std::net::IpAddr, String>>,
     /// Change marks of the last sample.
     pub marks: Arc<FastMap<SocketKey, ChangeMark>>,
     /// When each current socket was first seen.
@@ -113,6 +117,7 @@ impl ViewInput {
             snapshot: Arc::clone(store.current()?),
             closed: Arc::clone(store.recently_closed()),
             joined: store.joined(),
+            hosts: Arc::default(),
             marks: store.marks(),
             first_seen: store.first_seen_all(),
             rates: store.rates(),
@@ -143,6 +148,22 @@ impl ViewInput {
             RowRef::Closed(i) => self.joined.closed(i as usize),
         }
         .unwrap_or(&NONE)
+    }
+
+    /// The peer's host name of `socket`, when names are looked up and it has one.
+    #[must_use]
+    pub fn host(&self, socket: &SocketEntry) -> Option<&str> {
+        let ip = socket.peer()?.ip().to_canonical();
+        self.hosts.get(&ip).map(String::as_str)
+    }
+
+    /// What the filter reads about `row` (the socket `socket`).
+    #[must_use]
+    pub fn facts(&self, row: RowRef, socket: &SocketEntry) -> RowFacts<'_> {
+        RowFacts {
+            owners: self.owners(row),
+            host: self.host(socket),
+        }
     }
 
     /// The change mark of a row.
@@ -204,7 +225,7 @@ pub fn compute_rows(
     let rows: Vec<(RowRef, &SocketEntry)> = live
         .chain(closed)
         .filter_map(|r| input.socket(r).map(|s| (r, s)))
-        .filter(|(r, s)| filter.is_empty() || filter.matches(s, input.owners(*r), registry))
+        .filter(|(r, s)| filter.is_empty() || filter.matches(s, input.facts(*r, s), registry))
         .collect();
 
     // Each row's sort key (column value, then identity) is computed once into contiguous integers: the sort
@@ -212,7 +233,7 @@ pub fn compute_rows(
     // states, names) are ties decided by the packed identity.
     let ranks = matches!(
         sort.column,
-        SortColumn::Process | SortColumn::User | SortColumn::Service
+        SortColumn::Process | SortColumn::User | SortColumn::Service | SortColumn::RemoteHost
     )
     .then(|| text_ranks(&rows, sort.column, input, registry));
     let mut keyed: Vec<((u8, u128), TieKey, RowRef)> = rows
@@ -273,7 +294,7 @@ fn primary_key(
         SortColumn::RateOut => input
             .rate(s)
             .map_or(missing, |r| present(rate_key(r.out_bps))),
-        SortColumn::Process | SortColumn::User | SortColumn::Service => {
+        SortColumn::Process | SortColumn::User | SortColumn::Service | SortColumn::RemoteHost => {
             rank.map_or(missing, |rank| present(u128::from(rank)))
         }
     }
@@ -318,6 +339,7 @@ fn text_ranks(
         let t = match column {
             SortColumn::Process => owners.process.clone(),
             SortColumn::User => owners.user.clone().unwrap_or_default(),
+            SortColumn::RemoteHost => input.host(s).unwrap_or_default().to_owned(),
             _ => registry.name(s.local.port(), s.protocol).to_owned(),
         };
         (!t.is_empty()).then(|| t.to_lowercase())
@@ -326,6 +348,7 @@ fn text_ranks(
     // (service); a closed socket's owners come from an earlier sample, so it is ranked on its own.
     let source_of = |row: RowRef, s: &SocketEntry| match column {
         _ if matches!(row, RowRef::Closed(_)) && column != SortColumn::Service => None,
+        SortColumn::RemoteHost => None,
         SortColumn::Process if s.pids.len() > 1 => None,
         SortColumn::Process => Some((s.pids.first().copied(), None, 0, false)),
         SortColumn::User => Some((s.pids.first().copied(), s.uid, 0, false)),

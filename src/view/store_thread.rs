@@ -9,6 +9,7 @@
 //! [`StoreCore`] is the whole logic and has no thread; [`StoreThread`] runs it on a thread named `store`.
 //! Tests and benchmarks can drive the core directly, the same code the window's thread-fed path runs.
 
+use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -23,6 +24,8 @@ use super::explained::Explained;
 use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput};
 use crate::collector::CollectorEvent;
+use crate::collector::resolver::{AnswerHook, Lookup, Resolver, system_lookup};
+use crate::model::FastMap;
 use crate::model::budget::{CloseWaitAlert, EphemeralBudget};
 use crate::model::failure::Failure;
 use crate::model::history::History;
@@ -64,6 +67,16 @@ pub enum Showing {
     },
 }
 
+/// What the store calls when a host name arrives (so the window can show it).
+#[derive(Clone)]
+pub struct NameWaker(pub Waker);
+
+impl std::fmt::Debug for NameWaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NameWaker")
+    }
+}
+
 /// What the store thread takes in.
 #[derive(Debug)]
 pub enum StoreInput {
@@ -88,6 +101,22 @@ pub enum StoreInput {
     SetHistoryCapacity(usize),
     /// The user dismissed the last sampling error.
     DismissError,
+    /// Look peers' host names up (`Some`, with what to call when an answer arrives) or stop (`None`).
+    SetNames(Option<NameWaker>),
+    /// A host name arrived: publish again so it shows.
+    NamesArrived,
+    /// Look names up with this instead of the system resolver (tests: no DNS query).
+    UseLookup(NameLookup),
+}
+
+/// A way to look names up, as an input (tests pass a fake).
+#[derive(Clone)]
+pub struct NameLookup(pub Lookup);
+
+impl std::fmt::Debug for NameLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NameLookup")
+    }
 }
 
 /// Everything the window draws, immutable and shared: the window's thread only swaps this pointer.
@@ -160,6 +189,10 @@ pub struct StoreCore {
     explained: Option<Arc<Explained>>,
     /// The page last written, and the snapshot it was written from.
     page: Option<(Arc<Snapshot>, Arc<Page>)>,
+    /// Looks peers' host names up while the user wants names; `None` otherwise (no lookups at all).
+    resolver: Option<Resolver>,
+    /// How names are looked up: the system resolver, or a fake in tests.
+    lookup: Lookup,
 }
 
 impl StoreCore {
@@ -177,7 +210,66 @@ impl StoreCore {
             rows_key: None,
             explained: None,
             page: None,
+            resolver: None,
+            lookup: system_lookup(),
         }
+    }
+
+    /// Looks names up with `lookup` instead of the system resolver (tests: no DNS query).
+    #[must_use]
+    pub fn with_lookup(mut self, lookup: Lookup) -> Self {
+        self.lookup = lookup;
+        self
+    }
+
+    /// Starts or stops looking names up.
+    fn set_names(&mut self, wake: Option<NameWaker>) {
+        match wake {
+            None => self.resolver = None,
+            Some(_) if self.resolver.is_some() => {}
+            Some(wake) => {
+                let hook: AnswerHook = wake.0;
+                match Resolver::start_with_hook(4, Arc::clone(&self.lookup), Some(hook)) {
+                    Ok(resolver) => self.resolver = Some(resolver),
+                    Err(e) => self.live.record_error(Failure::new(
+                        crate::model::failure::FailureKind::of_io(&e),
+                        format!("cannot start looking up host names: {e}"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Host names of `snapshot`'s peers: those the file recorded, and those looked up so far while
+    /// names are on. Unknown addresses are queued for lookup, never waited for.
+    fn hosts_for(&self, snapshot: &Snapshot) -> Arc<FastMap<IpAddr, String>> {
+        let Some(resolver) = &self.resolver else {
+            if snapshot.hosts.is_empty() {
+                return Arc::default();
+            }
+            return Arc::new(
+                snapshot
+                    .hosts
+                    .iter()
+                    .map(|(k, v)| (*k, v.clone()))
+                    .collect(),
+            );
+        };
+        let mut hosts: FastMap<IpAddr, String> = snapshot
+            .hosts
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        let mut seen = crate::model::FastSet::default();
+        for peer in snapshot.sockets.iter().filter_map(SocketEntry::peer) {
+            let ip = peer.ip().to_canonical();
+            if !ip.is_unspecified() && seen.insert(ip) {
+                if let Some(name) = resolver.name(ip) {
+                    hosts.insert(ip, name);
+                }
+            }
+        }
+        Arc::new(hosts)
     }
 
     /// The live store (history, marks), for tests and benchmarks.
@@ -216,6 +308,9 @@ impl StoreCore {
                 });
             }
             StoreInput::SetHistoryCapacity(n) => self.live.set_history_capacity(n),
+            StoreInput::SetNames(wake) => self.set_names(wake),
+            StoreInput::NamesArrived => {}
+            StoreInput::UseLookup(NameLookup(lookup)) => self.lookup = lookup,
             StoreInput::DismissError => self.live.dismiss_error(),
         }
     }
@@ -278,7 +373,8 @@ impl StoreCore {
                 self.view = None;
                 self.rows_key = None;
             }
-            Some(input) => {
+            Some(mut input) => {
+                input.hosts = self.hosts_for(&input.snapshot);
                 let key = RowsKey {
                     epoch: self.epoch,
                     generation: input.generation,
@@ -289,6 +385,10 @@ impl StoreCore {
                     let filter = Filter::parse(&key.filter);
                     self.view = Some(compute(input, &filter, key.sort, self.registry));
                     self.rows_key = Some(key);
+                } else if let Some(view) = &mut self.view {
+                    // Same rows; names that arrived meanwhile show now (a host: filter uses them from
+                    // the next sample on).
+                    view.input.hosts = input.hosts;
                 }
             }
         }
@@ -402,6 +502,16 @@ impl StoreThread {
             slot,
             handle: Some(handle),
         })
+    }
+
+    /// What the resolver calls when a name arrives: it asks this thread to publish again.
+    #[must_use]
+    pub fn name_waker(&self) -> NameWaker {
+        let tx = self.inputs.clone();
+        NameWaker(Arc::new(move || {
+            // At shutdown the store may be gone; the name is not needed then.
+            let _ = tx.send(Message::Input(Box::new(StoreInput::NamesArrived)));
+        }))
     }
 
     /// Sends an input; the thread publishes the result.

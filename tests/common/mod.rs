@@ -315,3 +315,19 @@ pub fn run_sockscope(args: &[&str], as_nobody: bool) -> std::process::Output {
         .output()
         .unwrap_or_else(|e| panic!("cannot run sockscope {args:?}: {e}"))
 }
+
+/// As [`window_replaying`], looking host names up with `lookup` (no DNS query) once Names is on.
+#[must_use]
+pub fn window_with_names(
+    snapshots: Vec<Snapshot>,
+    settings: Settings,
+    lookup: sockscope::collector::resolver::Lookup,
+) -> Harness<'static, SockscopeApp> {
+    let mut h = window(move |ctx| {
+        SockscopeApp::with_source(ctx, Box::new(ReplaySource::repeating(snapshots)), settings)
+            .with_name_lookup(lookup)
+    });
+    h.state_mut().sample_now();
+    h.run();
+    h
+}
