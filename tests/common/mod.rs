@@ -283,6 +283,26 @@ impl sockscope::collector::actions::Actions for RecordingActions {
     }
 }
 
+/// As [`window_replaying`] (repeating the last sample), with the app adjusted by `configure` before its
+/// first frame.
+#[must_use]
+pub fn window_configured(
+    snapshots: Vec<Snapshot>,
+    settings: Settings,
+    configure: impl FnOnce(SockscopeApp) -> SockscopeApp + 'static,
+) -> Harness<'static, SockscopeApp> {
+    let mut h = window(move |ctx| {
+        configure(SockscopeApp::with_source(
+            ctx,
+            Box::new(ReplaySource::repeating(snapshots)),
+            settings,
+        ))
+    });
+    h.state_mut().sample_now();
+    h.run();
+    h
+}
+
 /// As [`window_replaying`], acting through `actions`.
 #[must_use]
 pub fn window_with_actions(
@@ -290,13 +310,7 @@ pub fn window_with_actions(
     settings: Settings,
     actions: Arc<RecordingActions>,
 ) -> Harness<'static, SockscopeApp> {
-    let mut h = window(move |ctx| {
-        SockscopeApp::with_source(ctx, Box::new(ReplaySource::new(snapshots)), settings)
-            .with_actions(actions)
-    });
-    h.state_mut().sample_now();
-    h.run();
-    h
+    window_configured(snapshots, settings, move |app| app.with_actions(actions))
 }
 
 /// Runs the `sockscope` binary with `args`, as root or, with `as_nobody`, as user nobody (uid 65534,
@@ -323,11 +337,5 @@ pub fn window_with_names(
     settings: Settings,
     lookup: sockscope::collector::resolver::Lookup,
 ) -> Harness<'static, SockscopeApp> {
-    let mut h = window(move |ctx| {
-        SockscopeApp::with_source(ctx, Box::new(ReplaySource::repeating(snapshots)), settings)
-            .with_name_lookup(lookup)
-    });
-    h.state_mut().sample_now();
-    h.run();
-    h
+    window_configured(snapshots, settings, move |app| app.with_name_lookup(lookup))
 }
