@@ -36,6 +36,7 @@ fn sample_snapshot() -> Snapshot {
     );
     Snapshot {
         hosts: BTreeMap::new(),
+        unix_sockets: Vec::new(),
         notes: Vec::new(),
         machine: sockscope::model::snapshot::MachineFacts {
             unprivileged_port_start: Some(1024),

@@ -163,8 +163,13 @@ impl SystemSource {
 impl SocketSource for SystemSource {
     fn sample(&mut self) -> Result<Snapshot, CollectError> {
         let taken_at = Utc::now();
-        let (mut sockets, notes) = self.dump()?;
-        let inodes: Vec<u32> = sockets.iter().filter_map(|s| s.inode).collect();
+        let (mut sockets, mut notes) = self.dump()?;
+        let mut unix_sockets = dump_unix_sockets(&mut notes);
+        let inodes: Vec<u32> = sockets
+            .iter()
+            .filter_map(|s| s.inode)
+            .chain(unix_sockets.iter().map(|u| u.inode))
+            .collect();
         let owners = self
             .owners
             .owners_for(&inodes)
@@ -183,6 +188,12 @@ impl SocketSource for SystemSource {
             }
             uids.extend(socket.uid);
         }
+        for unix in &mut unix_sockets {
+            if let Some(found) = owners.by_inode.get(&unix.inode) {
+                unix.pids.clone_from(found);
+                pids.extend(found.iter().copied());
+            }
+        }
         let processes = self.process_details(&pids);
         let users = self.user_names(&uids);
         Ok(Snapshot {
@@ -197,6 +208,7 @@ impl SocketSource for SystemSource {
             notes,
             machine: machine_facts(),
             hosts: BTreeMap::new(),
+            unix_sockets,
         })
     }
 }
@@ -218,6 +230,19 @@ impl SystemSource {
     fn dump(&mut self) -> Result<(Vec<SocketEntry>, Vec<String>), CollectError> {
         super::portable::dump_sockets().map(|s| (s, Vec::new()))
     }
+}
+
+/// This namespace's Unix domain sockets; a kernel that refuses the dump (no `unix_diag`) costs only
+/// them, with a note saying so.
+fn dump_unix_sockets(notes: &mut Vec<String>) -> Vec<crate::model::unix::UnixSocket> {
+    #[cfg(target_os = "linux")]
+    match super::linux::unix::dump_unix() {
+        Ok(list) => return list,
+        Err(e) => notes.push(format!("{e}; Unix domain sockets are not listed")),
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = notes;
+    Vec::new()
 }
 
 /// The host settings explanations depend on; none on systems other than Linux.

@@ -16,6 +16,7 @@ use crate::model::snapshot::{MachineFacts, PortRange, ProcessInfo, Snapshot};
 use crate::model::socket::{
     Family, OwnerNote, Protocol, SocketEntry, SocketState, TcpState, UdpState,
 };
+use crate::model::unix::UnixSocket;
 use crate::services::registry::Registry;
 
 /// The value of the `format` field.
@@ -228,6 +229,9 @@ pub struct SnapshotFile {
     #[serde(default)]
     pub machine: Option<MachineRecord>,
     pub sockets: Vec<SocketRecord>,
+    /// Unix domain sockets (version 3; absent before).
+    #[serde(default)]
+    pub unix_sockets: Vec<UnixSocket>,
     pub processes: Vec<ProcessRecord>,
 }
 
@@ -306,6 +310,7 @@ impl SnapshotFile {
             notes: snapshot.notes.clone(),
             machine: Some(MachineRecord::from(&snapshot.machine)),
             sockets,
+            unix_sockets: snapshot.unix_sockets.clone(),
             processes,
         }
     }
@@ -320,6 +325,7 @@ impl SnapshotFile {
         let (sockets, users) = read_sockets(self.sockets, self.version)?;
         Ok(Snapshot {
             hosts,
+            unix_sockets: self.unix_sockets,
             taken_at: self.taken_at,
             host: self.host,
             ephemeral_range,

@@ -16,6 +16,7 @@ pub mod socket;
 pub mod state;
 pub mod store;
 pub mod traffic;
+pub mod unix;
 
 /// The hash map of every per-sample index (socket keys, cookies, inodes, ports): keys come from the kernel,
 /// not from an attacker, so a fast non-cryptographic hash is safe, and SipHash was half of the store's time

@@ -158,6 +158,8 @@ pub struct Snapshot {
     /// Host names of peer addresses, looked up with the system resolver when the user asked for names
     /// (`--resolve`); empty otherwise.
     pub hosts: BTreeMap<IpAddr, String>,
+    /// Unix domain sockets (empty where the source does not list them, and in files before version 3).
+    pub unix_sockets: Vec<super::unix::UnixSocket>,
 }
 
 /// How a process is named in every list and sentence: `name[pid]`, or `?[pid]` when its name is unknown
@@ -181,6 +183,7 @@ impl Snapshot {
             notes: Vec::new(),
             machine: MachineFacts::default(),
             hosts: BTreeMap::new(),
+            unix_sockets: Vec::new(),
         }
     }
 

@@ -216,6 +216,7 @@ fn only_rows(shown: &Snapshot, rows: &[RowRef]) -> Snapshot {
         notes: shown.notes.clone(),
         machine: shown.machine.clone(),
         hosts: shown.hosts.clone(),
+        unix_sockets: shown.unix_sockets.clone(),
     }
 }
 

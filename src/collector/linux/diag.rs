@@ -86,11 +86,11 @@ pub struct RawSocket {
     pub tcp_info: Option<TcpInfo>,
 }
 
-/// What one buffer of a dump reply held.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Batch {
+/// What one buffer of a dump reply held: records of type `T` (inet sockets unless said otherwise).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Batch<T = RawSocket> {
     /// Socket records, in the kernel's order.
-    pub sockets: Vec<RawSocket>,
+    pub sockets: Vec<T>,
     /// The dump ended in this buffer (`NLMSG_DONE`).
     pub done: bool,
     /// The kernel answered with an error: its errno (positive).
@@ -104,6 +104,18 @@ pub struct Batch {
 /// The kernel's `int error` of an error or done message, read as the bits of a `u32`.
 fn errno_of(bits: u32) -> i32 {
     i32::from_ne_bytes(bits.to_ne_bytes())
+}
+
+impl<T> Default for Batch<T> {
+    fn default() -> Self {
+        Self {
+            sockets: Vec::new(),
+            done: false,
+            error: None,
+            interrupted: false,
+            skipped: 0,
+        }
+    }
 }
 
 /// A dump request's `struct nlmsghdr` for a message of `payload_len` bytes of type `kind`.
@@ -172,10 +184,15 @@ fn align4(n: usize) -> usize {
     (n + 3) & !3
 }
 
-/// Parses one buffer returned by `recv` on a sock_diag socket. Never panics; see the module docs for
-/// what is skipped.
+/// Parses one buffer returned by `recv` on a sock_diag socket of the inet families. Never panics; see
+/// the module docs for what is skipped.
 #[must_use]
 pub fn parse_batch(buf: &[u8]) -> Batch {
+    parse_batch_with(buf, parse_inet_msg)
+}
+
+/// Parses one buffer of a sock_diag dump whose records `parse` decodes (`None`: skipped as short).
+pub fn parse_batch_with<T>(buf: &[u8], parse: impl Fn(&[u8]) -> Option<T>) -> Batch<T> {
     let mut batch = Batch::default();
     let mut at = 0;
     while at + NLMSG_HDRLEN <= buf.len() {
@@ -213,7 +230,7 @@ pub fn parse_batch(buf: &[u8]) -> Batch {
                     break;
                 }
             }
-            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => match parse_inet_msg(payload) {
+            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => match parse(payload) {
                 Some(socket) => batch.sockets.push(socket),
                 None => batch.skipped += 1,
             },
@@ -272,7 +289,7 @@ pub fn parse_inet_msg(msg: &[u8]) -> Option<RawSocket> {
 
 /// Iterates `struct rtattr`s (`len: u16, type: u16, data`, 4-byte aligned), stopping at the first one
 /// whose length does not fit, so a truncated tail costs only itself.
-fn attributes(mut rest: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+pub(super) fn attributes(mut rest: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
         let len = usize::from(u16_ne(rest, 0)?);
         let kind = u16_ne(rest, 2)? & 0x3fff; // drop NLA_F_NESTED / NLA_F_NET_BYTEORDER

@@ -9,6 +9,7 @@ pub mod diag;
 mod machine;
 mod procfs;
 pub mod tcp_info;
+pub mod unix;
 
 use crate::model::FastMap;
 use std::io;
@@ -61,7 +62,7 @@ pub fn dump_sockets(
     // TCP: one walk of the kernel's tables for both families, as `ss` does; kernels without the older
     // request type get one dump per family.
     let both = diag::tcp_dump_request_both_families(1);
-    let one_walk = dump_one(&socket, &mut buf, &both, &mut |raw| {
+    let one_walk = dump_one(&socket, &mut buf, &both, diag::parse_inet_msg, &mut |raw| {
         out.push(entry_of(&raw, IPPROTO_TCP, names));
     });
     let mut tables = vec![
@@ -80,20 +81,27 @@ pub fn dump_sockets(
     }
     for (seq, (table, family, protocol)) in (2u32..).zip(tables) {
         let request = diag::dump_request(family, protocol, seq);
-        dump_one(&socket, &mut buf, &request, &mut |raw| {
-            out.push(entry_of(&raw, protocol, names));
-        })
+        dump_one(
+            &socket,
+            &mut buf,
+            &request,
+            diag::parse_inet_msg,
+            &mut |raw| {
+                out.push(entry_of(&raw, protocol, names));
+            },
+        )
         .map_err(|source| CollectError::SocketDump { table, source })?;
     }
     Ok(out)
 }
 
-/// Sends one dump request and feeds every record of the reply to `sink`.
-fn dump_one(
+/// Sends one dump request and feeds every record of the reply, as `parse` decodes it, to `sink`.
+pub(crate) fn dump_one<T>(
     socket: &Socket,
     buf: &mut Vec<u8>,
     request: &[u8],
-    sink: &mut dyn FnMut(RawSocket),
+    parse: impl Fn(&[u8]) -> Option<T> + Copy,
+    sink: &mut dyn FnMut(T),
 ) -> Result<(), DumpError> {
     socket.send(request, 0).map_err(DumpError::Io)?;
     loop {
@@ -109,7 +117,7 @@ fn dump_one(
                 "the kernel closed the dump early".into(),
             ));
         }
-        let batch = diag::parse_batch(buf);
+        let batch = diag::parse_batch_with(buf, parse);
         batch.sockets.into_iter().for_each(&mut *sink);
         if let Some(errno) = batch.error {
             return Err(DumpError::Refused(errno));
