@@ -72,6 +72,7 @@ fn machine() -> Snapshot {
         resolver(common::udp("10.0.0.5:41000", Some("8.8.8.8:53")), 500),
         resolver(common::udp("0.0.0.0:5353", None), 501),
     ];
+    s.unix_sockets = unix_sockets();
     // As the live collector reports them: queues and a cookie for every socket.
     for (cookie, socket) in (100..).zip(s.sockets.iter_mut()) {
         let d = &mut socket.details;
@@ -80,6 +81,27 @@ fn machine() -> Snapshot {
         d.send_queue = Some(0);
     }
     s
+}
+
+/// D-Bus's listener and one connected pair of Unix sockets.
+fn unix_sockets() -> Vec<sockscope::model::unix::UnixSocket> {
+    use sockscope::model::unix::{UnixSocket, UnixState, UnixType};
+    let unix = |state, path: Option<&str>, inode, peer_inode| UnixSocket {
+        kind: UnixType::Stream,
+        state,
+        path: path.map(str::to_owned),
+        inode,
+        peer_inode,
+        recv_queue: Some(0),
+        send_queue: Some(0),
+        uid: Some(1000),
+        pids: vec![2201],
+    };
+    vec![
+        unix(UnixState::Listen, Some("/run/user/1000/bus"), 7001, None),
+        unix(UnixState::Connected, None, 7002, Some(7003)),
+        unix(UnixState::Connected, None, 7003, Some(7002)),
+    ]
 }
 
 /// A `::` listener with IPV6_V6ONLY off.

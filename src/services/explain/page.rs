@@ -166,7 +166,7 @@ fn definition_row(f: &Facts<'_>) -> PageAspect {
         "A 16-bit number (0–65535) in the TCP or the UDP number space of one host.",
         "An endpoint object the kernel keeps for a program (created by socket() or accept()): bound \
          to a local address and port and, once connected, identified by its 5-tuple.",
-        vec![say(format!(
+        std::iter::once(say(format!(
             "Here: {} TCP and {} UDP ports in use, by {} sockets, {} of them held by {processes} visible \
              process{}.",
             count(Protocol::Tcp),
@@ -174,8 +174,37 @@ fn definition_row(f: &Facts<'_>) -> PageAspect {
             f.snap.sockets.len(),
             f.snap.sockets.iter().filter(|s| !s.pids.is_empty()).count(),
             if processes == 1 { "" } else { "es" }
-        ))],
+        )))
+        .chain(unix_evidence(f.snap))
+        .collect(),
     )
+}
+
+/// Not every socket has a port: this machine's Unix domain sockets, named by a path or by nothing.
+fn unix_evidence(snap: &Snapshot) -> Option<Evidence> {
+    let unix = &snap.unix_sockets;
+    let named = unix.iter().find(|u| u.path.is_some())?;
+    let paired = unix
+        .iter()
+        .filter(|u| u.path.is_none() && u.peer_inode.is_some())
+        .count();
+    let owner = named.pids.first().map_or_else(String::new, |pid| {
+        format!(", held by {}", snap.process_label(*pid))
+    });
+    let pairs = if paired == 0 {
+        String::new()
+    } else {
+        format!(
+            " {paired} have no name at all and are reached only through the socket they are connected to."
+        )
+    };
+    Some(say(format!(
+        "Not every socket has a port: {} Unix domain sockets here use none. {} (inode {}{owner}) is named \
+         by a path.{pairs}",
+        unix.len(),
+        named.path.as_deref().unwrap_or_default(),
+        named.inode
+    )))
 }
 
 /// Scope, with a number in use in both number spaces and a socket several processes hold.
