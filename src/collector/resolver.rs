@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::model::FastMap;
@@ -73,10 +72,9 @@ impl Shared {
     }
 }
 
-/// A pool of resolver threads with a cache. Dropping it stops and joins the threads.
+/// A pool of resolver threads with a cache. Dropping it tells the threads to stop (see `Drop`).
 pub struct Resolver {
     shared: Arc<Shared>,
-    workers: Vec<JoinHandle<()>>,
 }
 
 impl Resolver {
@@ -103,23 +101,22 @@ impl Resolver {
             lookup,
             on_answer,
         });
-        let mut workers = Vec::new();
-        for _ in 0..threads.max(1) {
+        for started in 0..threads.max(1) {
             let shared = Arc::clone(&shared);
             match std::thread::Builder::new()
                 .name("resolver".to_owned())
                 .spawn(move || work(&shared))
             {
-                Ok(handle) => {
+                // Not kept: the threads are never joined (see `Drop`).
+                Ok(_) => {
                     STARTED.fetch_add(1, Ordering::SeqCst);
-                    workers.push(handle);
                 }
-                Err(e) if workers.is_empty() => return Err(e),
+                Err(e) if started == 0 => return Err(e),
                 // Fewer threads than asked still resolve everything, more slowly.
                 Err(_) => break,
             }
         }
-        Ok(Self { shared, workers })
+        Ok(Self { shared })
     }
 
     /// The cached name of `ip`, without waiting. An address never asked about, or whose answer expired,
@@ -182,15 +179,7 @@ pub fn name_peers(
     snapshot: &mut crate::model::snapshot::Snapshot,
     timeout: Duration,
 ) -> std::io::Result<()> {
-    let mut peers: Vec<IpAddr> = snapshot
-        .sockets
-        .iter()
-        .filter_map(|s| s.peer())
-        .map(|p| p.ip().to_canonical())
-        .filter(|ip| !ip.is_unspecified())
-        .collect();
-    peers.sort_unstable();
-    peers.dedup();
+    let peers = snapshot.peer_addresses();
     if peers.is_empty() {
         return Ok(());
     }
@@ -206,7 +195,6 @@ impl Drop for Resolver {
         // Not joined: a lookup in progress cannot be cancelled (getnameinfo may wait seconds for DNS), and
         // whoever drops this (the store thread, when names are turned off) must not wait for it. Each
         // thread ends after its current lookup; its answer is dropped.
-        self.workers.clear();
     }
 }
 

@@ -147,11 +147,9 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
         if !keys.insert(socket.key()) {
             return Err(row.bad(format!("duplicate socket {socket}")));
         }
-        if let (Some(peer), host) = (socket.peer(), row.get("remote_host")) {
+        if let (Some(ip), host) = (socket.peer_ip(), row.get("remote_host")) {
             if !host.is_empty() {
-                snapshot
-                    .hosts
-                    .insert(peer.ip().to_canonical(), host.to_owned());
+                snapshot.hosts.insert(ip, host.to_owned());
             }
         }
         snapshot.sockets.push(socket);

@@ -216,12 +216,25 @@ impl Snapshot {
         names.join(",")
     }
 
+    /// Every distinct peer address (as [`SocketEntry::peer_ip`] gives it), ascending: what a name lookup
+    /// asks about. Unspecified addresses are left out.
+    #[must_use]
+    pub fn peer_addresses(&self) -> Vec<IpAddr> {
+        let mut peers: Vec<IpAddr> = self
+            .sockets
+            .iter()
+            .filter_map(SocketEntry::peer_ip)
+            .filter(|ip| !ip.is_unspecified())
+            .collect();
+        peers.sort_unstable();
+        peers.dedup();
+        peers
+    }
+
     /// The host name of `socket`'s peer, when names were looked up and it has one.
     #[must_use]
     pub fn remote_host(&self, socket: &SocketEntry) -> Option<&str> {
-        self.hosts
-            .get(&socket.peer()?.ip().to_canonical())
-            .map(String::as_str)
+        self.hosts.get(&socket.peer_ip()?).map(String::as_str)
     }
 
     /// The user that owns a socket: from its uid, else from its process.

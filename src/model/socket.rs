@@ -363,6 +363,12 @@ impl SocketEntry {
         self.remote.filter(|r| r.port() != 0)
     }
 
+    /// The peer's address as host names are keyed: IPv4-mapped IPv6 addresses as plain IPv4.
+    #[must_use]
+    pub fn peer_ip(&self) -> Option<std::net::IpAddr> {
+        self.peer().map(|p| p.ip().to_canonical())
+    }
+
     /// The identity used to follow this socket from one sample to the next.
     #[must_use]
     pub fn key(&self) -> SocketKey {

@@ -153,8 +153,7 @@ impl ViewInput {
     /// The peer's host name of `socket`, when names are looked up and it has one.
     #[must_use]
     pub fn host(&self, socket: &SocketEntry) -> Option<&str> {
-        let ip = socket.peer()?.ip().to_canonical();
-        self.hosts.get(&ip).map(String::as_str)
+        self.hosts.get(&socket.peer_ip()?).map(String::as_str)
     }
 
     /// What the filter reads about `row` (the socket `socket`).

@@ -215,13 +215,6 @@ impl StoreCore {
         }
     }
 
-    /// Looks names up with `lookup` instead of the system resolver (tests: no DNS query).
-    #[must_use]
-    pub fn with_lookup(mut self, lookup: Lookup) -> Self {
-        self.lookup = lookup;
-        self
-    }
-
     /// Starts or stops looking names up.
     fn set_names(&mut self, wake: Option<NameWaker>) {
         match wake {
@@ -243,27 +236,16 @@ impl StoreCore {
     /// Host names of `snapshot`'s peers: those the file recorded, and those looked up so far while
     /// names are on. Unknown addresses are queued for lookup, never waited for.
     fn hosts_for(&self, snapshot: &Snapshot) -> Arc<FastMap<IpAddr, String>> {
-        let Some(resolver) = &self.resolver else {
-            if snapshot.hosts.is_empty() {
-                return Arc::default();
-            }
-            return Arc::new(
-                snapshot
-                    .hosts
-                    .iter()
-                    .map(|(k, v)| (*k, v.clone()))
-                    .collect(),
-            );
-        };
+        if self.resolver.is_none() && snapshot.hosts.is_empty() {
+            return Arc::default();
+        }
         let mut hosts: FastMap<IpAddr, String> = snapshot
             .hosts
             .iter()
             .map(|(k, v)| (*k, v.clone()))
             .collect();
-        let mut seen = crate::model::FastSet::default();
-        for peer in snapshot.sockets.iter().filter_map(SocketEntry::peer) {
-            let ip = peer.ip().to_canonical();
-            if !ip.is_unspecified() && seen.insert(ip) {
+        if let Some(resolver) = &self.resolver {
+            for ip in snapshot.peer_addresses() {
                 if let Some(name) = resolver.name(ip) {
                     hosts.insert(ip, name);
                 }
