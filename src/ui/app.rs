@@ -554,15 +554,7 @@ impl SockscopeApp {
                 self.ask(Pending::End { pid, signal }, refusal);
             }
             Command::Confirmed => {
-                if let Some(pending) = self.confirm.take() {
-                    let label = match &pending {
-                        Pending::End { pid, .. } => self
-                            .published
-                            .as_ref()
-                            .and_then(|p| p.snapshot())
-                            .map_or_else(|| format!("PID {pid}"), |s| s.process_label(*pid)),
-                        Pending::Close(_) => String::new(),
-                    };
+                if let Some((pending, label)) = self.confirm.take() {
                     self.actions.start(ctx, pending, label);
                 }
             }

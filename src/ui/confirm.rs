@@ -33,6 +33,8 @@ pub struct Confirm {
 #[derive(Debug)]
 struct Asked {
     pending: Pending,
+    /// The process the action's report names (`name[pid]`); empty for a connection.
+    label: String,
     title: String,
     text: String,
     button: &'static str,
@@ -41,12 +43,17 @@ struct Asked {
 impl Confirm {
     /// Asks about `pending`, described from `snapshot` (the sample the user acted on).
     pub fn ask(&mut self, pending: Pending, snapshot: &Snapshot) {
-        let (title, text, button) = match &pending {
-            Pending::Close(s) => close_text(s, snapshot),
-            Pending::End { pid, signal } => end_text(*pid, *signal, snapshot),
+        let (label, (title, text, button)) = match &pending {
+            Pending::Close(s) => (String::new(), close_text(s, snapshot)),
+            Pending::End { pid, signal } => {
+                let label = snapshot.process_label(*pid);
+                let text = end_text(&label, *pid, *signal, snapshot);
+                (label, text)
+            }
         };
         self.asked = Some(Asked {
             pending,
+            label,
             title,
             text,
             button,
@@ -59,9 +66,10 @@ impl Confirm {
         self.asked.as_ref().map(|a| a.text.as_str())
     }
 
-    /// Takes the confirmed action out.
-    pub fn take(&mut self) -> Option<Pending> {
-        self.asked.take().map(|a| a.pending)
+    /// Takes the confirmed action out, with the process label its report names (empty for a
+    /// connection).
+    pub fn take(&mut self) -> Option<(Pending, String)> {
+        self.asked.take().map(|a| (a.pending, a.label))
     }
 
     /// Forgets the question.
@@ -122,8 +130,12 @@ fn close_text(s: &SocketEntry, snapshot: &Snapshot) -> (String, String, &'static
 }
 
 /// Title, sentence and button for sending `signal` to `pid`.
-fn end_text(pid: u32, signal: EndSignal, snapshot: &Snapshot) -> (String, String, &'static str) {
-    let label = snapshot.process_label(pid);
+fn end_text(
+    label: &str,
+    pid: u32,
+    signal: EndSignal,
+    snapshot: &Snapshot,
+) -> (String, String, &'static str) {
     let user = snapshot
         .processes
         .get(&pid)
