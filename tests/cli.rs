@@ -109,7 +109,7 @@ fn json_snapshot_on_stdout_lists_a_listener_we_hold() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["format"], "sockscope-snapshot");
-    assert_eq!(v["version"], 3);
+    assert_eq!(v["version"], 4);
     assert!(
         v["taken_at"].as_str().unwrap().ends_with('Z'),
         "RFC 3339 UTC"
@@ -337,6 +337,8 @@ fn diff_prints_one_line_per_change_and_json_on_request() {
     ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["format"], "sockscope-diff");
+    assert_eq!(v["version"], 2);
+    assert!(v["unix_opened"].is_array() && v["notes"].is_array());
     assert!(
         v["new_listeners"]
             .as_array()
@@ -358,7 +360,7 @@ fn diff_and_open_refuse_bad_files_with_one_line_and_exit_1() {
             "v4.json",
             std::fs::read_to_string(&good)
                 .unwrap()
-                .replacen("\"version\": 3", "\"version\": 4", 1),
+                .replacen("\"version\": 4", "\"version\": 5", 1),
             "version",
         ),
     ];

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
 use sockscope::collector::{SocketSource, SystemSource, SystemSourceOptions};
-use sockscope::export::json::{ExportOptions, read_json, write_json};
+use sockscope::export::json::{ExportOptions, FORMAT_VERSION, read_json, write_json};
+use sockscope::model::netns::NetNamespace;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
 use sockscope::model::socket::{OwnerNote, SocketEntry, SocketState, TcpState, UdpState};
 use sockscope::services::registry::Registry;
@@ -19,22 +20,8 @@ fn sample_snapshot() -> Snapshot {
             .with_uid(106)
             .with_pids(vec![812])
     };
-    let mut processes = BTreeMap::new();
-    processes.insert(
-        812,
-        ProcessInfo {
-            pid: 812,
-            name: "postgres".into(),
-            user: Some("postgres".into()),
-            exe: Some("/usr/lib/postgresql/15/bin/postgres".into()),
-            cmdline: Some(vec![
-                "postgres".into(),
-                "-D".into(),
-                "/var/lib/pg, \"quoted\"".into(),
-            ]),
-        },
-    );
-    Snapshot {
+    let mut snap = Snapshot {
+        namespaces: namespaces(),
         hosts: BTreeMap::new(),
         unix_sockets: Vec::new(),
         notes: Vec::new(),
@@ -65,12 +52,74 @@ fn sample_snapshot() -> Snapshot {
                 .with_uid(0)
                 .without_owner(OwnerNote::NotPermitted),
         ],
-        processes,
+        processes: postgres_process(),
         users: [(106, "postgres".to_owned()), (0, "root".to_owned())]
             .into_iter()
             .collect(),
+    };
+    for s in &mut snap.sockets {
+        s.netns = Some(HOST_NS);
     }
+    // The same listening tuple inside a container is another socket on another port.
+    snap.sockets.push(
+        common::tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen)
+            .with_inode(5555)
+            .with_uid(999)
+            .with_netns(DOCKER_NS)
+            .without_owner(OwnerNote::NoProcess),
+    );
+    snap
 }
+
+/// The postgres server that owns most of the sample's sockets.
+fn postgres_process() -> BTreeMap<u32, ProcessInfo> {
+    let mut processes = BTreeMap::new();
+    processes.insert(
+        812,
+        ProcessInfo {
+            pid: 812,
+            name: "postgres".into(),
+            user: Some("postgres".into()),
+            exe: Some("/usr/lib/postgresql/15/bin/postgres".into()),
+            cmdline: Some(vec![
+                "postgres".into(),
+                "-D".into(),
+                "/var/lib/pg, \"quoted\"".into(),
+            ]),
+        },
+    );
+    processes
+}
+
+/// The host's namespace, a container's, and one that could not be entered.
+fn namespaces() -> BTreeMap<u64, NetNamespace> {
+    [
+        NetNamespace {
+            inode: HOST_NS,
+            host: true,
+            container: None,
+            listed: true,
+        },
+        NetNamespace {
+            inode: DOCKER_NS,
+            host: false,
+            container: Some("docker 3f2a1b9c8d7e".into()),
+            listed: true,
+        },
+        NetNamespace {
+            inode: 4_026_532_400,
+            host: false,
+            container: None,
+            listed: false,
+        },
+    ]
+    .into_iter()
+    .map(|n| (n.inode, n))
+    .collect()
+}
+
+const HOST_NS: u64 = 4_026_531_840;
+const DOCKER_NS: u64 = 4_026_532_291;
 
 #[test]
 fn json_round_trip_is_exact_with_cmdline() {
@@ -136,9 +185,11 @@ fn wrong_format_or_version_is_refused_with_the_reason() {
     )
     .unwrap();
     let text = String::from_utf8(buf).unwrap();
-    let v3 = text.replacen("\"version\": 3", "\"version\": 4", 1);
+    let current = format!("\"version\": {FORMAT_VERSION}");
+    let next = format!("\"version\": {}", FORMAT_VERSION + 1);
+    let newer = text.replacen(&current, &next, 1);
     assert!(
-        read_json(v3.as_bytes())
+        read_json(newer.as_bytes())
             .unwrap_err()
             .to_string()
             .contains("version")
@@ -430,6 +481,57 @@ const VERSION_1_FILE: &str = r#"{
   ],
   "processes": [ { "pid": 7, "name": "resolved", "user": "systemd-resolve", "exe": null, "cmdline": null } ]
 }"#;
+
+#[test]
+fn the_file_names_each_sockets_namespace_and_container() {
+    let mut buf = Vec::new();
+    write_json(
+        &mut buf,
+        &sample_snapshot(),
+        Registry::global(),
+        ExportOptions::default(),
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    let sockets = doc["sockets"].as_array().unwrap();
+    let in_docker: Vec<_> = sockets.iter().filter(|s| s["netns"] == DOCKER_NS).collect();
+    assert_eq!(in_docker.len(), 1);
+    assert_eq!(in_docker[0]["container"], "docker 3f2a1b9c8d7e");
+    assert!(
+        sockets
+            .iter()
+            .filter(|s| s["netns"] == HOST_NS)
+            .all(|s| s["container"].is_null())
+    );
+    assert_eq!(doc["namespaces"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn version_3_files_read_with_no_namespace() {
+    let mut buf = Vec::new();
+    write_json(
+        &mut buf,
+        &sample_snapshot(),
+        Registry::global(),
+        ExportOptions::default(),
+    )
+    .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    doc["version"] = 3.into();
+    doc.as_object_mut().unwrap().remove("namespaces");
+    // Version 3 had one namespace's sockets: drop the container's, then its fields.
+    let sockets = doc["sockets"].as_array_mut().unwrap();
+    sockets.retain(|s| s["netns"] != DOCKER_NS);
+    for s in sockets {
+        let s = s.as_object_mut().unwrap();
+        s.remove("netns");
+        s.remove("container");
+    }
+    let snap = read_json(serde_json::to_vec(&doc).unwrap().as_slice()).unwrap();
+    assert!(snap.namespaces.is_empty());
+    assert!(snap.sockets.iter().all(|s| s.netns.is_none()));
+    assert_eq!(snap.namespace_label(None), "");
+}
 
 #[test]
 fn version_1_files_stay_readable_and_unrecorded_facts_stay_unknown() {

@@ -256,7 +256,7 @@ fn snapshot_state(protocol: &str, state: &str) -> String {
     name.to_owned()
 }
 
-/// A version-2 `sockscope snapshot --format json`, reduced to the fields this test compares.
+/// A version-4 `sockscope snapshot --format json`, reduced to the fields this test compares.
 #[derive(Deserialize)]
 struct Snapshot {
     format: String,
@@ -280,9 +280,9 @@ struct SnapshotSocket {
 }
 
 fn parse_snapshot(json: &[u8]) -> Vec<Seen> {
-    let snapshot: Snapshot = serde_json::from_slice(json).expect("a version-3 JSON snapshot");
+    let snapshot: Snapshot = serde_json::from_slice(json).expect("a version-4 JSON snapshot");
     assert_eq!(snapshot.format, "sockscope-snapshot");
-    assert_eq!(snapshot.version, 3, "this test reads snapshot version 3");
+    assert_eq!(snapshot.version, 4, "this test reads snapshot version 4");
     let seen = |s: SnapshotSocket| Seen {
         cookie: Some(s.cookie),
         remote: s.remote_address.zip(s.remote_port).map(SocketAddr::from),

@@ -96,6 +96,7 @@ fn unix_sockets() -> Vec<sockscope::model::unix::UnixSocket> {
         send_queue: Some(0),
         uid: Some(1000),
         pids: vec![2201],
+        netns: None,
     };
     vec![
         unix(UnixState::Listen, Some("/run/user/1000/bus"), 7001, None),
@@ -269,6 +270,12 @@ fn diff_text() {
             .with_uid(1000)
             .with_pids(vec![2201]),
     );
+    // A program binds a path; the connected pair of before closes.
+    let mut bound = after.unix_sockets[0].clone();
+    bound.path = Some("/run/app.sock".to_owned());
+    bound.inode = 7100;
+    after.unix_sockets.retain(|u| u.peer_inode.is_none());
+    after.unix_sockets.push(bound);
     let comparison = Comparison::between(&before, &after);
     insta::assert_snapshot!(written(|out| write_text(out, &comparison, &before, &after)));
 }

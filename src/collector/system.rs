@@ -165,6 +165,7 @@ impl SocketSource for SystemSource {
         let taken_at = Utc::now();
         let (mut sockets, mut notes) = self.dump()?;
         let mut unix_sockets = dump_unix_sockets(&mut notes);
+        let namespaces = other_namespaces(&mut sockets, &mut unix_sockets, &mut notes);
         let inodes: Vec<u32> = sockets
             .iter()
             .filter_map(|s| s.inode)
@@ -209,6 +210,7 @@ impl SocketSource for SystemSource {
             machine: machine_facts(),
             hosts: BTreeMap::new(),
             unix_sockets,
+            namespaces,
         })
     }
 }
@@ -243,6 +245,36 @@ fn dump_unix_sockets(notes: &mut Vec<String>) -> Vec<crate::model::unix::UnixSoc
     #[cfg(not(target_os = "linux"))]
     let _ = notes;
     Vec::new()
+}
+
+/// Labels this namespace's sockets with its inode, and adds every other namespace's sockets (Linux).
+fn other_namespaces(
+    sockets: &mut Vec<SocketEntry>,
+    unix: &mut Vec<crate::model::unix::UnixSocket>,
+    notes: &mut Vec<String>,
+) -> BTreeMap<u64, crate::model::netns::NetNamespace> {
+    #[cfg(target_os = "linux")]
+    {
+        use super::linux::netns;
+        let proc_root = Path::new("/proc");
+        let scan = netns::scan_namespaces(proc_root);
+        for socket in sockets.iter_mut() {
+            socket.netns = scan.own;
+        }
+        for socket in unix.iter_mut() {
+            socket.netns = scan.own;
+        }
+        let foreign = netns::dump_other_namespaces(proc_root, &scan);
+        sockets.extend(foreign.sockets);
+        unix.extend(foreign.unix);
+        notes.extend(foreign.notes);
+        foreign.namespaces
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (sockets, unix, notes);
+        BTreeMap::new()
+    }
 }
 
 /// The host settings explanations depend on; none on systems other than Linux.

@@ -5,18 +5,23 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::json::SocketRecord;
-use crate::model::compare::{Comparison, owners};
+use crate::model::compare::{
+    Comparison, in_namespace, owner_change_line, owners, socket_line, unix_line,
+};
 use crate::model::snapshot::Snapshot;
+use crate::model::unix::UnixSocket;
 use crate::services::registry::Registry;
 
 /// Writes one line per change: `+` opened, `-` closed, `~` state changed, `*` owner of a port changed,
-/// then a `#` summary line.
+/// then a `# note:` line per thing not compared, then a `#` summary line.
 ///
 /// ```text
 /// + tcp 0.0.0.0:8080 -> *:* LISTEN python3[4242]
+/// + tcp 0.0.0.0:80 -> *:* LISTEN nginx[5120] in docker 3f2a1b9c8d7e
 /// - tcp 127.0.0.1:5432 -> 127.0.0.1:40112 ESTABLISHED postgres[812]
 /// ~ tcp 127.0.0.1:40112 -> 127.0.0.1:5432 ESTABLISHED -> TIME_WAIT -
 /// * port 80/tcp apache2[1] -> nginx[3]
+/// + unix stream /run/app.sock #7001 LISTEN app[9]
 /// ```
 ///
 /// # Errors
@@ -28,10 +33,10 @@ pub fn write_text(
     after: &Snapshot,
 ) -> std::io::Result<()> {
     for s in &c.diff.opened {
-        writeln!(out, "+ {s} {}", owners(after, s))?;
+        writeln!(out, "{}", socket_line('+', s, after))?;
     }
     for s in &c.diff.closed {
-        writeln!(out, "- {s} {}", owners(before, s))?;
+        writeln!(out, "{}", socket_line('-', s, before))?;
     }
     for ch in &c.diff.changed {
         let or_dash = |s: &'static str| if s.is_empty() { "-" } else { s };
@@ -39,27 +44,36 @@ pub fn write_text(
         let to = or_dash(ch.socket.state.as_str());
         writeln!(
             out,
-            "~ {} {from} -> {to} {}",
+            "~ {} {from} -> {to} {}{}",
             ch.socket.tuple(),
-            owners(after, &ch.socket)
+            owners(after, &ch.socket),
+            in_namespace(after, ch.socket.netns)
         )?;
     }
     for o in &c.owner_changes {
-        writeln!(
-            out,
-            "* port {}/{} {} -> {}",
-            o.port, o.protocol, o.before, o.after
-        )?;
+        writeln!(out, "{}", owner_change_line(o, after))?;
+    }
+    for u in &c.unix_opened {
+        writeln!(out, "{}", unix_line('+', u, after))?;
+    }
+    for u in &c.unix_closed {
+        writeln!(out, "{}", unix_line('-', u, before))?;
+    }
+    for note in &c.notes {
+        writeln!(out, "# note: {note}")?;
     }
     writeln!(
         out,
-        "# {} opened, {} closed, {} changed; {} new listeners, {} vanished listeners, {} owner changes",
+        "# {} opened, {} closed, {} changed; {} new listeners, {} vanished listeners, {} owner changes; \
+         {} Unix sockets opened, {} closed",
         c.diff.opened.len(),
         c.diff.closed.len(),
         c.diff.changed.len(),
         c.new_listeners.len(),
         c.vanished_listeners.len(),
-        c.owner_changes.len()
+        c.owner_changes.len(),
+        c.unix_opened.len(),
+        c.unix_closed.len()
     )
 }
 
@@ -71,6 +85,7 @@ struct ChangedRecord {
 
 #[derive(Serialize)]
 struct OwnerRecord<'a> {
+    netns: Option<u64>,
     protocol: &'static str,
     port: u16,
     before: &'a str,
@@ -89,6 +104,9 @@ struct ComparisonFile<'a> {
     new_listeners: Vec<SocketRecord>,
     vanished_listeners: Vec<SocketRecord>,
     owner_changes: Vec<OwnerRecord<'a>>,
+    unix_opened: &'a [UnixSocket],
+    unix_closed: &'a [UnixSocket],
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -99,8 +117,10 @@ struct Meta<'a> {
 
 /// The value of a comparison file's `format` field.
 pub const COMPARISON_FORMAT: &str = "sockscope-diff";
+/// The version written: 2 added `netns` to owner changes, `unix_opened`, `unix_closed` and `notes`.
+pub const COMPARISON_VERSION: u32 = 2;
 
-/// Writes the comparison as JSON (`"format": "sockscope-diff", "version": 1`), sockets in the snapshot
+/// Writes the comparison as JSON (`"format": "sockscope-diff", "version": 2`), sockets in the snapshot
 /// format's socket form.
 ///
 /// # Errors
@@ -130,7 +150,7 @@ pub fn write_json(
         .collect();
     let file = ComparisonFile {
         format: COMPARISON_FORMAT,
-        version: 1,
+        version: COMPARISON_VERSION,
         before: Meta {
             host: &before.host,
             taken_at: before.taken_at,
@@ -148,12 +168,16 @@ pub fn write_json(
             .owner_changes
             .iter()
             .map(|o| OwnerRecord {
+                netns: o.netns,
                 protocol: o.protocol.as_str(),
                 port: o.port,
                 before: &o.before,
                 after: &o.after,
             })
             .collect(),
+        unix_opened: &c.unix_opened,
+        unix_closed: &c.unix_closed,
+        notes: &c.notes,
     };
     serde_json::to_writer_pretty(&mut *out, &file).map_err(std::io::Error::from)?;
     out.write_all(b"\n")

@@ -38,10 +38,12 @@ struct Row<'a> {
     bytes_acked: Option<u64>,
     bytes_received: Option<u64>,
     remote_host: Option<&'a str>,
+    netns: Option<u64>,
+    namespace: String,
 }
 
 /// The CSV header, in order.
-pub const CSV_COLUMNS: [&str; 27] = [
+pub const CSV_COLUMNS: [&str; 29] = [
     "protocol",
     "family",
     "local_address",
@@ -69,6 +71,8 @@ pub const CSV_COLUMNS: [&str; 27] = [
     "bytes_acked",
     "bytes_received",
     "remote_host",
+    "netns",
+    "namespace",
 ];
 
 /// Writes one header row and one row per socket. Several PIDs are joined with `;`.
@@ -118,6 +122,8 @@ pub fn write_csv(
             bytes_acked: info.and_then(|i| i.bytes_acked),
             bytes_received: info.and_then(|i| i.bytes_received),
             remote_host: snapshot.remote_host(s),
+            netns: s.netns,
+            namespace: snapshot.namespace_label(s.netns),
         };
         w.serialize(row).map_err(std::io::Error::other)?;
     }

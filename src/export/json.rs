@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
+use crate::model::netns::NetNamespace;
 use crate::model::port_class::PortClass;
 use crate::model::snapshot::{MachineFacts, PortRange, ProcessInfo, Snapshot};
 use crate::model::socket::{
@@ -21,9 +22,9 @@ use crate::services::registry::Registry;
 
 /// The value of the `format` field.
 pub const FORMAT_NAME: &str = "sockscope-snapshot";
-/// The version written. Versions 1 and 2 are read too (1 lacks UDP state and kernel details, 2 the
-/// peers' host names).
-pub const FORMAT_VERSION: u32 = 3;
+/// The version written. Versions 1 to 3 are read too (1 lacks UDP state and kernel details, 2 the
+/// peers' host names and Unix sockets, 3 the network namespaces).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// What to leave out of an export.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,6 +78,25 @@ pub struct SocketRecord {
     /// The peer's host name (version 3), when names were looked up and it has one.
     #[serde(default)]
     pub remote_host: Option<String>,
+    /// The network namespace's inode (version 4; `null` when not recorded).
+    #[serde(default)]
+    pub netns: Option<u64>,
+    /// The container that namespace belongs to (version 4; `null` when none).
+    #[serde(default)]
+    pub container: Option<String>,
+}
+
+/// One network namespace in the file (version 4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceRecord {
+    /// Its inode in nsfs.
+    pub netns: u64,
+    /// True for PID 1's namespace.
+    pub host: bool,
+    /// The container, from its processes' cgroup; `null` when none.
+    pub container: Option<String>,
+    /// Whether its sockets were listed.
+    pub listed: bool,
 }
 
 /// The host's settings in the file; each `null` when not read.
@@ -232,6 +252,9 @@ pub struct SnapshotFile {
     /// Unix domain sockets (version 3; absent before).
     #[serde(default)]
     pub unix_sockets: Vec<UnixSocket>,
+    /// The network namespaces sampled (version 4; absent before).
+    #[serde(default)]
+    pub namespaces: Vec<NamespaceRecord>,
     pub processes: Vec<ProcessRecord>,
 }
 
@@ -273,6 +296,10 @@ impl SocketRecord {
                 class: PortClass::of(port),
             }),
             remote_host: snapshot.remote_host(socket).map(str::to_owned),
+            netns: socket.netns,
+            container: snapshot
+                .namespace(socket.netns)
+                .and_then(|ns| ns.container.clone()),
         }
     }
 }
@@ -311,6 +338,16 @@ impl SnapshotFile {
             machine: Some(MachineRecord::from(&snapshot.machine)),
             sockets,
             unix_sockets: snapshot.unix_sockets.clone(),
+            namespaces: snapshot
+                .namespaces
+                .values()
+                .map(|ns| NamespaceRecord {
+                    netns: ns.inode,
+                    host: ns.host,
+                    container: ns.container.clone(),
+                    listed: ns.listed,
+                })
+                .collect(),
             processes,
         }
     }
@@ -323,8 +360,22 @@ impl SnapshotFile {
         let ephemeral_range = self.checked_header()?;
         let hosts = read_hosts(&self.sockets);
         let (sockets, users) = read_sockets(self.sockets, self.version)?;
+        let namespaces = self
+            .namespaces
+            .into_iter()
+            .map(|r| {
+                let ns = NetNamespace {
+                    inode: r.netns,
+                    host: r.host,
+                    container: r.container,
+                    listed: r.listed,
+                };
+                (ns.inode, ns)
+            })
+            .collect();
         Ok(Snapshot {
             hosts,
+            namespaces,
             unix_sockets: self.unix_sockets,
             taken_at: self.taken_at,
             host: self.host,
@@ -468,6 +519,7 @@ impl SocketRecord {
         socket.uid = self.uid.filter(|_| !placeholder_uid);
         socket.pids = self.pids;
         socket.owner_note = self.owner_note;
+        socket.netns = self.netns;
         socket.details = KernelDetails {
             v6only: self.v6only,
             interface: self.interface,

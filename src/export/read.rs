@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use super::json::{FileError, read_json};
 use crate::model::failure::{Failure, FailureKind};
 use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
+use crate::model::netns::NetNamespace;
 use crate::model::snapshot::{ProcessInfo, Snapshot};
 use crate::model::socket::{Family, OwnerNote, Protocol, SocketEntry, SocketState, UdpState};
 
@@ -147,6 +148,12 @@ pub fn read_csv(bytes: &[u8], taken_at: DateTime<Utc>) -> Result<Snapshot, FileE
         if !keys.insert(socket.key()) {
             return Err(row.bad(format!("duplicate socket {socket}")));
         }
+        if let Some(netns) = socket.netns {
+            snapshot
+                .namespaces
+                .entry(netns)
+                .or_insert_with(|| NetNamespace::from_label(netns, row.get("namespace")));
+        }
         if let (Some(ip), host) = (socket.peer_ip(), row.get("remote_host")) {
             if !host.is_empty() {
                 snapshot.hosts.insert(ip, host.to_owned());
@@ -222,6 +229,11 @@ impl<'a> CsvRow<'a> {
 
     /// The column as a number, `None` when empty.
     fn opt_u32(&self, name: &str) -> Result<Option<u32>, FileError> {
+        self.opt_number(name)
+    }
+
+    /// The column as a number of any width, `None` when empty.
+    fn opt_number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, FileError> {
         match self.get(name) {
             "" => Ok(None),
             v => v
@@ -265,6 +277,7 @@ fn csv_socket(
     socket.uid = uid;
     socket.pids = pids;
     socket.owner_note = owner_note;
+    socket.netns = row.opt_number("netns")?;
     socket.details = csv_details(&|name: &str| row.get(name), &|what| row.bad(what))?;
     socket.validate().map_err(|what| row.bad(what))?;
     Ok(socket)

@@ -134,8 +134,8 @@ fn top_ports(per_port: FastMap<(Protocol, u16), u32>) -> (Vec<PortCount>, u32) {
 /// socket per call when the machine's addresses were not recorded.
 struct SampleFacts<'a> {
     range: PortRange,
-    /// Ports a TCP listener holds.
-    listening: FastSet<u16>,
+    /// (namespace, port) of every TCP listener.
+    listening: FastSet<(Option<u64>, u16)>,
     /// This host's addresses as recorded, else the local addresses of its sockets.
     addresses: FastSet<IpAddr>,
     recorded: bool,
@@ -151,7 +151,7 @@ impl<'a> SampleFacts<'a> {
                 .sockets
                 .iter()
                 .filter(|s| s.is_listener())
-                .map(|s| s.local.port())
+                .map(|s| (s.netns, s.local.port()))
                 .collect(),
             addresses: match recorded {
                 Some(list) => list.iter().map(|ip| ip.to_canonical()).collect(),
@@ -167,8 +167,8 @@ impl SideFacts for SampleFacts<'_> {
     fn ephemeral_range(&self) -> PortRange {
         self.range
     }
-    fn tcp_listening(&self, port: u16) -> bool {
-        self.listening.contains(&port)
+    fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool {
+        self.listening.contains(&(netns, port))
     }
     /// The same answer as [`Snapshot::is_own_address`], from sets built once.
     fn is_own_address(&self, ip: IpAddr) -> Option<bool> {

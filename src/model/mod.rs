@@ -7,6 +7,7 @@ pub mod failure;
 pub mod history;
 pub mod join;
 pub mod kernel;
+pub mod netns;
 pub mod port_class;
 pub mod ports;
 pub mod privilege;

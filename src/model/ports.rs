@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::port_class::PortClass;
 use super::side::{PortNames, Side, SideFacts, side_of};
 use super::snapshot::{PortRange, Snapshot};
-use super::socket::{Protocol, TcpState, UdpState};
+use super::socket::{Protocol, SocketEntry, TcpState, UdpState};
 
 /// Who can reach a bound address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,9 +134,35 @@ pub fn no_exposure(protocol: Protocol) -> (&'static str, &'static str) {
     }
 }
 
-/// One local (protocol, port) in use and the sockets on it.
+/// A port's identity: a number in one protocol's number space of one network namespace. 80/tcp in a
+/// container and 80/tcp on the host are two ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortKey {
+    /// The network namespace (`None` where not recorded).
+    pub netns: Option<u64>,
+    /// Number space.
+    pub protocol: Protocol,
+    /// Port number.
+    pub port: u16,
+}
+
+impl PortKey {
+    /// The local port `socket` is on.
+    #[must_use]
+    pub fn of(socket: &SocketEntry) -> Self {
+        Self {
+            netns: socket.netns,
+            protocol: socket.protocol,
+            port: socket.local.port(),
+        }
+    }
+}
+
+/// One local port in use (see [`PortKey`]) and the sockets on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortUsage {
+    /// The network namespace (`None` where not recorded).
+    pub netns: Option<u64>,
     /// Number space.
     pub protocol: Protocol,
     /// Port number.
@@ -156,6 +182,16 @@ pub struct PortUsage {
 }
 
 impl PortUsage {
+    /// Which port this is.
+    #[must_use]
+    pub fn key(&self) -> PortKey {
+        PortKey {
+            netns: self.netns,
+            protocol: self.protocol,
+            port: self.port,
+        }
+    }
+
     /// RFC 6335 class of the port.
     #[must_use]
     pub fn class(&self) -> PortClass {
@@ -201,27 +237,28 @@ impl PortUsage {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortsIndex {
     ports: Vec<PortUsage>,
-    by_key: FastMap<(Protocol, u16), usize>,
+    by_key: FastMap<PortKey, usize>,
 }
 
 impl PortsIndex {
-    /// Groups a snapshot's sockets by local (protocol, port).
+    /// Groups a snapshot's sockets by local port ([`PortKey`]).
     #[must_use]
     pub fn build(snapshot: &Snapshot) -> Self {
         // The distinct ports first, sorted as small keys: sorting the finished (large) usages would move
         // each of them several times.
-        let mut by_key: FastMap<(Protocol, u16), usize> = FastMap::default();
+        let mut by_key: FastMap<PortKey, usize> = FastMap::default();
         for s in &snapshot.sockets {
-            by_key.entry((s.protocol, s.local.port())).or_insert(0);
+            by_key.entry(PortKey::of(s)).or_insert(0);
         }
-        let mut keys: Vec<(Protocol, u16)> = by_key.keys().copied().collect();
-        keys.sort_unstable_by_key(|&(protocol, port)| (port, protocol));
+        let mut keys: Vec<PortKey> = by_key.keys().copied().collect();
+        keys.sort_unstable_by_key(|k| (k.port, k.protocol, k.netns));
         let mut ports: Vec<PortUsage> = Vec::with_capacity(keys.len());
-        for (i, &(protocol, port)) in keys.iter().enumerate() {
-            by_key.insert((protocol, port), i);
+        for (i, &key) in keys.iter().enumerate() {
+            by_key.insert(key, i);
             ports.push(PortUsage {
-                protocol,
-                port,
+                netns: key.netns,
+                protocol: key.protocol,
+                port: key.port,
                 sockets: Vec::new(),
                 by_state: [0; TcpState::ALL.len()],
                 addresses: SmallSet::default(),
@@ -232,7 +269,7 @@ impl PortsIndex {
         }
         for (i, s) in snapshot.sockets.iter().enumerate() {
             let Some(usage) = by_key
-                .get(&(s.protocol, s.local.port()))
+                .get(&PortKey::of(s))
                 .and_then(|at| ports.get_mut(*at))
             else {
                 continue; // every key was entered above
@@ -259,23 +296,27 @@ impl PortsIndex {
         Self { ports, by_key }
     }
 
-    /// Ports in ascending order (port, then protocol).
+    /// Ports in ascending order (port, then protocol, then namespace).
     #[must_use]
     pub fn ports(&self) -> &[PortUsage] {
         &self.ports
     }
 
-    /// The usage of one (protocol, port), if any socket is on it.
+    /// The usage of one port, if any socket is on it.
     #[must_use]
-    pub fn get(&self, protocol: Protocol, port: u16) -> Option<&PortUsage> {
-        self.by_key.get(&(protocol, port)).map(|i| &self.ports[*i])
+    pub fn get(&self, key: PortKey) -> Option<&PortUsage> {
+        self.by_key.get(&key).map(|i| &self.ports[*i])
     }
 
-    /// True when a TCP listener on this host has `port` (any address).
+    /// True when a TCP listener in namespace `netns` has `port` (any address).
     #[must_use]
-    pub fn is_listening(&self, port: u16) -> bool {
-        self.get(Protocol::Tcp, port)
-            .is_some_and(PortUsage::has_listener)
+    pub fn is_listening(&self, netns: Option<u64>, port: u16) -> bool {
+        self.get(PortKey {
+            netns,
+            protocol: Protocol::Tcp,
+            port,
+        })
+        .is_some_and(PortUsage::has_listener)
     }
 }
 
@@ -312,14 +353,19 @@ mod tests {
             ));
         }
         let idx = PortsIndex::build(&snap);
-        let pg = idx.get(Protocol::Tcp, 5432).unwrap();
+        let key = |protocol, port| PortKey {
+            netns: None,
+            protocol,
+            port,
+        };
+        let pg = idx.get(key(Protocol::Tcp, 5432)).unwrap();
         assert_eq!(pg.sockets.len(), 4);
         assert_eq!(pg.state_summary(), "1 LISTEN + 3 ESTABLISHED");
         assert_eq!(pg.exposure(), Some(Exposure::AllInterfaces));
-        assert!(idx.is_listening(5432));
-        assert!(!idx.is_listening(40000));
+        assert!(idx.is_listening(None, 5432));
+        assert!(!idx.is_listening(None, 40000));
         assert_eq!(
-            idx.get(Protocol::Udp, 5432),
+            idx.get(key(Protocol::Udp, 5432)),
             None,
             "UDP is another number space"
         );
@@ -406,8 +452,8 @@ impl SideFacts for PortFacts<'_> {
     fn ephemeral_range(&self) -> PortRange {
         self.snapshot.ephemeral_range_or_default()
     }
-    fn tcp_listening(&self, port: u16) -> bool {
-        self.index.is_listening(port)
+    fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool {
+        self.index.is_listening(netns, port)
     }
     fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
         self.snapshot.is_own_address(ip)

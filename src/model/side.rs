@@ -70,8 +70,8 @@ pub trait PortNames: Send + Sync + std::fmt::Debug {
 pub trait SideFacts {
     /// The kernel's ephemeral port range (recorded, or Linux's default).
     fn ephemeral_range(&self) -> PortRange;
-    /// True when a TCP listener on this host holds `port`.
-    fn tcp_listening(&self, port: u16) -> bool;
+    /// True when a TCP listener in network namespace `netns` holds `port`.
+    fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool;
     /// True when `ip` is this host's; `None` when the snapshot cannot tell.
     fn is_own_address(&self, ip: IpAddr) -> Option<bool>;
     /// True when IANA or this machine's services file names a service for `port`/`protocol`.
@@ -108,11 +108,11 @@ pub fn side_of(s: &SocketEntry, facts: &dyn SideFacts) -> (Side, SideReason) {
         return (Side::Unknown, SideReason::BoundOnly);
     };
     let rport = peer.port();
-    if facts.tcp_listening(lport) {
+    if facts.tcp_listening(s.netns, lport) {
         return (Side::Server, SideReason::LocalPortListened);
     }
     // The listening check first: it is a lookup, the address check may not be.
-    if facts.tcp_listening(rport) && facts.is_own_address(peer.ip()) == Some(true) {
+    if facts.tcp_listening(s.netns, rport) && facts.is_own_address(peer.ip()) == Some(true) {
         return (Side::Client, SideReason::PeerIsThisHostListening);
     }
     let (l_eph, r_eph) = (range.contains(lport), range.contains(rport));
@@ -153,7 +153,7 @@ mod tests {
         fn ephemeral_range(&self) -> PortRange {
             PortRange::LINUX_DEFAULT
         }
-        fn tcp_listening(&self, port: u16) -> bool {
+        fn tcp_listening(&self, _: Option<u64>, port: u16) -> bool {
             port == 41234
         }
         fn is_own_address(&self, ip: IpAddr) -> Option<bool> {

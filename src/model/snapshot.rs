@@ -160,6 +160,9 @@ pub struct Snapshot {
     pub hosts: BTreeMap<IpAddr, String>,
     /// Unix domain sockets (empty where the source does not list them, and in files before version 3).
     pub unix_sockets: Vec<super::unix::UnixSocket>,
+    /// The network namespaces sampled, by inode (empty where not recorded: files before version 4,
+    /// systems other than Linux).
+    pub namespaces: BTreeMap<u64, super::netns::NetNamespace>,
 }
 
 /// How a process is named in every list and sentence: `name[pid]`, or `?[pid]` when its name is unknown
@@ -184,7 +187,32 @@ impl Snapshot {
             machine: MachineFacts::default(),
             hosts: BTreeMap::new(),
             unix_sockets: Vec::new(),
+            namespaces: BTreeMap::new(),
         }
+    }
+
+    /// The namespace a socket lives in, when recorded.
+    #[must_use]
+    pub fn namespace(&self, netns: Option<u64>) -> Option<&super::netns::NetNamespace> {
+        self.namespaces.get(&netns?)
+    }
+
+    /// How lists name a socket's namespace ([`super::netns::NetNamespace::label`]); empty when not
+    /// recorded.
+    #[must_use]
+    pub fn namespace_label(&self, netns: Option<u64>) -> String {
+        match (netns, self.namespace(netns)) {
+            (_, Some(ns)) => ns.label(),
+            (Some(inode), None) => format!("netns {inode}"),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// True when the sample spans more than one network namespace: only then do lists need a namespace
+    /// column.
+    #[must_use]
+    pub fn spans_namespaces(&self) -> bool {
+        self.namespaces.len() > 1
     }
 
     /// The name of a socket's first owning process, if any.

@@ -198,6 +198,9 @@ pub struct SocketEntry {
     pub owner_note: Option<OwnerNote>,
     /// Queues, timer, v6only, interface, cookie and `tcp_info`, where recorded.
     pub details: KernelDetails,
+    /// The network namespace it lives in (its nsfs inode, see [`super::netns`]); `None` where not
+    /// recorded (files before version 4, systems other than Linux).
+    pub netns: Option<u64>,
 }
 
 impl SocketEntry {
@@ -239,7 +242,15 @@ impl SocketEntry {
             pids: Vec::new(),
             owner_note: None,
             details: KernelDetails::default(),
+            netns: None,
         }
+    }
+
+    /// The same socket in network namespace `netns`.
+    #[must_use]
+    pub fn with_netns(mut self, netns: u64) -> Self {
+        self.netns = Some(netns);
+        self
     }
 
     /// The same socket with this inode.
@@ -385,6 +396,7 @@ impl SocketEntry {
                     SocketAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
                 };
                 return SocketKey {
+                    netns: self.netns,
                     protocol: self.protocol,
                     local: SocketAddr::new(any, self.local.port()),
                     remote: None,
@@ -398,6 +410,7 @@ impl SocketEntry {
             self.inode.unwrap_or(0)
         };
         SocketKey {
+            netns: self.netns,
             protocol: self.protocol,
             local: self.local,
             remote: self.peer(),
@@ -462,10 +475,12 @@ impl fmt::Debug for SocketEntry {
     }
 }
 
-/// Identity of a socket across samples: protocol, local endpoint, remote endpoint when connected, and the
-/// inode for unconnected sockets that may share an address.
+/// Identity of a socket across samples: network namespace, protocol, local endpoint, remote endpoint when
+/// connected, and the inode for unconnected sockets that may share an address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SocketKey {
+    /// The network namespace: the same tuple in two namespaces is two sockets.
+    pub netns: Option<u64>,
     /// TCP or UDP.
     pub protocol: Protocol,
     /// Local endpoint.

@@ -4,6 +4,8 @@
 //! local socket) and the clearest evidence that a socket is not a port: two programs talk through a
 //! pair of connected sockets that the kernel links by inode, with no number space at all.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 /// The socket type a program asked for.
@@ -19,6 +21,16 @@ pub enum UnixType {
 }
 
 impl UnixType {
+    /// The type as lists show it (`stream`, `dgram`, `seqpacket`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stream => "stream",
+            Self::Dgram => "dgram",
+            Self::Seqpacket => "seqpacket",
+        }
+    }
+
     /// From the kernel's `SOCK_*` number; `None` for a type Sockscope does not know.
     #[must_use]
     pub fn from_kernel(kind: u8) -> Option<Self> {
@@ -46,6 +58,17 @@ pub enum UnixState {
 }
 
 impl UnixState {
+    /// The state as lists show it, in capitals like TCP's (`LISTEN`, `CONNECTED`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Listen => "LISTEN",
+            Self::Connected => "CONNECTED",
+            Self::Connecting => "CONNECTING",
+            Self::Unconnected => "UNCONNECTED",
+        }
+    }
+
     /// From the kernel's state number (the TCP numbers, reused by af_unix).
     #[must_use]
     pub fn from_kernel(state: u8) -> Self {
@@ -81,4 +104,64 @@ pub struct UnixSocket {
     pub uid: Option<u32>,
     /// Processes holding it.
     pub pids: Vec<u32>,
+    /// The network namespace it was listed in (version 4; `None` before). Unix sockets named by a path
+    /// are reached through the file system, not the namespace; abstract names are per namespace.
+    #[serde(default)]
+    pub netns: Option<u64>,
+}
+
+impl UnixSocket {
+    /// Identity across samples: the namespace and the inode (a path may be bound again by a new socket).
+    #[must_use]
+    pub fn key(&self) -> (Option<u64>, u32) {
+        (self.netns, self.inode)
+    }
+}
+
+/// Reads like the inet sockets' lines: `unix stream /run/user/1000/bus #7001 LISTEN`, and
+/// `unix stream (unnamed) #7002 CONNECTED -> #7003` for a connected end.
+impl fmt::Display for UnixSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.as_deref().unwrap_or("(unnamed)");
+        write!(
+            f,
+            "unix {} {path} #{} {}",
+            self.kind.as_str(),
+            self.inode,
+            self.state.as_str()
+        )?;
+        if let Some(peer) = self.peer_inode {
+            write!(f, " -> #{peer}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_read_like_the_inet_sockets() {
+        let mut s = UnixSocket {
+            kind: UnixType::Stream,
+            state: UnixState::Listen,
+            path: Some("/run/user/1000/bus".to_owned()),
+            inode: 7001,
+            peer_inode: None,
+            recv_queue: None,
+            send_queue: None,
+            uid: None,
+            pids: vec![],
+            netns: None,
+        };
+        assert_eq!(s.to_string(), "unix stream /run/user/1000/bus #7001 LISTEN");
+        s.path = None;
+        s.state = UnixState::Connected;
+        s.peer_inode = Some(7003);
+        assert_eq!(
+            s.to_string(),
+            "unix stream (unnamed) #7001 CONNECTED -> #7003"
+        );
+    }
 }

@@ -32,9 +32,10 @@ use crate::collector::actions::{Actions, SystemActions, close_refusal, end_refus
 use crate::collector::{ReplaySource, SocketSource, SystemSource, SystemSourceOptions};
 use crate::model::compare::Comparison;
 use crate::model::failure::{Failure, FailureKind};
+use crate::model::ports::PortKey;
 use crate::model::privilege::Privilege;
 use crate::model::snapshot::Snapshot;
-use crate::model::socket::{Protocol, SocketEntry, SocketKey};
+use crate::model::socket::{SocketEntry, SocketKey};
 use crate::services::registry::Registry;
 use crate::view::filter::Filter;
 use crate::view::rows::RowRef;
@@ -58,7 +59,7 @@ pub struct SockscopeApp {
     filter: Filter,
     request: ViewRequest,
     selection: Option<Selection>,
-    selected_port: Option<(Protocol, u16)>,
+    selected_port: Option<PortKey>,
     scroll_to: Option<usize>,
     message: Option<StatusMessage>,
     files: FileJobs,

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use super::dialogs::FileKind;
 use crate::collector::actions::EndSignal;
-use crate::model::socket::{Protocol, SocketEntry, SocketKey};
+use crate::model::ports::PortKey;
+use crate::model::socket::{SocketEntry, SocketKey};
 
 use super::settings::View;
 use crate::view::rows::SortSpec;
@@ -19,7 +20,7 @@ pub enum Command {
     /// Select a socket (show it in the inspector), or clear the selection.
     SelectSocket(Option<SocketKey>),
     /// Select a port in the Ports view, or clear it.
-    SelectPort(Option<(Protocol, u16)>),
+    SelectPort(Option<PortKey>),
     /// Replace the filter text.
     SetFilter(String),
     /// Sort the sockets table.

@@ -8,9 +8,12 @@ use std::collections::HashSet;
 use egui::RichText;
 
 use super::command::Command;
-use crate::model::compare::{Comparison, owners};
+use crate::model::compare::{
+    Comparison, in_namespace, owner_change_line, owners, socket_line, unix_line,
+};
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
+use crate::model::unix::UnixSocket;
 
 /// One titled group of lines; a line with a key selects that socket.
 #[derive(Debug)]
@@ -68,8 +71,34 @@ impl Shown {
 }
 
 fn sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section> {
-    let line = |prefix: &str, s: &SocketEntry, snap: &Snapshot| {
-        (format!("{prefix} {s} {}", owners(snap, s)), Some(s.key()))
+    let mut sections = socket_sections(c, before, after);
+    sections.extend(unix_sections(c, before, after));
+    sections
+}
+
+/// Unix sockets opened and closed, and what was not compared.
+fn unix_sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section> {
+    let unix = |prefix: char, u: &UnixSocket, snap: &Snapshot| (unix_line(prefix, u, snap), None);
+    vec![
+        Section {
+            title: "Unix sockets opened",
+            lines: c.unix_opened.iter().map(|u| unix('+', u, after)).collect(),
+        },
+        Section {
+            title: "Unix sockets closed",
+            lines: c.unix_closed.iter().map(|u| unix('-', u, before)).collect(),
+        },
+        Section {
+            title: "Not compared",
+            lines: c.notes.iter().map(|n| (n.clone(), None)).collect(),
+        },
+    ]
+}
+
+/// Listeners, owner changes, and sockets opened, closed and changed.
+fn socket_sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section> {
+    let line = |prefix: char, s: &SocketEntry, snap: &Snapshot| {
+        (socket_line(prefix, s, snap), Some(s.key()))
     };
     vec![
         Section {
@@ -77,7 +106,7 @@ fn sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section>
             lines: c
                 .new_listeners
                 .iter()
-                .map(|s| line("+", s, after))
+                .map(|s| line('+', s, after))
                 .collect(),
         },
         Section {
@@ -85,7 +114,7 @@ fn sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section>
             lines: c
                 .vanished_listeners
                 .iter()
-                .map(|s| line("-", s, before))
+                .map(|s| line('-', s, before))
                 .collect(),
         },
         Section {
@@ -93,22 +122,16 @@ fn sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section>
             lines: c
                 .owner_changes
                 .iter()
-                .map(|o| {
-                    let text = format!(
-                        "* port {}/{} {} -> {}",
-                        o.port, o.protocol, o.before, o.after
-                    );
-                    (text, None)
-                })
+                .map(|o| (owner_change_line(o, after), None))
                 .collect(),
         },
         Section {
             title: "Opened",
-            lines: c.diff.opened.iter().map(|s| line("+", s, after)).collect(),
+            lines: c.diff.opened.iter().map(|s| line('+', s, after)).collect(),
         },
         Section {
             title: "Closed",
-            lines: c.diff.closed.iter().map(|s| line("-", s, before)).collect(),
+            lines: c.diff.closed.iter().map(|s| line('-', s, before)).collect(),
         },
         Section {
             title: "Changed state",
@@ -120,8 +143,12 @@ fn sections(c: &Comparison, before: &Snapshot, after: &Snapshot) -> Vec<Section>
                     let from = Some(ch.from.as_str())
                         .filter(|s| !s.is_empty())
                         .unwrap_or("-");
-                    let text =
-                        format!("~ {} (was {from}) {}", ch.socket, owners(after, &ch.socket));
+                    let text = format!(
+                        "~ {} (was {from}) {}{}",
+                        ch.socket,
+                        owners(after, &ch.socket),
+                        in_namespace(after, ch.socket.netns)
+                    );
                     (text, Some(ch.socket.key()))
                 })
                 .collect(),

@@ -217,6 +217,7 @@ fn only_rows(shown: &Snapshot, rows: &[RowRef]) -> Snapshot {
         machine: shown.machine.clone(),
         hosts: shown.hosts.clone(),
         unix_sockets: shown.unix_sockets.clone(),
+        namespaces: shown.namespaces.clone(),
     }
 }
 

@@ -9,7 +9,7 @@ use super::command::Command;
 use crate::view::ComputedView;
 use std::collections::HashSet;
 
-use crate::model::ports::{PortFold, PortLine, PortUsage, no_exposure};
+use crate::model::ports::{PortFold, PortKey, PortLine, PortUsage, no_exposure};
 use crate::model::privilege::Privilege;
 use crate::model::socket::{Protocol, SocketKey};
 use crate::model::traffic::format_rate;
@@ -158,7 +158,7 @@ impl PortsTable {
         &mut self,
         ui: &mut egui::Ui,
         view: &ComputedView,
-        selected: Option<(Protocol, u16)>,
+        selected: Option<PortKey>,
         selected_socket: Option<SocketKey>,
         privilege: Privilege,
     ) -> Vec<Command> {
@@ -181,7 +181,7 @@ impl PortsTable {
             // The table was drawn before the click was seen: draw again with the fold opened or closed.
             ui.ctx().request_repaint();
         }
-        if let Some(usage) = selected.and_then(|(p, n)| view.ports.get(p, n)) {
+        if let Some(usage) = selected.and_then(|key| view.ports.get(key)) {
             commands.extend(port_sockets(ui, view, usage, selected_socket));
         }
         commands
@@ -192,7 +192,7 @@ impl PortsTable {
         &mut self,
         ui: &mut egui::Ui,
         view: &ComputedView,
-        selected: Option<(Protocol, u16)>,
+        selected: Option<PortKey>,
         commands: &mut Vec<Command>,
         toggled: &mut Option<FoldKey>,
     ) {
@@ -237,9 +237,9 @@ impl PortsTable {
                             let Some(usage) = view.ports.ports().get(i) else {
                                 return;
                             };
-                            let key = (usage.protocol, usage.port);
+                            let key = usage.key();
                             if port_row(&mut row, usage, view, selected == Some(key)) {
-                                self.doctor.ask_about(key.0, key.1);
+                                self.doctor.ask_about(key.protocol, key.port);
                                 let again = selected == Some(key);
                                 commands.push(Command::SelectPort((!again).then_some(key)));
                             }
@@ -308,8 +308,13 @@ fn port_row(
         .exposure()
         .map_or_else(|| no_exposure(usage.protocol), |e| (e.badge(), e.meaning()));
     let addrs: Vec<String> = usage.addresses.iter().map(ToString::to_string).collect();
+    let shown = &view.input.snapshot;
     let cells = [
-        usage.port.to_string(),
+        if shown.spans_namespaces() {
+            format!("{} ({})", usage.port, shown.namespace_label(usage.netns))
+        } else {
+            usage.port.to_string()
+        },
         usage.protocol.to_string(),
         service.map(|s| s.name.clone()).unwrap_or_default(),
         service.map(|s| s.description.clone()).unwrap_or_default(),

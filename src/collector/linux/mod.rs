@@ -7,6 +7,7 @@
 pub mod destroy;
 pub mod diag;
 mod machine;
+pub mod netns;
 mod procfs;
 pub mod tcp_info;
 pub mod unix;
@@ -132,12 +133,23 @@ pub(crate) fn dump_one<T>(
 #[derive(Debug, Default)]
 pub struct InterfaceNames {
     names: FastMap<u32, String>,
+    /// Never read `/sys/class/net`: it lists the host's interfaces, not another namespace's.
+    numbered: bool,
 }
 
 impl InterfaceNames {
+    /// Names that stay numbers (`if3`): for a namespace whose interfaces `/sys/class/net` does not list.
+    #[must_use]
+    pub fn numbered() -> Self {
+        Self {
+            names: FastMap::default(),
+            numbered: true,
+        }
+    }
+
     /// The name of interface `index` (`lo`), or `if{index}` when it has none (it went away).
     pub fn name(&mut self, index: u32) -> String {
-        if !self.names.contains_key(&index) {
+        if !self.numbered && !self.names.contains_key(&index) {
             self.names = read_interface_names();
         }
         self.names

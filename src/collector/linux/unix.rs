@@ -55,6 +55,7 @@ pub fn parse_unix_msg(msg: &[u8]) -> Option<UnixSocket> {
         send_queue: None,
         uid: None,
         pids: Vec::new(),
+        netns: None,
     };
     for (kind, data) in attributes(msg.get(UNIX_DIAG_MSG_LEN..)?) {
         match kind {

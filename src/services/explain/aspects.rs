@@ -2,7 +2,7 @@
 
 use super::{Aspect, Explainer, Side};
 use crate::model::port_class::PortClass;
-use crate::model::ports::Exposure;
+use crate::model::ports::{Exposure, PortKey};
 use crate::model::side::{SideReason, side_of};
 use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 
@@ -78,7 +78,7 @@ impl Explainer<'_> {
     /// Scope: one number per protocol against one endpoint, with how many sockets the port carries now.
     fn scope_aspect(&self, s: &SocketEntry) -> Aspect {
         let (p, proto) = (s.local.port(), s.protocol);
-        let usage = self.ports.get(proto, p);
+        let usage = self.ports.get(PortKey::of(s));
         let on_port = usage.map_or(1, |u| u.sockets.len());
         let summary = usage.map(|u| u.state_summary()).unwrap_or_default();
         let what = if s.is_listener() {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::model::port_class::PortClass;
-use crate::model::ports::{Exposure, PortsIndex};
+use crate::model::ports::{Exposure, PortKey, PortsIndex};
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{Protocol, SocketEntry, SocketKey, TcpState};
 use crate::services::registry::Registry;
@@ -71,7 +71,7 @@ struct Facts<'a> {
     listeners: Vec<&'a SocketEntry>,
     connected: Option<&'a SocketEntry>,
     udp: Option<&'a SocketEntry>,
-    busiest_port: Option<(Protocol, u16, usize)>,
+    busiest_port: Option<(PortKey, usize)>,
 }
 
 impl<'a> Facts<'a> {
@@ -88,7 +88,7 @@ impl<'a> Facts<'a> {
             .ports()
             .iter()
             .max_by_key(|p| (p.sockets.len(), std::cmp::Reverse(p.port)))
-            .map(|p| (p.protocol, p.port, p.sockets.len()));
+            .map(|p| (p.key(), p.sockets.len()));
         Self {
             snap,
             ports,
@@ -100,8 +100,8 @@ impl<'a> Facts<'a> {
         }
     }
 
-    fn first_on(&self, protocol: Protocol, port: u16) -> Option<&'a SocketEntry> {
-        let usage = self.ports.get(protocol, port)?;
+    fn first_on(&self, key: PortKey) -> Option<&'a SocketEntry> {
+        let usage = self.ports.get(key)?;
         usage
             .sockets
             .first()
@@ -338,8 +338,9 @@ fn dependency_row(f: &Facts<'_>) -> PageAspect {
         "Exists in use only through sockets bound to it.",
         "Needs a local port: bind() chooses it (port 0: the kernel picks), connect() or a first sendto() has the kernel pick one, and accept() gives it the listener's.",
         f.busiest_port
-            .and_then(|(p, n, count)| {
-                let s = f.first_on(p, n)?;
+            .and_then(|(key, count)| {
+                let (p, n) = (key.protocol, key.port);
+                let s = f.first_on(key)?;
                 Some(vec![cite(
                     format!("{n}/{p} carries {count} sockets right now."),
                     s,
@@ -361,11 +362,15 @@ fn examples_row(f: &Facts<'_>) -> PageAspect {
 
 fn scope_evidence(f: &Facts<'_>) -> Vec<Evidence> {
     let mut out = Vec::new();
-    let both = f
-        .ports
-        .ports()
-        .iter()
-        .find(|u| u.protocol == Protocol::Tcp && f.ports.get(Protocol::Udp, u.port).is_some());
+    let both = f.ports.ports().iter().find(|u| {
+        u.protocol == Protocol::Tcp
+            && f.ports
+                .get(PortKey {
+                    protocol: Protocol::Udp,
+                    ..u.key()
+                })
+                .is_some()
+    });
     if let Some(u) = both {
         out.push(say(format!(
             "Here: {0}/tcp and {0}/udp are both in use — two ports that share a number.",
@@ -398,7 +403,7 @@ fn role_evidence(f: &Facts<'_>) -> Vec<Evidence> {
         let p = l.local.port();
         let accepted = f
             .ports
-            .get(l.protocol, p)
+            .get(PortKey::of(l))
             .map_or(0, |u| u.sockets.len().saturating_sub(1));
         out.push(cite(
             format!(
@@ -475,8 +480,9 @@ fn several_ports(f: &Facts<'_>) -> Faq {
             ));
         }
     }
-    if let Some((p, n, count)) = f.busiest_port {
-        if let Some(s) = f.first_on(p, n) {
+    if let Some((key, count)) = f.busiest_port {
+        let (p, n) = (key.protocol, key.port);
+        if let Some(s) = f.first_on(key) {
             evidence.push(cite(format!("Port {n}/{p} carries {count} sockets."), s));
         }
     }

@@ -2,7 +2,7 @@
 
 use super::{Explainer, Line, Role, Side};
 use crate::model::port_class::PortClass;
-use crate::model::ports::{PortUsage, no_exposure};
+use crate::model::ports::{PortKey, PortUsage, no_exposure};
 use crate::model::snapshot::PortRange;
 use crate::model::socket::{Protocol, SocketEntry};
 use crate::services::registry::ServiceInfo;
@@ -38,7 +38,7 @@ impl Explainer<'_> {
             self.privilege_line(p),
             self.picked_by_line(p, role.side, self.is_accepted(s)),
         ];
-        if let Some(usage) = self.ports.get(proto, p) {
+        if let Some(usage) = self.ports.get(PortKey::of(s)) {
             lines.push(exposure_line(usage, s));
             lines.push(sharing_line(usage, p, proto));
         }

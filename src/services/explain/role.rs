@@ -12,8 +12,8 @@ impl SideFacts for Explainer<'_> {
     fn ephemeral_range(&self) -> PortRange {
         self.range()
     }
-    fn tcp_listening(&self, port: u16) -> bool {
-        self.ports.is_listening(port)
+    fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool {
+        self.ports.is_listening(netns, port)
     }
     fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
         self.snapshot.is_own_address(ip)

@@ -163,7 +163,9 @@ impl Explainer<'_> {
             Side::Listener => format!(
                 "local port {lport}: the port this service listens on; clients connect to it."
             ),
-            Side::Server if s.protocol == Protocol::Tcp && self.ports.is_listening(lport) => {
+            Side::Server
+                if s.protocol == Protocol::Tcp && self.ports.is_listening(s.netns, lport) =>
+            {
                 format!(
                     "local port {lport}: the service's port, shared with its listener; each accepted connection is another socket on it."
                 )

@@ -1,0 +1,209 @@
+//! Network namespaces: each is a whole network stack of its own (interfaces, routes, and its own TCP and
+//! UDP port number spaces). A container's listener on port 80 and the host's listener on port 80 are
+//! two different ports, which is why every socket carries the namespace it lives in.
+
+use serde::{Deserialize, Serialize};
+
+/// One network namespace a sample looked at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetNamespace {
+    /// Its inode number in nsfs (`ls -L -i /proc/PID/ns/net`, `ip netns identify`): its identity.
+    pub inode: u64,
+    /// True for the namespace PID 1 is in: the host's own network stack.
+    pub host: bool,
+    /// The container its processes belong to, as their cgroup names it (`docker 3f2a1b9c8d7e`,
+    /// `podman …`, `kubernetes …`, `lxc NAME`, `systemd-nspawn NAME`); `None` when the cgroup names none.
+    pub container: Option<String>,
+    /// Whether its sockets were listed; `false` when the namespace could not be entered (a note says why).
+    pub listed: bool,
+}
+
+impl NetNamespace {
+    /// How lists and sentences name it: `host`, the container, or `netns 4026532291`.
+    #[must_use]
+    pub fn label(&self) -> String {
+        if self.host {
+            "host".to_owned()
+        } else if let Some(container) = &self.container {
+            container.clone()
+        } else {
+            format!("netns {}", self.inode)
+        }
+    }
+}
+
+impl NetNamespace {
+    /// The namespace `inode` as a [`label`](Self::label) names it (what a CSV file keeps): `host`, a
+    /// container, or a bare number (`netns N`, or empty).
+    #[must_use]
+    pub fn from_label(inode: u64, label: &str) -> Self {
+        let plain = label.is_empty() || label == format!("netns {inode}");
+        Self {
+            inode,
+            host: label == "host",
+            container: (!plain && label != "host").then(|| label.to_owned()),
+            listed: true,
+        }
+    }
+}
+
+/// The container named by a process's `/proc/PID/cgroup` text, when its cgroup path names one. Handles
+/// cgroup v1 and v2 paths of docker (`/docker/ID`, `docker-ID.scope`), podman (`libpod-ID.scope`),
+/// kubernetes (`kubepods…`, with a CRI's `cri-containerd-ID`, `crio-ID` or `docker-ID`), lxc
+/// (`/lxc/NAME`, `lxc.payload.NAME`) and systemd-nspawn (`systemd-nspawn@NAME.service`,
+/// `machine-NAME.scope`). Container ids are shortened to 12 characters, as `docker ps` shows them.
+#[must_use]
+pub fn container_of_cgroup(text: &str) -> Option<String> {
+    text.lines()
+        .filter_map(|line| line.splitn(3, ':').nth(2))
+        .find_map(container_of_path)
+}
+
+fn container_of_path(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let kubernetes = segments.iter().any(|s| s.starts_with("kubepods"));
+    for (i, segment) in segments.iter().enumerate().rev() {
+        let id = |prefix: &str| {
+            segment
+                .strip_prefix(prefix)
+                .map(|rest| rest.trim_end_matches(".scope"))
+                .filter(|id| is_container_id(id))
+                .map(short_id)
+        };
+        let runtime_id = id("docker-")
+            .or_else(|| id("cri-containerd-"))
+            .or_else(|| id("crio-"))
+            .or_else(|| id("libpod-").map(|id| format!("podman {id}")));
+        if let Some(found) = runtime_id {
+            return Some(if kubernetes {
+                format!("kubernetes {}", found.trim_start_matches("podman "))
+            } else if found.starts_with("podman ") {
+                found
+            } else {
+                format!("docker {found}")
+            });
+        }
+        let parent = i.checked_sub(1).and_then(|p| segments.get(p)).copied();
+        if parent == Some("docker") && is_container_id(segment) {
+            return Some(format!("docker {}", short_id(segment)));
+        }
+        if matches!(parent, Some("lxc" | "lxc.payload")) {
+            return Some(format!("lxc {segment}"));
+        }
+        if let Some(name) = segment.strip_prefix("lxc.payload.") {
+            return Some(format!("lxc {name}"));
+        }
+        let nspawn = segment
+            .strip_prefix("systemd-nspawn@")
+            .and_then(|s| s.strip_suffix(".service"))
+            .or_else(|| {
+                segment
+                    .strip_prefix("machine-")
+                    .and_then(|s| s.strip_suffix(".scope"))
+            });
+        if let Some(name) = nspawn {
+            return Some(format!("systemd-nspawn {}", systemd_unescape(name)));
+        }
+    }
+    None
+}
+
+/// A runtime's container id: 12 or more hex digits.
+fn is_container_id(id: &str) -> bool {
+    id.len() >= 12 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn short_id(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+/// Undoes systemd's unit-name escaping of `-` (`\x2d`), which machine names use.
+fn systemd_unescape(name: &str) -> String {
+    name.replace("\\x2d", "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "3f2a1b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a";
+
+    #[test]
+    fn names_the_container_runtimes_from_their_cgroup_paths() {
+        let cases = [
+            (
+                format!("0::/system.slice/docker-{ID}.scope\n"),
+                "docker 3f2a1b9c8d7e",
+            ),
+            (
+                format!("12:pids:/docker/{ID}\n1:name=systemd:/docker/{ID}\n"),
+                "docker 3f2a1b9c8d7e",
+            ),
+            (
+                format!("0::/machine.slice/libpod-{ID}.scope/container\n"),
+                "podman 3f2a1b9c8d7e",
+            ),
+            (
+                format!(
+                    "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice/cri-containerd-{ID}.scope\n"
+                ),
+                "kubernetes 3f2a1b9c8d7e",
+            ),
+            ("0::/lxc.payload.web1\n".to_owned(), "lxc web1"),
+            ("4:memory:/lxc/db\n".to_owned(), "lxc db"),
+            (
+                "0::/machine.slice/systemd-nspawn@build\\x2dbox.service/payload\n".to_owned(),
+                "systemd-nspawn build-box",
+            ),
+            (
+                "0::/machine.slice/machine-arch.scope\n".to_owned(),
+                "systemd-nspawn arch",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(container_of_cgroup(&text).as_deref(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_ordinary_service_or_session_is_no_container() {
+        for text in [
+            "0::/system.slice/ssh.service\n",
+            "0::/user.slice/user-1000.slice/session-2.scope\n",
+            "0::/\n",
+            "",
+            "garbage",
+            "0::/system.slice/docker.service\n",
+        ] {
+            assert_eq!(container_of_cgroup(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn labels_read_host_container_or_number() {
+        let mut ns = NetNamespace {
+            inode: 4_026_532_291,
+            host: false,
+            container: None,
+            listed: true,
+        };
+        assert_eq!(ns.label(), "netns 4026532291");
+        ns.container = Some("docker 3f2a1b9c8d7e".to_owned());
+        assert_eq!(ns.label(), "docker 3f2a1b9c8d7e");
+        ns.host = true;
+        assert_eq!(ns.label(), "host");
+    }
+
+    #[test]
+    fn a_label_reads_back_as_its_namespace() {
+        for (host, container) in [(true, None), (false, Some("lxc web1")), (false, None)] {
+            let ns = NetNamespace {
+                inode: 4_026_532_291,
+                host,
+                container: container.map(str::to_owned),
+                listed: true,
+            };
+            assert_eq!(NetNamespace::from_label(ns.inode, &ns.label()), ns);
+        }
+    }
+}
