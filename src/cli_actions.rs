@@ -45,8 +45,12 @@ pub fn connections_to_close<'s>(
         .enumerate()
         .filter(|(i, s)| {
             joined.live(*i).is_some_and(|owners| {
-                let host = snapshot.remote_host(s);
-                filter.matches(s, RowFacts { owners, host }, registry)
+                let facts = RowFacts {
+                    owners,
+                    host: snapshot.remote_host(s),
+                    namespace: snapshot.namespace(s.netns),
+                };
+                filter.matches(s, facts, registry)
             })
         })
         .map(|(_, s)| s)

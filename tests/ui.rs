@@ -1140,3 +1140,63 @@ fn the_host_filter_keeps_the_peers_with_that_name() {
         "only firefox's connection to web.example"
     );
 }
+
+/// `machine`, with a web server listening on 5432 too, inside an lxc container's namespace.
+fn machine_with_a_container(secs: i64) -> Snapshot {
+    use sockscope::model::netns::NetNamespace;
+    let mut s = machine(secs);
+    for socket in &mut s.sockets {
+        socket.netns = Some(1);
+    }
+    s.sockets
+        .push(tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 500, 50).with_netns(2));
+    common::add_process(&mut s, 500, "pg-in-lxc", Some("alice"));
+    for (inode, host, container) in [(1, true, None), (2, false, Some("lxc web1"))] {
+        s.namespaces.insert(
+            inode,
+            NetNamespace {
+                inode,
+                host,
+                container: container.map(str::to_owned),
+                listed: true,
+            },
+        );
+    }
+    s
+}
+
+#[test]
+fn a_container_listener_shows_its_namespace_and_ns_filters_it() {
+    let h = harness(vec![machine(0)], Settings::default());
+    assert!(
+        h.query_by_label("Namespace").is_none(),
+        "one namespace: no namespace column"
+    );
+    let mut h2 = harness(vec![machine_with_a_container(0)], Settings::default());
+    assert!(h2.query_by_label("Namespace").is_some());
+    assert!(h2.query_by_label("lxc web1").is_some());
+    let filter = h2.get_by_role(Role::TextInput);
+    filter.focus();
+    filter.type_text("ns:web1");
+    h2.run();
+    let view = h2.state().shown().unwrap();
+    let kept: Vec<String> = view
+        .rows
+        .iter()
+        .map(|r| view.input.socket(*r).unwrap().to_string())
+        .collect();
+    assert_eq!(kept, vec!["tcp 0.0.0.0:5432 -> *:* LISTEN"]);
+    assert!(h2.query_by_label("pg-in-lxc").is_some());
+    assert!(h2.query_by_label("postgres").is_none());
+}
+
+#[test]
+fn the_ports_view_counts_the_same_number_in_two_namespaces_as_two_ports() {
+    let settings = Settings {
+        view: sockscope::ui::settings::View::Ports,
+        ..Settings::default()
+    };
+    let h = harness(vec![machine_with_a_container(0)], settings);
+    assert!(h.query_by_label("5432 (host)").is_some());
+    assert!(h.query_by_label("5432 (lxc web1)").is_some());
+}

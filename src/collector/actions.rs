@@ -65,12 +65,24 @@ pub fn close_refusal(socket: &SocketEntry) -> Option<Failure> {
              cannot be named"
         }
         _ if socket.peer().is_none() => "the socket is not connected",
+        _ if socket.netns.is_some() && socket.netns != own_netns() => {
+            "it lives in another network namespace (a container's) and Sockscope closes connections \
+             only in its own; run `nsenter -t PID -n ss -K` with its tuple there"
+        }
         _ => return None,
     };
     Some(Failure::new(
         FailureKind::Unsupported,
         format!("Cannot close {socket}: {why}."),
     ))
+}
+
+/// The network namespace Sockscope runs in, where it can close connections.
+fn own_netns() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    return super::linux::netns::own_netns();
+    #[cfg(not(target_os = "linux"))]
+    return None;
 }
 
 /// Why process `pid` must not be ended from here, if it must not.
@@ -217,5 +229,23 @@ mod tests {
         );
         let udp = SocketEntry::udp("0.0.0.0:53".parse().unwrap(), None);
         assert!(close_refusal(&udp).is_some());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_connection_in_another_namespace_is_not_closed_from_here() {
+        let mut open = SocketEntry::tcp(
+            "127.0.0.1:40112".parse().unwrap(),
+            "127.0.0.1:5432".parse().unwrap(),
+            TcpState::Established,
+        );
+        open.details.cookie = Some(7);
+        let own = own_netns().expect("this kernel has network namespaces");
+        assert!(close_refusal(&open.clone().with_netns(own)).is_none());
+        let elsewhere = close_refusal(&open.with_netns(own + 1)).unwrap();
+        assert!(
+            elsewhere.message.contains("another network namespace"),
+            "{elsewhere}"
+        );
     }
 }

@@ -33,6 +33,15 @@ impl NetNamespace {
 }
 
 impl NetNamespace {
+    /// True when the `ns:` filter value (lowercase) names it: its inode number, `host`, or part of its
+    /// label.
+    #[must_use]
+    pub fn matches(&self, value: &str) -> bool {
+        value == self.inode.to_string()
+            || (value == "host" && self.host)
+            || self.label().to_lowercase().contains(value)
+    }
+
     /// The namespace `inode` as a [`label`](Self::label) names it (what a CSV file keeps): `host`, a
     /// container, or a bare number (`netns N`, or empty).
     #[must_use]

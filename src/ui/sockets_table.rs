@@ -14,7 +14,7 @@ use crate::view::filter::term;
 use crate::view::rows::{RowRef, SortColumn, SortSpec};
 
 /// Columns in display order: sort key, header text, tooltip, initial width.
-const COLUMNS: [(SortColumn, &str, &str, f32); 14] = [
+const COLUMNS: [(SortColumn, &str, &str, f32); 15] = [
     (
         SortColumn::Protocol,
         "Protocol",
@@ -80,6 +80,14 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 14] = [
         90.0,
     ),
     (
+        SortColumn::Namespace,
+        "Namespace",
+        "The network namespace the socket lives in: host, or the container its processes belong to (as \
+         their cgroup names it). Each namespace has its own ports: 80/tcp in a container is not the \
+         host's 80/tcp. Shown when the sample spans several namespaces",
+        110.0,
+    ),
+    (
         SortColumn::RateIn,
         "In/s",
         "Bytes received per second since the previous sample (TCP's byte counters; none for UDP)",
@@ -101,6 +109,13 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 14] = [
 
 /// Position of the Process column in [`COLUMNS`].
 const PROCESS_COLUMN: usize = 8;
+/// Position of the Namespace column in [`COLUMNS`].
+const NAMESPACE_COLUMN: usize = 11;
+
+/// Whether column `i` is drawn: the Namespace column only when the sample spans several namespaces.
+fn shown(i: usize, view: &ComputedView) -> bool {
+    i != NAMESPACE_COLUMN || view.input.snapshot.spans_namespaces()
+}
 
 /// The 5-tuple and state as one line, for the clipboard.
 #[must_use]
@@ -113,7 +128,7 @@ fn cell_texts(
     row: RowRef,
     view: &ComputedView,
     registry: &Registry,
-) -> [String; 14] {
+) -> [String; 15] {
     let (raddr, rport) = match (s.remote, s.peer()) {
         (None, _) => (String::new(), String::new()),
         (Some(_), None) => ("*".to_owned(), "*".to_owned()),
@@ -138,6 +153,7 @@ fn cell_texts(
         owners.process.clone(),
         owners.user.clone().unwrap_or_default(),
         registry.name(s.local.port(), s.protocol).to_owned(),
+        view.input.snapshot.namespace_label(s.netns),
         rate.map(|r| format_rate(r.in_bps)).unwrap_or_default(),
         rate.map(|r| format_rate(r.out_bps)).unwrap_or_default(),
         view.input.age_secs(row).map(format_age).unwrap_or_default(),
@@ -147,7 +163,13 @@ fn cell_texts(
 /// One row's text, tab-separated, for "Copy row".
 #[must_use]
 pub fn row_text(s: &SocketEntry, row: RowRef, view: &ComputedView, registry: &Registry) -> String {
-    cell_texts(s, row, view, registry).join("\t")
+    let cells: Vec<String> = cell_texts(s, row, view, registry)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| shown(*i, view))
+        .map(|(_, text)| text)
+        .collect();
+    cells.join("\t")
 }
 
 /// A painted triangle (no font needs the glyph), announced to screen readers and tests by its direction.
@@ -208,6 +230,9 @@ impl SocketsTable {
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .min_scrolled_height(0.0);
         for (i, (_, _, _, width)) in COLUMNS.iter().enumerate() {
+            if !shown(i, view) {
+                continue;
+            }
             let col = if i + 1 == COLUMNS.len() {
                 Column::remainder().at_least(*width)
             } else {
@@ -220,7 +245,10 @@ impl SocketsTable {
         }
         table
             .header(row_height + 2.0, |mut header| {
-                for (column, title, tip, _) in COLUMNS {
+                for (i, (column, title, tip, _)) in COLUMNS.into_iter().enumerate() {
+                    if !shown(i, view) {
+                        continue;
+                    }
                     header.col(|ui| {
                         let clicked = ui
                             .add(egui::Button::new(RichText::new(title).strong()).frame(false))
@@ -265,6 +293,7 @@ fn socket_row(
     for (i, text) in cell_texts(socket, row_ref, view, view.registry)
         .into_iter()
         .enumerate()
+        .filter(|(i, _)| shown(*i, view))
     {
         row.col(|ui| {
             if let Some(fill) = fill {

@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 use crate::model::join::OwnerFacts;
+use crate::model::netns::NetNamespace;
 use crate::model::port_class::PortClass;
 use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
 use crate::services::registry::Registry;
@@ -48,6 +49,10 @@ pub const FIELDS: &[(&str, &str)] = &[
         "host",
         "the peer's host name contains (with Names on): host:github.com",
     ),
+    (
+        "ns",
+        "network namespace: host, a container (ns:docker, ns:web1) or its inode number",
+    ),
 ];
 
 /// What a filter reads about one row besides the socket itself: its owners, and its peer's host name
@@ -58,6 +63,8 @@ pub struct RowFacts<'a> {
     pub owners: &'a OwnerFacts,
     /// The peer's host name, when known.
     pub host: Option<&'a str>,
+    /// The socket's network namespace, when recorded.
+    pub namespace: Option<&'a NetNamespace>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +83,7 @@ enum Field {
     User(String),
     Iface(String),
     Host(String),
+    Namespace(String),
     Text(String),
 }
 
@@ -270,6 +278,7 @@ impl Filter {
             "user" => Field::User(value.to_lowercase()),
             "iface" | "dev" => Field::Iface(value.to_lowercase()),
             "host" => Field::Host(value.to_lowercase()),
+            "ns" | "netns" => Field::Namespace(value.to_lowercase()),
             other => {
                 let known: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
                 return Err(format!(
@@ -352,6 +361,7 @@ impl Filter {
             Field::Host(name) => facts
                 .host
                 .is_some_and(|h| h.to_lowercase().contains(name.as_str())),
+            Field::Namespace(value) => facts.namespace.is_some_and(|ns| ns.matches(value)),
             Field::Text(text) => haystack(s, facts, registry).contains(text.as_str()),
         }
     }
@@ -475,6 +485,21 @@ mod tests {
             );
         }
         s.processes = processes;
+        // dnsmasq runs in a container's namespace, everything else on the host.
+        for (inode, host, container) in [(1, true, None), (2, false, Some("lxc dns1"))] {
+            s.namespaces.insert(
+                inode,
+                crate::model::netns::NetNamespace {
+                    inode,
+                    host,
+                    container: container.map(str::to_owned),
+                    listed: true,
+                },
+            );
+        }
+        for (i, socket) in s.sockets.iter_mut().enumerate() {
+            socket.netns = Some(if i == 4 { 2 } else { 1 });
+        }
         s
     }
 
@@ -488,10 +513,21 @@ mod tests {
                 let facts = RowFacts {
                     owners: joined.live(*i).unwrap(),
                     host: None,
+                    namespace: s.namespace(s.sockets[*i].netns),
                 };
                 f.matches(&s.sockets[*i], facts, &r)
             })
             .collect()
+    }
+
+    #[test]
+    fn namespace_terms() {
+        assert_eq!(kept("ns:dns1"), vec![4]);
+        assert_eq!(kept("ns:LXC"), vec![4]);
+        assert_eq!(kept("ns:2"), vec![4]);
+        assert_eq!(kept("!ns:host"), vec![4]);
+        assert_eq!(kept("ns:host"), vec![0, 1, 2, 3, 5]);
+        assert_eq!(kept("ns:docker"), Vec::<usize>::new());
     }
 
     #[test]

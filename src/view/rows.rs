@@ -42,6 +42,8 @@ pub enum SortColumn {
     User,
     /// Local port's service name.
     Service,
+    /// The network namespace's label (host, or a container).
+    Namespace,
     /// Time since first seen.
     Age,
     /// Bytes per second received.
@@ -162,6 +164,7 @@ impl ViewInput {
         RowFacts {
             owners: self.owners(row),
             host: self.host(socket),
+            namespace: self.snapshot.namespace(socket.netns),
         }
     }
 
@@ -232,7 +235,11 @@ pub fn compute_rows(
     // states, names) are ties decided by the packed identity.
     let ranks = matches!(
         sort.column,
-        SortColumn::Process | SortColumn::User | SortColumn::Service | SortColumn::RemoteHost
+        SortColumn::Process
+            | SortColumn::User
+            | SortColumn::Service
+            | SortColumn::RemoteHost
+            | SortColumn::Namespace
     )
     .then(|| text_ranks(&rows, sort.column, input, registry));
     let mut keyed: Vec<((u8, u128), TieKey, RowRef)> = rows
@@ -293,9 +300,11 @@ fn primary_key(
         SortColumn::RateOut => input
             .rate(s)
             .map_or(missing, |r| present(rate_key(r.out_bps))),
-        SortColumn::Process | SortColumn::User | SortColumn::Service | SortColumn::RemoteHost => {
-            rank.map_or(missing, |rank| present(u128::from(rank)))
-        }
+        SortColumn::Process
+        | SortColumn::User
+        | SortColumn::Service
+        | SortColumn::RemoteHost
+        | SortColumn::Namespace => rank.map_or(missing, |rank| present(u128::from(rank))),
     }
 }
 
@@ -315,7 +324,9 @@ impl TieKey {
         let ports = u128::from(k.local.port()) << 48
             | u128::from(k.remote.map_or(0, |r| r.port())) << 32
             | u128::from(k.inode);
-        let v6_bits = u128::from(k.local.is_ipv6()) << 66
+        // nsfs inode numbers fit 32 bits; the mask keeps the shift inside the key.
+        let v6_bits = u128::from(k.netns.unwrap_or(0) & 0xffff_ffff) << 80
+            | u128::from(k.local.is_ipv6()) << 66
             | u128::from(k.remote.is_some_and(|r| r.is_ipv6())) << 65;
         Self(
             ip(k.local.ip()),
@@ -339,6 +350,7 @@ fn text_ranks(
             SortColumn::Process => owners.process.clone(),
             SortColumn::User => owners.user.clone().unwrap_or_default(),
             SortColumn::RemoteHost => input.host(s).unwrap_or_default().to_owned(),
+            SortColumn::Namespace => input.snapshot.namespace_label(s.netns),
             _ => registry.name(s.local.port(), s.protocol).to_owned(),
         };
         (!t.is_empty()).then(|| t.to_lowercase())
@@ -347,7 +359,7 @@ fn text_ranks(
     // (service); a closed socket's owners come from an earlier sample, so it is ranked on its own.
     let source_of = |row: RowRef, s: &SocketEntry| match column {
         _ if matches!(row, RowRef::Closed(_)) && column != SortColumn::Service => None,
-        SortColumn::RemoteHost => None,
+        SortColumn::RemoteHost | SortColumn::Namespace => None,
         SortColumn::Process if s.pids.len() > 1 => None,
         SortColumn::Process => Some((s.pids.first().copied(), None, 0, false)),
         SortColumn::User => Some((s.pids.first().copied(), s.uid, 0, false)),

@@ -42,6 +42,13 @@ fn inode_of(link: &Path) -> std::io::Result<u64> {
     std::fs::metadata(link).map(|m| m.ino())
 }
 
+/// The namespace this process samples from (its main thread's), read once: it does not change.
+#[must_use]
+pub fn own_netns() -> Option<u64> {
+    static OWN: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *OWN.get_or_init(|| inode_of(Path::new("/proc/self/ns/net")).ok())
+}
+
 /// Reads `/proc/PID/ns/net` of every process under `proc_root`. Processes that exit mid-scan are
 /// skipped; those that refuse are counted.
 #[must_use]

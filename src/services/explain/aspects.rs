@@ -66,11 +66,17 @@ impl Explainer<'_> {
             || "no inode: kernel-held".to_owned(),
             |i| format!("inode {i}"),
         );
+        let space = match self.snapshot.namespace(s.netns) {
+            Some(ns) if !ns.host => format!(
+                "of network namespace {} (netns {}), not the host's: the same number on the host is another port",
+                ns.label(),
+                ns.inode
+            ),
+            _ => "of this host's network namespace".to_owned(),
+        };
         aspect(
             "Definition",
-            format!(
-                "{p} is a 16-bit number (0–65535) in the {proto} number space of this host's network namespace."
-            ),
+            format!("{p} is a 16-bit number (0–65535) in the {proto} number space {space}."),
             format!("This socket is a kernel object ({inode}) held by {owner}: `{s}`."),
         )
     }
