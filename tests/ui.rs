@@ -1200,3 +1200,69 @@ fn the_ports_view_counts_the_same_number_in_two_namespaces_as_two_ports() {
     assert!(h.query_by_label("5432 (host)").is_some());
     assert!(h.query_by_label("5432 (lxc web1)").is_some());
 }
+
+/// `machine`, with postgres also listening on a Unix socket and psql connected to it twice.
+fn machine_with_unix_sockets(secs: i64) -> Snapshot {
+    use sockscope::model::unix::{UnixSocket, UnixState, UnixType};
+    let mut s = machine(secs);
+    let unix = |inode, peer: Option<u32>, path: Option<&str>, pid| UnixSocket {
+        kind: UnixType::Stream,
+        state: if peer.is_some() {
+            UnixState::Connected
+        } else {
+            UnixState::Listen
+        },
+        path: path.map(str::to_owned),
+        inode,
+        peer_inode: peer,
+        recv_queue: Some(0),
+        send_queue: Some(0),
+        uid: Some(1000),
+        pids: vec![pid],
+        netns: None,
+    };
+    let path = Some("/run/postgresql/.s.PGSQL.5432");
+    s.unix_sockets = vec![
+        unix(900, None, path, 100),
+        unix(901, Some(902), path, 100),
+        unix(902, Some(901), None, 200),
+        unix(903, Some(904), path, 100),
+        unix(904, Some(903), None, 200),
+    ];
+    s
+}
+
+#[test]
+fn the_unix_view_pairs_processes_and_explains_a_socket_without_a_port() {
+    let mut h = harness(vec![machine_with_unix_sockets(0)], Settings::default());
+    h.get_by_label("Unix sockets").click();
+    h.run();
+    assert_eq!(
+        h.state().settings().view,
+        sockscope::ui::settings::View::Unix
+    );
+    let pair = "postgres[100] ⇄ psql[200]   via /run/postgresql/.s.PGSQL.5432   2 connections";
+    assert!(
+        h.query_by_label("Identity").is_none(),
+        "nothing selected yet"
+    );
+    h.get_by_label(pair).click();
+    h.run();
+    assert!(
+        h.query_by_label("Identity").is_some(),
+        "the selected socket is explained"
+    );
+    assert!(h.query_by_label("inode 901").is_some());
+    let filter = h.get_by_role(Role::TextInput);
+    filter.focus();
+    filter.type_text("proc:psql");
+    h.run();
+    let view = h.state().shown().unwrap();
+    let kept: Vec<u32> = view
+        .unix
+        .rows
+        .iter()
+        .map(|i| view.input.snapshot.unix_sockets[*i].inode)
+        .collect();
+    assert_eq!(kept, vec![902, 904], "only psql's ends");
+}

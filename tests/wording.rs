@@ -215,6 +215,40 @@ fn socket_vs_port_page() {
     insta::assert_snapshot!(out);
 }
 
+/// The Unix view's explanation of each kind of Unix socket: D-Bus's listener (with connections
+/// waiting), both ends of an accepted connection, an abstract name, and an unconnected datagram socket.
+#[test]
+fn unix_socket_sentences() {
+    use sockscope::model::unix::{UnixState, UnixType};
+    use sockscope::services::explain::unix_lines;
+    let mut snap = machine();
+    snap.unix_sockets[0].recv_queue = Some(2);
+    snap.unix_sockets[0].send_queue = Some(4096);
+    // The accepted end carries the listener's path; the client end stays unnamed.
+    snap.unix_sockets[1].path = Some("/run/user/1000/bus".to_owned());
+    snap.unix_sockets[1].recv_queue = Some(120);
+    let mut abstract_name = snap.unix_sockets[0].clone();
+    abstract_name.path = Some("@/tmp/.X11-unix/X0".to_owned());
+    abstract_name.inode = 7010;
+    let mut datagram = snap.unix_sockets[0].clone();
+    datagram.kind = UnixType::Dgram;
+    datagram.state = UnixState::Unconnected;
+    datagram.path = Some("/run/systemd/notify".to_owned());
+    datagram.inode = 7011;
+    datagram.pids = vec![];
+    let mut sockets = snap.unix_sockets.clone();
+    sockets.extend([abstract_name, datagram]);
+    let mut out = String::new();
+    for u in &sockets {
+        let peer = sockets.iter().find(|p| Some(p.inode) == u.peer_inode);
+        let _ = writeln!(out, "## {u}");
+        for line in unix_lines(&snap, u, peer) {
+            let _ = writeln!(out, "{}: {} — {}", line.label, line.value, line.meaning);
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
 fn written(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
     let mut buf = Vec::new();
     write(&mut buf).unwrap();

@@ -28,6 +28,7 @@ use super::settings::{STORAGE_KEY, Settings, View};
 use super::sockets_table::SocketsTable;
 use super::status_bar::{StatusBar, StatusMessage};
 use super::toolbar::{Toolbar, ToolbarState};
+use super::unix_table::UnixTable;
 use crate::collector::actions::{Actions, SystemActions, close_refusal, end_refusal};
 use crate::collector::{ReplaySource, SocketSource, SystemSource, SystemSourceOptions};
 use crate::model::compare::Comparison;
@@ -67,6 +68,7 @@ pub struct SockscopeApp {
     toolbar: Toolbar,
     sockets_table: SocketsTable,
     ports_table: PortsTable,
+    unix_table: UnixTable,
     inspector: Inspector,
     status_bar: StatusBar,
     charts: Charts,
@@ -179,6 +181,7 @@ impl SockscopeApp {
             toolbar: Toolbar::default(),
             sockets_table: SocketsTable,
             ports_table: PortsTable::default(),
+            unix_table: UnixTable::default(),
             inspector: Inspector::default(),
             status_bar: StatusBar,
             charts: Charts::default(),
@@ -779,7 +782,7 @@ impl SockscopeApp {
         if let (Some((socket, closed)), Some(v), false) = (
             selected,
             shown,
-            matches!(self.view(), View::Charts | View::Learn),
+            matches!(self.view(), View::Charts | View::Learn | View::Unix),
         ) {
             let height = ui.available_height();
             egui::Panel::bottom("inspector")
@@ -811,6 +814,10 @@ impl SockscopeApp {
                 let privilege = self.privilege();
                 let port = self.selected_port;
                 self.ports_table.ui(ui, v, port, selected_key, privilege)
+            }
+            (Some(v), View::Unix) => {
+                self.unix_table.ui(ui, v);
+                Vec::new()
             }
             (Some(_), View::Learn) => {
                 let page = published.and_then(|p| p.page.as_deref());

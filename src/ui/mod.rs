@@ -25,5 +25,6 @@ pub mod sockets_table;
 pub mod status_bar;
 pub mod theme;
 pub mod toolbar;
+pub mod unix_table;
 
 pub use app::SockscopeApp;

@@ -18,11 +18,19 @@ pub enum View {
     Diff,
     /// Socket vs port, explained with this machine's sockets.
     Learn,
+    /// Unix domain sockets, and who talks to whom through them.
+    Unix,
 }
 
 impl View {
     /// Every view, in toolbar order.
-    pub const ALL: [Self; 4] = [Self::Sockets, Self::Ports, Self::Charts, Self::Learn];
+    pub const ALL: [Self; 5] = [
+        Self::Sockets,
+        Self::Ports,
+        Self::Unix,
+        Self::Charts,
+        Self::Learn,
+    ];
 
     /// Its toolbar label.
     #[must_use]
@@ -33,6 +41,7 @@ impl View {
             Self::Charts => "Charts",
             Self::Diff => "Diff",
             Self::Learn => "Socket vs port",
+            Self::Unix => "Unix sockets",
         }
     }
 }

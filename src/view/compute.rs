@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput, compute_rows};
+use super::unix::UnixView;
 use crate::model::ports::{PortFacts, PortLine, PortsIndex, port_lines};
 use crate::model::traffic::TrafficSums;
 use crate::services::registry::Registry;
@@ -30,6 +31,8 @@ pub struct ComputedView {
     pub listening_ports: usize,
     /// The service registry the rows were named with; panels name services with the same one.
     pub registry: &'static Registry,
+    /// The Unix view: Unix sockets that pass the filter, and who talks to whom.
+    pub unix: Arc<UnixView>,
 }
 
 /// Computes everything the tables draw from `input`.
@@ -71,7 +74,9 @@ pub fn compute(
     let port_lines = port_lines(&facts, &visible_ports);
     let live_rows = rows.iter().filter(|r| matches!(r, RowRef::Live(_))).count();
     let listening_ports = ports.ports().iter().filter(|p| p.has_listener()).count();
+    let unix = UnixView::compute(&input.snapshot, filter);
     ComputedView {
+        unix: Arc::new(unix),
         input,
         live_rows,
         listening_ports,

@@ -11,6 +11,7 @@ use crate::model::join::OwnerFacts;
 use crate::model::netns::NetNamespace;
 use crate::model::port_class::PortClass;
 use crate::model::socket::{Protocol, SocketEntry, SocketState, TcpState, UdpState};
+use crate::model::unix::{UnixSocket, UnixState};
 use crate::services::registry::Registry;
 
 /// The field names understood, for hints and the help tooltip.
@@ -364,6 +365,59 @@ impl Filter {
             Field::Namespace(value) => facts.namespace.is_some_and(|ns| ns.matches(value)),
             Field::Text(text) => haystack(s, facts, registry).contains(text.as_str()),
         }
+    }
+}
+
+/// What the filter reads about one Unix socket besides the socket itself.
+#[derive(Clone, Copy, Debug)]
+pub struct UnixFacts<'a> {
+    /// Its owners as lists show them, lowercased (`dbus-daemon[812]`).
+    pub owners_lower: &'a str,
+    /// Its user's name, lowercased.
+    pub user_lower: Option<&'a str>,
+    /// Its network namespace, when recorded.
+    pub namespace: Option<&'a NetNamespace>,
+}
+
+impl Filter {
+    /// True when Unix socket `u` passes every term. Terms about ports, addresses, services, interfaces
+    /// and peers' host names never match a Unix socket: it has none of them. `state:` matches the Unix
+    /// state the TCP or UDP state words stand for (`state:listen`, `state:conn`, `state:unconn`).
+    #[must_use]
+    pub fn matches_unix(&self, u: &UnixSocket, facts: UnixFacts<'_>) -> bool {
+        self.terms
+            .iter()
+            .all(|t| Self::unix_term_matches(&t.field, u, facts) != t.negate)
+    }
+
+    fn unix_term_matches(field: &Field, u: &UnixSocket, facts: UnixFacts<'_>) -> bool {
+        match field {
+            Field::Proc(name) => facts.owners_lower.contains(name.as_str()),
+            Field::Pid(pid) => u.pids.contains(pid),
+            Field::State(states) => states.iter().any(|s| unix_state_of(*s) == Some(u.state)),
+            Field::User(user) => facts.user_lower.is_some_and(|n| n.contains(user.as_str())),
+            Field::Namespace(value) => facts.namespace.is_some_and(|ns| ns.matches(value)),
+            Field::Text(text) => {
+                let haystack = format!("{u} {}", facts.owners_lower).to_lowercase();
+                haystack.contains(text.as_str())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The Unix state a TCP or UDP state word stands for in a filter.
+fn unix_state_of(state: SocketState) -> Option<UnixState> {
+    match state {
+        SocketState::Tcp(TcpState::Listen) => Some(UnixState::Listen),
+        SocketState::Tcp(TcpState::Established) | SocketState::Udp(UdpState::Connected) => {
+            Some(UnixState::Connected)
+        }
+        SocketState::Tcp(TcpState::SynSent) => Some(UnixState::Connecting),
+        SocketState::Udp(UdpState::Unconnected) | SocketState::Tcp(TcpState::Closed) => {
+            Some(UnixState::Unconnected)
+        }
+        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod explained;
 pub mod filter;
 pub mod rows;
 pub mod store_thread;
+pub mod unix;
 
 pub use compute::ComputedView;
 pub use store_thread::{

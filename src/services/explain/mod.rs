@@ -13,10 +13,12 @@ mod role;
 #[cfg(test)]
 mod tests;
 mod tuple;
+mod unix;
 
 pub use kernel::kernel_lines;
 pub use page::{Evidence, Faq, Page, PageAspect, page};
 pub use tuple::{state_meaning, udp_state_meaning};
+pub use unix::unix_lines;
 
 use crate::model::ports::PortsIndex;
 use crate::model::snapshot::{PortRange, Snapshot};

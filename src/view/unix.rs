@@ -1,0 +1,244 @@
+//! What the Unix view draws: the machine's Unix domain sockets that pass the filter, and who talks to
+//! whom through them: each connected pair, joined by the peer inode the kernel reports, folded into
+//! one line per (process, process, name). Computed with the other views on the store thread.
+
+use std::collections::BTreeMap;
+
+use super::filter::{Filter, UnixFacts};
+use crate::model::FastMap;
+use crate::model::compare::owners_of;
+use crate::model::snapshot::Snapshot;
+use crate::model::unix::{UnixSocket, UnixState};
+
+/// Processes talking over Unix sockets: one line per (one side, other side, name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnixPair {
+    /// The end that holds the name (the server's accepted socket carries its listener's path), or
+    /// either end of an unnamed pair: its owners as `name[pid]`.
+    pub one: String,
+    /// The other end's owners.
+    pub other: String,
+    /// The path or `@abstract` name one end carries; `None` for a socketpair() or two unnamed ends.
+    pub name: Option<String>,
+    /// How many connections link them.
+    pub connections: usize,
+    /// One of the sockets, an index into the snapshot's `unix_sockets`, to select.
+    pub example: usize,
+}
+
+/// The Unix view's content.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnixView {
+    /// Indexes into the snapshot's `unix_sockets` that pass the filter: listeners first, then by name,
+    /// then by inode.
+    pub rows: Vec<usize>,
+    /// Who talks to whom, most connections first; a pair is kept when either end passes the filter.
+    pub pairs: Vec<UnixPair>,
+    /// Each socket's index by (namespace, inode), to find a peer.
+    by_key: FastMap<(Option<u64>, u32), usize>,
+}
+
+impl UnixView {
+    /// Computes the view of `snapshot`'s Unix sockets under `filter`.
+    #[must_use]
+    pub fn compute(snapshot: &Snapshot, filter: &Filter) -> Self {
+        let list = &snapshot.unix_sockets;
+        let by_key: FastMap<(Option<u64>, u32), usize> =
+            list.iter().enumerate().map(|(i, u)| (u.key(), i)).collect();
+        let owners: Vec<String> = list.iter().map(|u| owners_of(snapshot, &u.pids)).collect();
+        let kept: Vec<bool> = list
+            .iter()
+            .zip(&owners)
+            .map(|(u, owner)| {
+                let owners_lower = owner.to_lowercase();
+                let user_lower = u
+                    .uid
+                    .and_then(|uid| snapshot.users.get(&uid))
+                    .map(|n| n.to_lowercase());
+                filter.is_empty()
+                    || filter.matches_unix(
+                        u,
+                        UnixFacts {
+                            owners_lower: &owners_lower,
+                            user_lower: user_lower.as_deref(),
+                            namespace: snapshot.namespace(u.netns),
+                        },
+                    )
+            })
+            .collect();
+        let mut rows: Vec<usize> = (0..list.len()).filter(|i| kept[*i]).collect();
+        rows.sort_by(|a, b| {
+            let (x, y) = (&list[*a], &list[*b]);
+            (x.state != UnixState::Listen, &x.path, x.inode).cmp(&(
+                y.state != UnixState::Listen,
+                &y.path,
+                y.inode,
+            ))
+        });
+        let pairs = pairs(list, &owners, &kept, &by_key);
+        Self {
+            rows,
+            pairs,
+            by_key,
+        }
+    }
+
+    /// The index of `u`'s peer in the same snapshot, when it is connected and its peer was listed.
+    #[must_use]
+    pub fn peer_of(&self, u: &UnixSocket) -> Option<usize> {
+        self.by_key.get(&(u.netns, u.peer_inode?)).copied()
+    }
+}
+
+/// Folds every connected pair (each counted once) into lines per (owners, owners, name).
+fn pairs(
+    list: &[UnixSocket],
+    owners: &[String],
+    kept: &[bool],
+    by_key: &FastMap<(Option<u64>, u32), usize>,
+) -> Vec<UnixPair> {
+    let mut folded: BTreeMap<(&str, &str, Option<&str>), (usize, usize)> = BTreeMap::new();
+    for (i, u) in list.iter().enumerate() {
+        let Some(j) = u
+            .peer_inode
+            .and_then(|p| by_key.get(&(u.netns, p)).copied())
+        else {
+            continue;
+        };
+        // Each pair once: from the end with the smaller inode.
+        if list[j].inode < u.inode || !(kept[i] || kept[j]) {
+            continue;
+        }
+        // The named end first: it is the server's side of a connection to a listener.
+        let (a, b) = if u.path.is_none() && list[j].path.is_some() {
+            (j, i)
+        } else {
+            (i, j)
+        };
+        let key = (
+            owners[a].as_str(),
+            owners[b].as_str(),
+            list[a].path.as_deref(),
+        );
+        folded.entry(key).or_insert((0, a)).0 += 1;
+    }
+    let mut out: Vec<UnixPair> = folded
+        .into_iter()
+        .map(|((one, other, name), (connections, example))| UnixPair {
+            one: one.to_owned(),
+            other: other.to_owned(),
+            name: name.map(str::to_owned),
+            connections,
+            example,
+        })
+        .collect();
+    out.sort_by_key(|p| std::cmp::Reverse(p.connections));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::unix::UnixType;
+    use chrono::Utc;
+
+    fn unix(inode: u32, peer: Option<u32>, path: Option<&str>, pid: u32) -> UnixSocket {
+        UnixSocket {
+            kind: UnixType::Stream,
+            state: if peer.is_some() {
+                UnixState::Connected
+            } else {
+                UnixState::Listen
+            },
+            path: path.map(str::to_owned),
+            inode,
+            peer_inode: peer,
+            recv_queue: None,
+            send_queue: None,
+            uid: None,
+            pids: vec![pid],
+            netns: None,
+        }
+    }
+
+    /// A bus listener with two clients of one program and one of another, and a socketpair.
+    fn machine() -> Snapshot {
+        let mut s = Snapshot::empty("h", Utc::now());
+        let bus = Some("/run/bus");
+        s.unix_sockets = vec![
+            unix(1, None, bus, 10),
+            unix(2, Some(3), bus, 10),
+            unix(3, Some(2), None, 20),
+            unix(4, Some(5), bus, 10),
+            unix(5, Some(4), None, 20),
+            unix(6, Some(7), bus, 10),
+            unix(7, Some(6), None, 30),
+            unix(8, Some(9), None, 40),
+            unix(9, Some(8), None, 40),
+        ];
+        for (pid, name) in [(10, "bus"), (20, "app"), (30, "shell"), (40, "worker")] {
+            s.processes.insert(
+                pid,
+                crate::model::snapshot::ProcessInfo {
+                    pid,
+                    name: name.to_owned(),
+                    user: None,
+                    exe: None,
+                    cmdline: None,
+                },
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn pairs_fold_connections_per_process_pair_and_name() {
+        let view = UnixView::compute(&machine(), &Filter::default());
+        let lines: Vec<(String, String, Option<String>, usize)> = view
+            .pairs
+            .iter()
+            .map(|p| {
+                (
+                    p.one.clone(),
+                    p.other.clone(),
+                    p.name.clone(),
+                    p.connections,
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    "bus[10]".into(),
+                    "app[20]".into(),
+                    Some("/run/bus".into()),
+                    2
+                ),
+                (
+                    "bus[10]".into(),
+                    "shell[30]".into(),
+                    Some("/run/bus".into()),
+                    1
+                ),
+                ("worker[40]".into(), "worker[40]".into(), None, 1),
+            ]
+        );
+        assert_eq!(view.rows.first(), Some(&0), "the listener first");
+        assert_eq!(view.rows.len(), 9);
+    }
+
+    #[test]
+    fn the_filter_keeps_sockets_and_the_pairs_they_are_in() {
+        let view = UnixView::compute(&machine(), &Filter::parse("proc:shell"));
+        assert_eq!(view.rows, vec![6]);
+        assert_eq!(view.pairs.len(), 1);
+        assert_eq!(view.pairs[0].other, "shell[30]");
+        let listeners = UnixView::compute(&machine(), &Filter::parse("state:listen"));
+        assert_eq!(listeners.rows, vec![0]);
+        let ports = UnixView::compute(&machine(), &Filter::parse("port:80"));
+        assert!(ports.rows.is_empty(), "a Unix socket has no port");
+        let s = machine();
+        assert_eq!(view.peer_of(&s.unix_sockets[6]), Some(5));
+    }
+}
