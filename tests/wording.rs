@@ -236,8 +236,18 @@ fn unix_socket_sentences() {
     datagram.path = Some("/run/systemd/notify".to_owned());
     datagram.inode = 7011;
     datagram.pids = vec![];
+    // A logging client connected to the datagram socket, and a stream whose peer has gone.
+    let mut logger = datagram.clone();
+    logger.state = UnixState::Connected;
+    logger.path = None;
+    logger.inode = 7012;
+    logger.peer_inode = Some(7011);
+    logger.pids = vec![2201];
+    let mut orphan = snap.unix_sockets[2].clone();
+    orphan.inode = 7013;
+    orphan.peer_inode = None;
     let mut sockets = snap.unix_sockets.clone();
-    sockets.extend([abstract_name, datagram]);
+    sockets.extend([abstract_name, datagram, logger, orphan]);
     let mut out = String::new();
     for u in &sockets {
         let peer = sockets.iter().find(|p| Some(p.inode) == u.peer_inode);

@@ -19,7 +19,20 @@ pub struct NetNamespace {
 }
 
 impl NetNamespace {
-    /// How lists and sentences name it: `host`, the container, or `netns 4026532291`.
+    /// How a sentence names it: `the host's network namespace (netns 4026531840)`, `network namespace
+    /// 4026532291 of docker 3f2a1b9c8d7e`, or `network namespace 4026532291`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match (&self.container, self.host) {
+            (_, true) => format!("the host's network namespace (netns {})", self.inode),
+            (Some(container), false) => {
+                format!("network namespace {} of {container}", self.inode)
+            }
+            (None, false) => format!("network namespace {}", self.inode),
+        }
+    }
+
+    /// How lists name it: `host`, the container, or `netns 4026532291`.
     #[must_use]
     pub fn label(&self) -> String {
         if self.host {
@@ -59,8 +72,10 @@ impl NetNamespace {
 /// The container named by a process's `/proc/PID/cgroup` text, when its cgroup path names one. Handles
 /// cgroup v1 and v2 paths of docker (`/docker/ID`, `docker-ID.scope`), podman (`libpod-ID.scope`),
 /// kubernetes (`kubepods…`, with a CRI's `cri-containerd-ID`, `crio-ID` or `docker-ID`), lxc
-/// (`/lxc/NAME`, `lxc.payload.NAME`) and systemd-nspawn (`systemd-nspawn@NAME.service`,
-/// `machine-NAME.scope`). Container ids are shortened to 12 characters, as `docker ps` shows them.
+/// (`/lxc/NAME`, `lxc.payload.NAME`), systemd-nspawn (`systemd-nspawn@NAME.service`) and other
+/// machines registered with systemd-machined (`machine-NAME.scope`, named `machine NAME`). Container ids
+/// are shortened to 12 characters, as `docker ps` shows them. In kubernetes the namespace is the pod's,
+/// shared by its containers, so the pod is named (`kubernetes pod 0f1e2d3c`, its uid's first group).
 #[must_use]
 pub fn container_of_cgroup(text: &str) -> Option<String> {
     text.lines()
@@ -71,6 +86,11 @@ pub fn container_of_cgroup(text: &str) -> Option<String> {
 fn container_of_path(path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let kubernetes = segments.iter().any(|s| s.starts_with("kubepods"));
+    if kubernetes {
+        if let Some(pod) = segments.iter().find_map(|s| pod_uid(s)) {
+            return Some(format!("kubernetes pod {pod}"));
+        }
+    }
     for (i, segment) in segments.iter().enumerate().rev() {
         let id = |prefix: &str| {
             segment
@@ -104,17 +124,27 @@ fn container_of_path(path: &str) -> Option<String> {
         }
         let nspawn = segment
             .strip_prefix("systemd-nspawn@")
-            .and_then(|s| s.strip_suffix(".service"))
-            .or_else(|| {
-                segment
-                    .strip_prefix("machine-")
-                    .and_then(|s| s.strip_suffix(".scope"))
-            });
+            .and_then(|s| s.strip_suffix(".service"));
         if let Some(name) = nspawn {
             return Some(format!("systemd-nspawn {}", systemd_unescape(name)));
         }
+        let machine = segment
+            .strip_prefix("machine-")
+            .and_then(|s| s.strip_suffix(".scope"));
+        if let Some(name) = machine {
+            return Some(format!("machine {}", systemd_unescape(name)));
+        }
     }
     None
+}
+
+/// The first group of a pod's uid in a kubepods cgroup segment: `kubepods-besteffort-pod0f1e2d3c_…
+/// .slice` (systemd driver) or `pod0f1e2d3c-…` (cgroupfs driver).
+fn pod_uid(segment: &str) -> Option<String> {
+    let at = segment.rfind("pod")?;
+    let rest = segment[at + 3..].trim_end_matches(".slice");
+    let first = rest.split(['_', '-']).next()?;
+    (first.len() == 8 && first.bytes().all(|b| b.is_ascii_hexdigit())).then(|| first.to_owned())
 }
 
 /// A runtime's container id: 12 or more hex digits.
@@ -154,9 +184,15 @@ mod tests {
             ),
             (
                 format!(
-                    "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice/cri-containerd-{ID}.scope\n"
+                    "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0f1e2d3c_4b5a_6978_8a9b_0c1d2e3f4a5b.slice/cri-containerd-{ID}.scope\n"
                 ),
-                "kubernetes 3f2a1b9c8d7e",
+                "kubernetes pod 0f1e2d3c",
+            ),
+            (
+                format!(
+                    "11:pids:/kubepods/besteffort/pod0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b/{ID}\n"
+                ),
+                "kubernetes pod 0f1e2d3c",
             ),
             ("0::/lxc.payload.web1\n".to_owned(), "lxc web1"),
             ("4:memory:/lxc/db\n".to_owned(), "lxc db"),
@@ -166,7 +202,7 @@ mod tests {
             ),
             (
                 "0::/machine.slice/machine-arch.scope\n".to_owned(),
-                "systemd-nspawn arch",
+                "machine arch",
             ),
         ];
         for (text, want) in cases {

@@ -16,11 +16,7 @@ const COLUMNS: [(&str, &str, f32); 10] = [
         "stream (SOCK_STREAM), dgram (SOCK_DGRAM) or seqpacket (SOCK_SEQPACKET)",
         70.0,
     ),
-    (
-        "State",
-        "LISTEN, CONNECTED, CONNECTING, or UNCONNECTED (neither)",
-        96.0,
-    ),
+    ("State", "LISTEN, CONNECTED, or UNCONNECTED (neither)", 96.0),
     (
         "Name",
         "The path it is bound to, @name for an abstract name, empty when unnamed (socketpair(), most \
@@ -38,12 +34,14 @@ const COLUMNS: [(&str, &str, f32); 10] = [
     ("User", "The user that created it", 70.0),
     (
         "Recv-Q",
-        "Bytes not yet read; for a listener, connections waiting for accept()",
+        "Stream and seqpacket: bytes not yet read. Dgram: the size of the next datagram only. Listener: \
+         connections waiting for accept()",
         60.0,
     ),
     (
         "Send-Q",
-        "Bytes written and not yet read by the peer; for a listener, the backlog",
+        "Memory of what this socket sent that the receiver has not yet read (buffer overhead included). \
+         Listener: the maximum backlog (listen()'s argument, capped by net.core.somaxconn)",
         60.0,
     ),
 ];

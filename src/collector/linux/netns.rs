@@ -117,8 +117,8 @@ pub fn dump_other_namespaces(proc_root: &Path, scan: &NamespaceScan) -> ForeignS
             match open_namespace(proc_root, inode, pids) {
                 Ok(file) => entered.push((inode, file)),
                 Err(why) => out.notes.push(format!(
-                    "network namespace {} ({}) {why}; its sockets are not listed",
-                    ns.label(),
+                    "{} ({}) {why}; its sockets are not listed",
+                    ns.describe(),
                     pid_list(pids)
                 )),
             }
@@ -194,10 +194,10 @@ fn dump_entered(entered: Vec<(u64, File)>, out: &mut ForeignSockets) {
         }
     };
     for (inode, result) in results {
-        let label = out
-            .namespaces
-            .get(&inode)
-            .map_or_else(|| format!("netns {inode}"), NetNamespace::label);
+        let label = out.namespaces.get(&inode).map_or_else(
+            || format!("network namespace {inode}"),
+            NetNamespace::describe,
+        );
         match result {
             Ok((sockets, unix)) => {
                 out.sockets.extend(sockets.into_iter().map(|s| SocketEntry {
@@ -210,16 +210,16 @@ fn dump_entered(entered: Vec<(u64, File)>, out: &mut ForeignSockets) {
                         ..u
                     })),
                     Err(e) => out.notes.push(format!(
-                        "{e} in network namespace {label}; its Unix domain sockets are not listed"
+                        "{e} in {label}; its Unix domain sockets are not listed"
                     )),
                 }
                 if let Some(ns) = out.namespaces.get_mut(&inode) {
                     ns.listed = true;
                 }
             }
-            Err(why) => out.notes.push(format!(
-                "network namespace {label} {why}; its sockets are not listed"
-            )),
+            Err(why) => out
+                .notes
+                .push(format!("{label} {why}; its sockets are not listed")),
         }
     }
 }
@@ -229,7 +229,8 @@ fn dump_entered(entered: Vec<(u64, File)>, out: &mut ForeignSockets) {
 fn dump_in((inode, file): (u64, File)) -> Dumped {
     if let Err(e) = move_into_link_name_space(file.as_fd(), Some(LinkNameSpaceType::Network)) {
         let why = if e == rustix::io::Errno::PERM {
-            "could not be entered: permission denied (setns needs CAP_SYS_ADMIN; run Sockscope as root)"
+            "could not be entered: permission denied (setns needs CAP_SYS_ADMIN in Sockscope's user \
+             namespace and in the one that owns the target; run Sockscope as root)"
                 .to_owned()
         } else {
             format!("could not be entered ({e})")
@@ -271,7 +272,7 @@ mod tests {
         assert_eq!(
             out.notes,
             vec![
-                "network namespace netns 77 (PID 4294967294) went away during the sample (every \
+                "network namespace 77 (PID 4294967294) went away during the sample (every \
                  process in it exited); its sockets are not listed"
             ]
         );

@@ -68,9 +68,8 @@ impl Explainer<'_> {
         );
         let space = match self.snapshot.namespace(s.netns) {
             Some(ns) if !ns.host => format!(
-                "of network namespace {} (netns {}), not the host's: the same number on the host is another port",
-                ns.label(),
-                ns.inode
+                "of {}, not the host's: the same number on the host is another port",
+                ns.describe()
             ),
             _ => "of this host's network namespace".to_owned(),
         };

@@ -17,9 +17,10 @@ pub fn unix_lines(snapshot: &Snapshot, u: &UnixSocket, peer: Option<&UnixSocket>
             value: format!("inode {}", u.inode),
             meaning: format!(
                 "The kernel knows it by inode {0} (`socket:[{0}]` in /proc/PID/fd). A TCP or UDP socket \
-                 is found through a port number that many sockets may share; this one is found by its \
-                 name, and the two ends of a connection by each other's inode. No port, no address, and \
-                 nothing on a network.",
+                 is found through a port number that many sockets may share; a named Unix socket is \
+                 found by its path or abstract name, an unnamed one only through the socket connected \
+                 to it, and unix_diag names that peer by its inode. No port, no IP address, nothing on a \
+                 network.",
                 u.inode
             ),
         },
@@ -30,9 +31,9 @@ pub fn unix_lines(snapshot: &Snapshot, u: &UnixSocket, peer: Option<&UnixSocket>
         lines.push(Line {
             label: "Namespace",
             value: snapshot.namespace_label(u.netns),
-            meaning: "Listed from this network namespace. A path is reached through the file system, \
-                      from any namespace that sees the file; an abstract name only from inside this \
-                      namespace."
+            meaning: "It belongs to this network namespace: its creator's (for a server's end, the \
+                      client's, whose connect() created it). A path is reached from any namespace whose \
+                      mounts reach the file; an abstract name only from inside this one."
                 .to_owned(),
         });
     }
@@ -43,30 +44,36 @@ pub fn unix_lines(snapshot: &Snapshot, u: &UnixSocket, peer: Option<&UnixSocket>
 fn name_line(u: &UnixSocket) -> Line {
     let stream = u.kind != UnixType::Dgram;
     let (value, meaning) = match u.path.as_deref() {
+        Some(name) if stream && u.state == UnixState::Connected => (
+            name.to_owned(),
+            format!(
+                "A name, not a port. A connected stream that carries one is normally the server's end: \
+                 the client's connect() made it, carrying the name of the listener bound to {name}, and \
+                 accept() handed it to the program (a client that bound a name before connecting \
+                 carries its own)."
+            ),
+        ),
         Some(name) if name.starts_with('@') => (
             name.to_owned(),
             "An abstract name (the @ stands for a leading NUL byte): no file exists. The name lives in \
              the network namespace's abstract socket namespace; file permissions and umask have no \
-             meaning for it, so any process in the namespace may connect, and it disappears when the \
-             last socket bound to it closes (unix(7))."
+             meaning for it (only a security module can restrict who connects), and the name is freed \
+             when the socket bound to it is closed by every holder (unix(7))."
                 .to_owned(),
         ),
-        Some(path) if stream && u.state == UnixState::Connected => (
-            path.to_owned(),
-            format!(
-                "A path, not a port. A connected stream that carries one is normally the server's end: \
-                 accept() on the listener bound to {path} made it and gives it that name (a client that \
-                 bound a path before connecting carries its own)."
-            ),
-        ),
-        Some(path) => (
-            path.to_owned(),
-            format!(
-                "A path in the file system, not a port: a program reaches this socket by passing \
-                 {path} to connect() or sendto(), and needs write permission on that file to do so \
-                 (unix(7)). The file stays after the socket closes until someone unlinks it."
-            ),
-        ),
+        Some(path) => {
+            let how = if stream { "connect()" } else { "connect() or sendto()" };
+            (
+                path.to_owned(),
+                format!(
+                    "A path in the file system, not a port: a program reaches this socket by passing \
+                     {path} to {how}, which needs write permission on the socket file and search \
+                     permission on its directories (unix(7)). The path is as given to bind(): the file \
+                     may since have been removed or replaced, and it stays after the socket closes \
+                     until someone unlinks it."
+                ),
+            )
+        }
         None => (
             "(unnamed)".to_owned(),
             "Never bound to a name: socketpair() makes two such ends, and a client that calls connect() \
@@ -93,15 +100,21 @@ fn state_line(snapshot: &Snapshot, u: &UnixSocket, peer: Option<&UnixSocket>) ->
                 format!(" {q} waiting now{backlog}.")
             });
             format!(
-                "Listening: each connect() to its name becomes a new connected pair, and waits here until \
-                 the program calls accept().{waiting}"
+                "Listening: for each connect() to its name the kernel creates the server's end, already \
+                 connected to the client; it waits in this queue until the program calls accept().\
+                 {waiting}"
             )
         }
         UnixState::Connected => connected_meaning(snapshot, u, peer),
-        UnixState::Connecting => "connect() is under way.".to_owned(),
+        UnixState::Connecting => {
+            "The kernel reports SYN_SENT, a state af_unix does not normally use.".to_owned()
+        }
+        UnixState::Unconnected if u.kind == UnixType::Dgram && u.path.is_some() => {
+            "Not connected: it takes datagrams sent to its name, and sends with sendto().".to_owned()
+        }
         UnixState::Unconnected if u.kind == UnixType::Dgram => {
-            "Not connected: a datagram socket that takes what is sent to its name, and sends with \
-             sendto() to a named socket."
+            "Not connected and unnamed: it sends with sendto(), and nothing can send to it unless it \
+             is given a name (bind(), or autobind: unix(7), SO_PASSCRED)."
                 .to_owned()
         }
         UnixState::Unconnected => "Neither listening nor connected.".to_owned(),
@@ -114,6 +127,18 @@ fn state_line(snapshot: &Snapshot, u: &UnixSocket, peer: Option<&UnixSocket>) ->
 }
 
 fn connected_meaning(snapshot: &Snapshot, u: &UnixSocket, peer: Option<&UnixSocket>) -> String {
+    let dgram = u.kind == UnixType::Dgram;
+    if u.peer_inode.is_none() {
+        return if dgram {
+            "A datagram socket that another socket has connect()ed to; it takes datagrams from any \
+             sender."
+                .to_owned()
+        } else {
+            "Connected, but the kernel reports no peer inode: the other end has closed, or is not yet \
+             accept()ed."
+                .to_owned()
+        };
+    }
     let other = match (u.peer_inode, peer) {
         (Some(inode), Some(p)) if p.pids.is_empty() => {
             format!("#{inode}, held by no visible process")
@@ -126,6 +151,11 @@ fn connected_meaning(snapshot: &Snapshot, u: &UnixSocket, peer: Option<&UnixSock
         (UnixType::Dgram, _) | (_, None | Some(0)) => String::new(),
         (_, Some(bytes)) => format!(" {bytes} bytes here are not yet read."),
     };
+    if dgram {
+        return format!(
+            "Connected to {other}: it sends there by default, and takes datagrams only from it."
+        );
+    }
     format!(
         "Connected to {other}: what one end writes, the other reads; the kernel copies the data \
          between them.{unread}"
