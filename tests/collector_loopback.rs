@@ -243,9 +243,13 @@ fn ss_rows() -> Vec<Row> {
     rows
 }
 
+/// The snapshot's sockets of this test's own network namespace, the one `ss` lists, as rows.
 fn our_rows(snap: &Snapshot) -> Vec<Row> {
+    use std::os::unix::fs::MetadataExt;
+    let own = std::fs::metadata("/proc/self/ns/net").ok().map(|m| m.ino());
     snap.sockets
         .iter()
+        .filter(|s| s.netns.is_none() || s.netns == own)
         .map(|s| {
             let show =
                 |a: SocketAddr| norm_endpoint(&SocketAddr::new(a.ip(), a.port()).to_string());

@@ -80,15 +80,20 @@ impl StatusBar {
     }
 }
 
-/// Sockets, rows shown, listening ports, processes, and when the sample was taken.
+/// Sockets (TCP/UDP, then Unix), rows shown, listening ports, processes, and when the sample was taken.
 fn counts(ui: &mut egui::Ui, published: Option<&Published>) {
     let Some((p, v)) = published.and_then(|p| p.view.as_ref().map(|v| (p, v))) else {
         ui.label("Waiting for the first sample…");
         return;
     };
     let snap = &v.input.snapshot;
-    ui.label(format!("{} sockets", snap.sockets.len()));
+    ui.label(format!("{} TCP/UDP sockets", snap.sockets.len()))
+        .on_hover_text("Every TCP and UDP socket of the sample, in every network namespace listed");
     ui.separator();
+    if !snap.unix_sockets.is_empty() {
+        ui.label(format!("{} Unix sockets", snap.unix_sockets.len()));
+        ui.separator();
+    }
     ui.label(format!("{} shown", v.rows.len()));
     ui.separator();
     ui.label(format!("{} listening ports", v.listening_ports));

@@ -45,7 +45,16 @@ impl UnixView {
         let list = &snapshot.unix_sockets;
         let by_key: FastMap<(Option<u64>, u32), usize> =
             list.iter().enumerate().map(|(i, u)| (u.key(), i)).collect();
-        let owners: Vec<String> = list.iter().map(|u| owners_of(snapshot, &u.pids)).collect();
+        let owners: Vec<String> = list
+            .iter()
+            .map(|u| {
+                if u.pids.is_empty() {
+                    "no visible process".to_owned()
+                } else {
+                    owners_of(snapshot, &u.pids)
+                }
+            })
+            .collect();
         let kept: Vec<bool> = list
             .iter()
             .zip(&owners)
