@@ -105,14 +105,22 @@ pub fn dump_other_namespaces(proc_root: &Path, scan: &NamespaceScan) -> ForeignS
     for (&inode, pids) in &scan.members {
         let own = Some(inode) == scan.own;
         let host = Some(inode) == scan.init;
-        let ns = NetNamespace {
+        let mut ns = NetNamespace {
             inode,
             host,
-            container: (!host)
-                .then(|| container_of_members(proc_root, pids))
-                .flatten(),
+            container: None,
             listed: own,
         };
+        if !host {
+            match container_of_members(proc_root, pids) {
+                Ok(container) => ns.container = container,
+                Err(why) => out.notes.push(format!(
+                    "the container of {} ({}) cannot be told: {why}",
+                    ns.describe(),
+                    pid_list(pids)
+                )),
+            }
+        }
         if !own {
             match open_namespace(proc_root, inode, pids) {
                 Ok(file) => entered.push((inode, file)),
@@ -131,11 +139,22 @@ pub fn dump_other_namespaces(proc_root: &Path, scan: &NamespaceScan) -> ForeignS
     out
 }
 
-/// The container the first of `pids` whose cgroup can be read belongs to.
-fn container_of_members(proc_root: &Path, pids: &[u32]) -> Option<String> {
-    pids.iter()
-        .find_map(|pid| std::fs::read_to_string(proc_root.join(format!("{pid}/cgroup"))).ok())
-        .and_then(|text| container_of_cgroup(&text))
+/// The container the first of `pids` whose cgroup can be read belongs to (`None` when its cgroup names
+/// none, or every process has exited); an error when some process is there but its cgroup file cannot
+/// be read.
+fn container_of_members(proc_root: &Path, pids: &[u32]) -> Result<Option<String>, String> {
+    let mut refused = None;
+    for pid in pids {
+        match std::fs::read_to_string(proc_root.join(format!("{pid}/cgroup"))) {
+            Ok(text) => return Ok(container_of_cgroup(&text)),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => refused = Some(e),
+        }
+    }
+    match refused {
+        Some(e) => Err(format!("its processes' cgroup files cannot be read ({e})")),
+        None => Ok(None),
+    }
 }
 
 /// `PIDs 1234, 1240` (at most five, then `…`).
@@ -275,6 +294,36 @@ mod tests {
                 "network namespace 77 (PID 4294967294) went away during the sample (every \
                  process in it exited); its sockets are not listed"
             ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_cgroup_is_a_note_and_the_namespace_is_still_described() {
+        let root = tempfile::tempdir().unwrap();
+        // A directory where the file should be: reading it fails, and not because the process exited.
+        std::fs::create_dir_all(root.path().join("4242/cgroup")).unwrap();
+        let scan = NamespaceScan {
+            own: Some(1),
+            init: Some(1),
+            members: BTreeMap::from([(1, vec![]), (88, vec![4242])]),
+            unreadable: 0,
+        };
+        let out = dump_other_namespaces(root.path(), &scan);
+        let ns = &out.namespaces[&88];
+        assert_eq!((ns.container.as_deref(), ns.listed), (None, false));
+        assert!(
+            out.notes[0].starts_with(
+                "the container of network namespace 88 (PID 4242) cannot be told: its processes' \
+                 cgroup files cannot be read ("
+            ),
+            "{:?}",
+            out.notes
+        );
+        assert_eq!(
+            out.notes.len(),
+            2,
+            "and it could not be entered: {:?}",
+            out.notes
         );
     }
 
