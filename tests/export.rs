@@ -99,18 +99,36 @@ fn namespaces() -> BTreeMap<u64, NetNamespace> {
             host: true,
             container: None,
             listed: true,
+            sampler: false,
+            facts: None,
         },
         NetNamespace {
             inode: DOCKER_NS,
             host: false,
             container: Some("docker 3f2a1b9c8d7e".into()),
             listed: true,
+            sampler: false,
+            facts: Some(sockscope::model::netns::NamespaceFacts {
+                ephemeral_range: Some(PortRange {
+                    low: 40000,
+                    high: 40100,
+                }),
+                machine: sockscope::model::snapshot::MachineFacts {
+                    unprivileged_port_start: Some(0),
+                    reserved_ports: Some(vec![]),
+                    bindv6only: Some(true),
+                    tcp_tw_reuse: Some(1),
+                    local_addresses: Some(vec!["172.17.0.2".parse().unwrap()]),
+                },
+            }),
         },
         NetNamespace {
             inode: 4_026_532_400,
             host: false,
             container: None,
             listed: false,
+            sampler: false,
+            facts: None,
         },
     ]
     .into_iter()

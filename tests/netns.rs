@@ -11,7 +11,10 @@ use std::process::{Child, Command, Stdio};
 
 use sockscope::collector::{SocketSource, SystemSource, SystemSourceOptions};
 use sockscope::model::ports::{PortKey, PortsIndex};
+use sockscope::model::snapshot::{PortRange, Snapshot};
 use sockscope::model::socket::Protocol;
+use sockscope::model::socket::SocketEntry;
+use sockscope::services::doctor::{BindQuestion, Privilege, why_port};
 
 /// Kills the namespaced child when the test ends, however it ends.
 struct Reaped(Child);
@@ -28,6 +31,7 @@ impl Drop for Reaped {
 fn listener_in_new_namespace(port: u16) -> Option<Reaped> {
     let script = format!(
         "import socket, time\n\
+         open('/proc/sys/net/ipv4/ip_local_port_range', 'w').write('40000 40100')\n\
          s = socket.socket()\n\
          s.bind(('0.0.0.0', {port}))\n\
          s.listen()\n\
@@ -89,6 +93,8 @@ fn a_listener_inside_unshare_n_is_its_own_socket_on_its_own_port() {
         format!("netns {}", ns.inode)
     );
 
+    settings_are_their_own(&snap, ours, theirs, port);
+
     // Two ports that share a number: one per namespace.
     let index = PortsIndex::build(&snap);
     let key = |netns| PortKey {
@@ -103,4 +109,40 @@ fn a_listener_inside_unshare_n_is_its_own_socket_on_its_own_port() {
         their_port.pids.iter().copied().collect::<Vec<_>>(),
         vec![child_pid]
     );
+}
+
+/// The namespaced listener's settings are its namespace's, read from inside it, and a bind() in ours is
+/// blocked by our listener only.
+fn settings_are_their_own(snap: &Snapshot, ours: &SocketEntry, theirs: &SocketEntry, port: u16) {
+    // Its own settings, read from inside it: the range its process set, not the host's.
+    let facts = snap.facts_in(theirs.netns);
+    assert_eq!(
+        facts.ephemeral_range,
+        Some(PortRange {
+            low: 40000,
+            high: 40100
+        })
+    );
+    assert_ne!(
+        facts.machine.local_addresses, snap.machine.local_addresses,
+        "a new namespace has none of the host's addresses"
+    );
+    assert_ne!(
+        snap.facts_in(ours.netns).ephemeral_range,
+        facts.ephemeral_range
+    );
+    assert_eq!(snap.sampler_netns(), ours.netns);
+
+    // A bind() here is blocked by the host's listener only.
+    let verdict = why_port(
+        snap,
+        BindQuestion {
+            protocol: Protocol::Tcp,
+            address: "0.0.0.0".parse().unwrap(),
+            port,
+        },
+        Privilege::Unknown,
+    );
+    assert_eq!(verdict.blockers.len(), 1, "{:?}", verdict.blockers);
+    assert_eq!(verdict.blockers[0].netns, ours.netns);
 }

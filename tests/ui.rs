@@ -1159,6 +1159,8 @@ fn machine_with_a_container(secs: i64) -> Snapshot {
                 host,
                 container: container.map(str::to_owned),
                 listed: true,
+                sampler: false,
+                facts: None,
             },
         );
     }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::kernel::{KernelDetails, SocketTimer, TcpInfo, TimerKind};
-use crate::model::netns::NetNamespace;
+use crate::model::netns::{NamespaceFacts, NetNamespace};
 use crate::model::port_class::PortClass;
 use crate::model::snapshot::{MachineFacts, PortRange, ProcessInfo, Snapshot};
 use crate::model::socket::{
@@ -97,6 +97,62 @@ pub struct NamespaceRecord {
     pub container: Option<String>,
     /// Whether its sockets were listed.
     pub listed: bool,
+    /// True for the namespace Sockscope sampled from (the file's `machine` and `ephemeral_range` are
+    /// its settings).
+    pub sampler: bool,
+    /// Its own `ip_local_port_range`, read inside it; `null` for the sampler's and when not read.
+    pub ephemeral_range: Option<[u16; 2]>,
+    /// Its own settings, read inside it; `null` for the sampler's and when not read.
+    pub machine: Option<MachineRecord>,
+}
+
+impl NamespaceRecord {
+    fn new(ns: &NetNamespace) -> Self {
+        Self {
+            netns: ns.inode,
+            host: ns.host,
+            container: ns.container.clone(),
+            listed: ns.listed,
+            sampler: ns.sampler,
+            ephemeral_range: ns
+                .facts
+                .as_ref()
+                .and_then(|f| f.ephemeral_range)
+                .map(|r| [r.low, r.high]),
+            machine: ns.facts.as_ref().map(|f| MachineRecord::from(&f.machine)),
+        }
+    }
+
+    fn into_namespace(self) -> Result<NetNamespace, FileError> {
+        let ephemeral_range = match self.ephemeral_range {
+            Some([low, high]) if low <= high => Some(PortRange { low, high }),
+            Some([low, high]) => {
+                return Err(FileError::Invalid(format!(
+                    "namespaces: netns {} has a reversed ephemeral_range {low}-{high}",
+                    self.netns
+                )));
+            }
+            None => None,
+        };
+        let facts = match self.machine {
+            Some(machine) => Some(NamespaceFacts {
+                ephemeral_range,
+                machine: machine.into_facts()?,
+            }),
+            None => ephemeral_range.map(|range| NamespaceFacts {
+                ephemeral_range: Some(range),
+                machine: MachineFacts::default(),
+            }),
+        };
+        Ok(NetNamespace {
+            inode: self.netns,
+            host: self.host,
+            container: self.container,
+            listed: self.listed,
+            sampler: self.sampler,
+            facts,
+        })
+    }
 }
 
 /// The host's settings in the file; each `null` when not read.
@@ -341,12 +397,7 @@ impl SnapshotFile {
             namespaces: snapshot
                 .namespaces
                 .values()
-                .map(|ns| NamespaceRecord {
-                    netns: ns.inode,
-                    host: ns.host,
-                    container: ns.container.clone(),
-                    listed: ns.listed,
-                })
+                .map(NamespaceRecord::new)
                 .collect(),
             processes,
         }
@@ -363,16 +414,8 @@ impl SnapshotFile {
         let namespaces = self
             .namespaces
             .into_iter()
-            .map(|r| {
-                let ns = NetNamespace {
-                    inode: r.netns,
-                    host: r.host,
-                    container: r.container,
-                    listed: r.listed,
-                };
-                (ns.inode, ns)
-            })
-            .collect();
+            .map(|r| r.into_namespace().map(|ns| (ns.inode, ns)))
+            .collect::<Result<_, _>>()?;
         Ok(Snapshot {
             hosts,
             namespaces,

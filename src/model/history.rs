@@ -133,19 +133,25 @@ fn top_ports(per_port: FastMap<(Protocol, u16), u32>) -> (Vec<PortCount>, u32) {
 /// What the side rule needs, gathered once per sample: the snapshot's own lookups would scan every
 /// socket per call when the machine's addresses were not recorded.
 struct SampleFacts<'a> {
+    snapshot: &'a Snapshot,
+    /// The sampler's namespace, whose facts are gathered here; others are asked of the snapshot.
+    sampler: Option<u64>,
     range: PortRange,
     /// (namespace, port) of every TCP listener.
     listening: FastSet<(Option<u64>, u16)>,
-    /// This host's addresses as recorded, else the local addresses of its sockets.
+    /// The sampler namespace's addresses as recorded, else the local addresses of its sockets.
     addresses: FastSet<IpAddr>,
     recorded: bool,
     ports: &'a dyn PortNames,
 }
 
 impl<'a> SampleFacts<'a> {
-    fn of(snapshot: &Snapshot, ports: &'a dyn PortNames) -> Self {
+    fn of(snapshot: &'a Snapshot, ports: &'a dyn PortNames) -> Self {
         let recorded = snapshot.machine.local_addresses.as_ref();
+        let sampler = snapshot.sampler_netns();
         Self {
+            snapshot,
+            sampler,
             range: snapshot.ephemeral_range_or_default(),
             listening: snapshot
                 .sockets
@@ -155,7 +161,12 @@ impl<'a> SampleFacts<'a> {
                 .collect(),
             addresses: match recorded {
                 Some(list) => list.iter().map(|ip| ip.to_canonical()).collect(),
-                None => snapshot.sockets.iter().map(|s| s.local.ip()).collect(),
+                None => snapshot
+                    .sockets
+                    .iter()
+                    .filter(|s| s.netns == sampler)
+                    .map(|s| s.local.ip())
+                    .collect(),
             },
             recorded: recorded.is_some(),
             ports,
@@ -164,14 +175,22 @@ impl<'a> SampleFacts<'a> {
 }
 
 impl SideFacts for SampleFacts<'_> {
-    fn ephemeral_range(&self) -> PortRange {
-        self.range
+    fn ephemeral_range(&self, netns: Option<u64>) -> PortRange {
+        if netns == self.sampler {
+            self.range
+        } else {
+            self.snapshot.facts_in(netns).ephemeral_range_or_default()
+        }
     }
     fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool {
         self.listening.contains(&(netns, port))
     }
-    /// The same answer as [`Snapshot::is_own_address`], from sets built once.
-    fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
+    /// The same answer as [`Snapshot::is_own_address`], from sets built once for the sampler's
+    /// namespace.
+    fn is_own_address(&self, netns: Option<u64>, ip: IpAddr) -> Option<bool> {
+        if netns != self.sampler {
+            return self.snapshot.facts_in(netns).is_own_address(ip);
+        }
         let ip = ip.to_canonical();
         let known = ip.is_loopback() || self.addresses.contains(&ip);
         (known || self.recorded).then_some(known)

@@ -2,10 +2,19 @@
 //! UDP port number spaces). A container's listener on port 80 and the host's listener on port 80 are
 //! two different ports, which is why every socket carries the namespace it lives in.
 
-use serde::{Deserialize, Serialize};
+use super::snapshot::{MachineFacts, PortRange};
+
+/// A namespace's own settings (its `/proc/sys/net` and addresses), read from inside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NamespaceFacts {
+    /// Its `net.ipv4.ip_local_port_range`.
+    pub ephemeral_range: Option<PortRange>,
+    /// Its other settings and its interfaces' addresses.
+    pub machine: MachineFacts,
+}
 
 /// One network namespace a sample looked at.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetNamespace {
     /// Its inode number in nsfs (`ls -L -i /proc/PID/ns/net`, `ip netns identify`): its identity.
     pub inode: u64,
@@ -16,6 +25,11 @@ pub struct NetNamespace {
     pub container: Option<String>,
     /// Whether its sockets were listed; `false` when the namespace could not be entered (a note says why).
     pub listed: bool,
+    /// True for the namespace Sockscope sampled from: the snapshot's own settings are this one's.
+    pub sampler: bool,
+    /// Its settings, read from inside it; `None` for the sampler's (the snapshot holds those) and where
+    /// they could not be read.
+    pub facts: Option<NamespaceFacts>,
 }
 
 impl NetNamespace {
@@ -65,6 +79,8 @@ impl NetNamespace {
             host: label == "host",
             container: (!plain && label != "host").then(|| label.to_owned()),
             listed: true,
+            sampler: false,
+            facts: None,
         }
     }
 }
@@ -231,6 +247,8 @@ mod tests {
             host: false,
             container: None,
             listed: true,
+            sampler: false,
+            facts: None,
         };
         assert_eq!(ns.label(), "netns 4026532291");
         ns.container = Some("docker 3f2a1b9c8d7e".to_owned());
@@ -247,6 +265,8 @@ mod tests {
                 host,
                 container: container.map(str::to_owned),
                 listed: true,
+                sampler: false,
+                facts: None,
             };
             assert_eq!(NetNamespace::from_label(ns.inode, &ns.label()), ns);
         }

@@ -449,14 +449,14 @@ pub struct PortFacts<'a> {
 }
 
 impl SideFacts for PortFacts<'_> {
-    fn ephemeral_range(&self) -> PortRange {
-        self.snapshot.ephemeral_range_or_default()
+    fn ephemeral_range(&self, netns: Option<u64>) -> PortRange {
+        self.snapshot.facts_in(netns).ephemeral_range_or_default()
     }
     fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool {
         self.index.is_listening(netns, port)
     }
-    fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
-        self.snapshot.is_own_address(ip)
+    fn is_own_address(&self, netns: Option<u64>, ip: IpAddr) -> Option<bool> {
+        self.snapshot.facts_in(netns).is_own_address(ip)
     }
     fn is_registered(&self, port: u16, protocol: Protocol) -> bool {
         self.names.is_registered(port, protocol)

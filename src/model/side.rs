@@ -68,12 +68,12 @@ pub trait PortNames: Send + Sync + std::fmt::Debug {
 
 /// What the rule needs to know about the machine and the port registry.
 pub trait SideFacts {
-    /// The kernel's ephemeral port range (recorded, or Linux's default).
-    fn ephemeral_range(&self) -> PortRange;
+    /// The ephemeral port range of network namespace `netns` (recorded, or Linux's default).
+    fn ephemeral_range(&self, netns: Option<u64>) -> PortRange;
     /// True when a TCP listener in network namespace `netns` holds `port`.
     fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool;
-    /// True when `ip` is this host's; `None` when the snapshot cannot tell.
-    fn is_own_address(&self, ip: IpAddr) -> Option<bool>;
+    /// True when `ip` is an address of network namespace `netns`; `None` when the snapshot cannot tell.
+    fn is_own_address(&self, netns: Option<u64>, ip: IpAddr) -> Option<bool>;
     /// True when IANA or this machine's services file names a service for `port`/`protocol`.
     fn is_registered(&self, port: u16, protocol: Protocol) -> bool;
 }
@@ -84,7 +84,7 @@ pub fn side_of(s: &SocketEntry, facts: &dyn SideFacts) -> (Side, SideReason) {
     if s.is_listener() {
         return (Side::Listener, SideReason::Listens);
     }
-    let range = facts.ephemeral_range();
+    let range = facts.ephemeral_range(s.netns);
     let lport = s.local.port();
     // A registration says little about a port the kernel may have picked from its range.
     let names = |port: u16| {
@@ -112,7 +112,8 @@ pub fn side_of(s: &SocketEntry, facts: &dyn SideFacts) -> (Side, SideReason) {
         return (Side::Server, SideReason::LocalPortListened);
     }
     // The listening check first: it is a lookup, the address check may not be.
-    if facts.tcp_listening(s.netns, rport) && facts.is_own_address(peer.ip()) == Some(true) {
+    if facts.tcp_listening(s.netns, rport) && facts.is_own_address(s.netns, peer.ip()) == Some(true)
+    {
         return (Side::Client, SideReason::PeerIsThisHostListening);
     }
     let (l_eph, r_eph) = (range.contains(lport), range.contains(rport));
@@ -150,13 +151,13 @@ mod tests {
     struct Facts;
 
     impl SideFacts for Facts {
-        fn ephemeral_range(&self) -> PortRange {
+        fn ephemeral_range(&self, _: Option<u64>) -> PortRange {
             PortRange::LINUX_DEFAULT
         }
         fn tcp_listening(&self, _: Option<u64>, port: u16) -> bool {
             port == 41234
         }
-        fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
+        fn is_own_address(&self, _: Option<u64>, ip: IpAddr) -> Option<bool> {
             Some(ip.is_loopback())
         }
         fn is_registered(&self, port: u16, _: Protocol) -> bool {

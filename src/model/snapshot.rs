@@ -281,7 +281,83 @@ impl Snapshot {
             })
     }
 
-    /// The ephemeral range to explain this snapshot with: the recorded one, else Linux's default.
+    /// The namespace Sockscope sampled from (whose settings are [`Self::machine`]), when recorded.
+    #[must_use]
+    pub fn sampler_netns(&self) -> Option<u64> {
+        self.namespaces
+            .values()
+            .find(|n| n.sampler)
+            .map(|n| n.inode)
+    }
+
+    /// The settings of network namespace `netns`, which explain its sockets: its own where recorded,
+    /// else the sampler's namespace's (the snapshot's `machine` and `ephemeral_range`).
+    #[must_use]
+    pub fn facts_in(&self, netns: Option<u64>) -> NsFacts<'_> {
+        match self.namespace(netns).and_then(|n| n.facts.as_ref()) {
+            Some(facts) => NsFacts {
+                ephemeral_range: facts.ephemeral_range,
+                machine: &facts.machine,
+                netns,
+                sockets: &self.sockets,
+            },
+            None => NsFacts {
+                ephemeral_range: self.ephemeral_range,
+                machine: &self.machine,
+                netns: self.sampler_netns().or(netns),
+                sockets: &self.sockets,
+            },
+        }
+    }
+
+    /// The sampler's namespace's settings: [`Self::facts_in`] of it.
+    fn sampler_facts(&self) -> NsFacts<'_> {
+        self.facts_in(self.sampler_netns())
+    }
+
+    /// The ephemeral range of the sampler's namespace: the recorded one, else Linux's default.
+    #[must_use]
+    pub fn ephemeral_range_or_default(&self) -> PortRange {
+        self.sampler_facts().ephemeral_range_or_default()
+    }
+
+    /// The ephemeral range of the sampler's namespace, marked assumed when not recorded.
+    #[must_use]
+    pub fn ephemeral_range_known(&self) -> Known<PortRange> {
+        self.sampler_facts().ephemeral_range_known()
+    }
+
+    /// True when `port` is in the sampler's namespace's `ip_local_reserved_ports`; `None` when the
+    /// snapshot did not record them.
+    #[must_use]
+    pub fn is_reserved_port(&self, port: u16) -> Option<bool> {
+        self.sampler_facts().is_reserved_port(port)
+    }
+
+    /// Whether `ip` is an address of the sampler's namespace ([`NsFacts::is_own_address`]).
+    #[must_use]
+    pub fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
+        self.sampler_facts().is_own_address(ip)
+    }
+}
+
+/// One network namespace's settings as the explanations of its sockets read them: its ephemeral range
+/// and [`MachineFacts`], with Linux's defaults, labelled assumed, where they were not recorded.
+#[derive(Clone, Copy, Debug)]
+pub struct NsFacts<'a> {
+    /// `net.ipv4.ip_local_port_range` of the namespace, when recorded.
+    pub ephemeral_range: Option<PortRange>,
+    /// Its other settings.
+    pub machine: &'a MachineFacts,
+    /// Which namespace (`None` where not recorded).
+    netns: Option<u64>,
+    /// The snapshot's sockets, to tell an address by a socket bound to it when addresses were not
+    /// recorded.
+    sockets: &'a [SocketEntry],
+}
+
+impl NsFacts<'_> {
+    /// The ephemeral range: the recorded one, else Linux's default.
     #[must_use]
     pub fn ephemeral_range_or_default(&self) -> PortRange {
         self.ephemeral_range.unwrap_or(PortRange::LINUX_DEFAULT)
@@ -293,7 +369,7 @@ impl Snapshot {
         Known::of(self.ephemeral_range, PortRange::LINUX_DEFAULT)
     }
 
-    /// True when `port` is in `ip_local_reserved_ports`; `None` when the snapshot did not record them.
+    /// True when `port` is in `ip_local_reserved_ports`; `None` when not recorded.
     #[must_use]
     pub fn is_reserved_port(&self, port: u16) -> Option<bool> {
         self.machine
@@ -302,9 +378,9 @@ impl Snapshot {
             .map(|ranges| ranges.iter().any(|r| r.contains(port)))
     }
 
-    /// Whether `ip` is an address of the sampled host: loopback and IPv4-mapped loopback always are;
-    /// others by the recorded interface addresses, or by a socket bound to it. `None` when that cannot
-    /// be told (addresses not recorded and no socket bound to it).
+    /// Whether `ip` is an address of this namespace: loopback and IPv4-mapped loopback always are;
+    /// others by the recorded interface addresses, or by a socket of the namespace bound to it. `None`
+    /// when that cannot be told (addresses not recorded and no socket bound to it).
     #[must_use]
     pub fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
         let ip = ip.to_canonical();
@@ -316,7 +392,7 @@ impl Snapshot {
         }
         self.sockets
             .iter()
-            .any(|s| s.local.ip() == ip)
+            .any(|s| s.netns == self.netns && s.local.ip() == ip)
             .then_some(true)
     }
 }

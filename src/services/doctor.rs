@@ -2,7 +2,8 @@
 //! if not, which sockets and which rules stand in the way.
 //!
 //! The rules are Linux's (`inet_csk_bind_conflict`, `inet_rcv_saddr_equal`, `ipv6_rcv_saddr_equal`,
-//! `udp_lib_lport_inuse`), applied to the sockets of one snapshot and the host's recorded settings. The
+//! `udp_lib_lport_inuse`), applied to the sockets of one snapshot's sampling namespace (where this
+//! process would bind) and that namespace's recorded settings. The
 //! prediction is for a socket that sets no options before `bind()`; what SO_REUSEADDR, SO_REUSEPORT or
 //! IPV6_V6ONLY would change is said as advice, because the existing sockets' own options are not
 //! visible in the kernel's socket dump.
@@ -210,10 +211,13 @@ fn conflicts(snapshot: &Snapshot, q: BindQuestion, v: &mut Verdict) {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
         IpAddr::V4(_) => false,
     };
+    // Only the sockets of the namespace the bind() would happen in: the sampler's (this process's).
+    // A container's listener on the same number holds another namespace's port.
+    let here = snapshot.sampler_netns();
     v.blockers = snapshot
         .sockets
         .iter()
-        .filter(|s| s.protocol == q.protocol && s.local.port() == q.port)
+        .filter(|s| s.netns == here && s.protocol == q.protocol && s.local.port() == q.port)
         .filter(|s| addresses_overlap(q.address, new_v6only, s.local.ip(), held_view(s, snapshot)))
         .cloned()
         .collect();

@@ -302,7 +302,11 @@ fn port_row(
     selected: bool,
 ) -> bool {
     row.set_selected(selected);
-    let range = view.input.snapshot.ephemeral_range_or_default();
+    let range = view
+        .input
+        .snapshot
+        .facts_in(usage.netns)
+        .ephemeral_range_or_default();
     let service = view.registry.service(usage.port, usage.protocol);
     let (badge, badge_tip) = usage
         .exposure()

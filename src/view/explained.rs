@@ -46,7 +46,8 @@ impl Explained {
         row: Option<RowRef>,
         view: &ComputedView,
     ) -> Self {
-        let explainer = Explainer::new(&view.input.snapshot, &view.ports, view.registry);
+        let explainer =
+            Explainer::new(&view.input.snapshot, &view.ports, view.registry).for_socket(socket);
         let rate = (!closed).then(|| view.input.rate(socket)).flatten();
         Self {
             socket: socket.clone(),
@@ -55,7 +56,11 @@ impl Explained {
             tuple: explainer.tuple(socket),
             state: explainer.state(socket),
             owner: explainer.owner(socket),
-            kernel: kernel_lines(socket, rate, &view.input.snapshot.machine),
+            kernel: kernel_lines(
+                socket,
+                rate,
+                view.input.snapshot.facts_in(socket.netns).machine,
+            ),
             first_seen: row
                 .and_then(|r| Some((view.input.first_seen(r)?, view.input.age_secs(r)?))),
             port: explainer.port(socket),

@@ -548,6 +548,8 @@ mod tests {
                     host,
                     container: container.map(str::to_owned),
                     listed: true,
+                    sampler: false,
+                    facts: None,
                 },
             );
         }

@@ -10,7 +10,16 @@ use crate::model::snapshot::{MachineFacts, PortRange};
 /// Reads every fact under `proc` (normally `/proc`); a file that cannot be read leaves its fact `None`.
 #[must_use]
 pub fn read_machine_facts(proc: &Path) -> MachineFacts {
+    read_machine_facts_at(proc, proc)
+}
+
+/// Reads the sysctls under `proc/sys` and the addresses under `net_proc/net`. `/proc/sys/net` answers
+/// for the namespace of the thread that opens it, `/proc/net` for the process's main thread's: a thread
+/// that entered another namespace reads its addresses from `/proc/thread-self/net`.
+#[must_use]
+pub fn read_machine_facts_at(proc: &Path, net_proc: &Path) -> MachineFacts {
     let read = |rel: &str| std::fs::read_to_string(proc.join(rel)).ok();
+    let read_net = |rel: &str| std::fs::read_to_string(net_proc.join(rel)).ok();
     let number = |rel: &str| read(rel).and_then(|t| t.trim().parse::<u32>().ok());
     MachineFacts {
         unprivileged_port_start: number("sys/net/ipv4/ip_unprivileged_port_start")
@@ -20,8 +29,8 @@ pub fn read_machine_facts(proc: &Path) -> MachineFacts {
         bindv6only: number("sys/net/ipv6/bindv6only").map(|n| n != 0),
         tcp_tw_reuse: number("sys/net/ipv4/tcp_tw_reuse").and_then(|n| u8::try_from(n).ok()),
         local_addresses: local_addresses(
-            read("net/fib_trie").as_deref(),
-            read("net/if_inet6").as_deref(),
+            read_net("net/fib_trie").as_deref(),
+            read_net("net/if_inet6").as_deref(),
         ),
     }
 }

@@ -22,7 +22,7 @@ use super::{CollectError, DumpError};
 use crate::model::kernel::{KernelDetails, SocketTimer, TimerKind};
 use crate::model::socket::{SocketEntry, TcpState};
 
-pub use machine::read_machine_facts;
+pub use machine::{read_machine_facts, read_machine_facts_at};
 pub use procfs::dump_procfs;
 
 /// The kernel's state numbers (include/net/tcp_states.h).

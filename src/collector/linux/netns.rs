@@ -17,7 +17,7 @@ use rustix::thread::{LinkNameSpaceType, move_into_link_name_space};
 
 use super::InterfaceNames;
 use crate::collector::CollectError;
-use crate::model::netns::{NetNamespace, container_of_cgroup};
+use crate::model::netns::{NamespaceFacts, NetNamespace, container_of_cgroup};
 use crate::model::socket::SocketEntry;
 use crate::model::unix::UnixSocket;
 
@@ -110,6 +110,8 @@ pub fn dump_other_namespaces(proc_root: &Path, scan: &NamespaceScan) -> ForeignS
             host,
             container: None,
             listed: own,
+            sampler: own,
+            facts: None,
         };
         if !host {
             match container_of_members(proc_root, pids) {
@@ -184,11 +186,15 @@ fn open_namespace(proc_root: &Path, inode: u64, pids: &[u32]) -> Result<File, &'
     })
 }
 
-/// One namespace's dump: its inet sockets (or why not), its Unix sockets (or why not).
-type Dumped = (
-    u64,
-    Result<(Vec<SocketEntry>, Result<Vec<UnixSocket>, CollectError>), String>,
-);
+/// What one namespace held: its inet sockets, its Unix sockets (or why not), and its settings.
+struct Inside {
+    sockets: Vec<SocketEntry>,
+    unix: Result<Vec<UnixSocket>, CollectError>,
+    facts: NamespaceFacts,
+}
+
+/// One namespace's dump, or why it could not be made.
+type Dumped = (u64, Result<Inside, String>);
 
 /// Enters each namespace in turn on one short-lived thread and dumps it there.
 fn dump_entered(entered: Vec<(u64, File)>, out: &mut ForeignSockets) {
@@ -218,7 +224,11 @@ fn dump_entered(entered: Vec<(u64, File)>, out: &mut ForeignSockets) {
             NetNamespace::describe,
         );
         match result {
-            Ok((sockets, unix)) => {
+            Ok(Inside {
+                sockets,
+                unix,
+                facts,
+            }) => {
                 out.sockets.extend(sockets.into_iter().map(|s| SocketEntry {
                     netns: Some(inode),
                     ..s
@@ -234,6 +244,7 @@ fn dump_entered(entered: Vec<(u64, File)>, out: &mut ForeignSockets) {
                 }
                 if let Some(ns) = out.namespaces.get_mut(&inode) {
                     ns.listed = true;
+                    ns.facts = Some(facts);
                 }
             }
             Err(why) => out
@@ -260,7 +271,19 @@ fn dump_in((inode, file): (u64, File)) -> Dumped {
         Ok(sockets) => sockets,
         Err(e) => return (inode, Err(format!("could not be listed: {e}"))),
     };
-    (inode, Ok((sockets, super::unix::dump_unix())))
+    // `/proc/sys/net` answers for this thread's namespace now; `/proc/net` still for the main thread's.
+    let facts = NamespaceFacts {
+        ephemeral_range: crate::collector::system::read_ephemeral_range(Path::new(
+            "/proc/sys/net/ipv4/ip_local_port_range",
+        )),
+        machine: super::read_machine_facts_at(Path::new("/proc"), Path::new("/proc/thread-self")),
+    };
+    let inside = Inside {
+        sockets,
+        unix: super::unix::dump_unix(),
+        facts,
+    };
+    (inode, Ok(inside))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ impl Explainer<'_> {
     /// What the number says about the service, in the Role row: a registration, none, or one the
     /// kernel's pick makes meaningless for this socket.
     fn port_role(&self, p: u16, proto: Protocol, kernel_picked: bool) -> String {
-        let range = self.snapshot.ephemeral_range_known();
+        let range = self.facts.ephemeral_range_known();
         let picked = format!(
             "this socket most likely got the port from the ephemeral range {}–{}{}",
             range.value.low,
@@ -142,7 +142,7 @@ impl Explainer<'_> {
     fn configuration_aspect(&self, s: &SocketEntry) -> Aspect {
         let range = self.range();
         aspect("Configuration",
-            format!("Chosen by a program with bind(), or by the kernel from {}–{}{} when the program does not choose.", range.low, range.high, self.snapshot.ephemeral_range_known().note()),
+            format!("Chosen by a program with bind(), or by the kernel from {}–{}{} when the program does not choose.", range.low, range.high, self.facts.ephemeral_range_known().note()),
             match s.protocol {
                 Protocol::Tcp if self.is_accepted(s) => "Made by accept() on the listener, so it has the listener's local address and port and inherits most of its socket options (not file status flags such as O_NONBLOCK: accept(2)); tuned with options such as TCP_NODELAY.".to_owned(),
                 Protocol::Tcp => "Made with socket(), then bind() and listen(), or connect(); tuned with options such as SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY or TCP_NODELAY.".to_owned(),
@@ -154,7 +154,7 @@ impl Explainer<'_> {
     fn security_aspect(&self, s: &SocketEntry) -> Aspect {
         let (p, proto) = (s.local.port(), s.protocol);
         let exposure = Exposure::of(s.local.ip());
-        let start = self.snapshot.machine.unprivileged_port_start();
+        let start = self.facts.machine.unprivileged_port_start();
         aspect(
             "Security",
             format!(
@@ -181,7 +181,7 @@ impl Explainer<'_> {
         aspect("Lifecycle",
             match s.protocol {
                 Protocol::Tcp => {
-                    let tw = self.snapshot.machine.tcp_tw_reuse();
+                    let tw = self.facts.machine.tcp_tw_reuse();
                     format!(
                         "In use while at least one socket is bound to it; free again when the last one closes. A TIME_WAIT entry holds it up to 60 s more: a bind() to an overlapping address fails with EADDRINUSE unless both sockets set SO_REUSEADDR (or both SO_REUSEPORT). When the kernel picks the port, connect() may reuse a TIME_WAIT tuple only as net.ipv4.tcp_tw_reuse = {}{} allows ({}); a program that bound the port itself may take the tuple over whenever TCP timestamps were in use.",
                         tw.value,

@@ -21,8 +21,8 @@ pub use tuple::{state_meaning, udp_state_meaning};
 pub use unix::unix_lines;
 
 use crate::model::ports::PortsIndex;
-use crate::model::snapshot::{PortRange, Snapshot};
-use crate::model::socket::Protocol;
+use crate::model::snapshot::{NsFacts, PortRange, Snapshot};
+use crate::model::socket::{Protocol, SocketEntry};
 use crate::services::registry::Registry;
 
 /// One labelled part of an explanation.
@@ -63,21 +63,34 @@ pub struct Explainer<'a> {
     pub(crate) snapshot: &'a Snapshot,
     ports: &'a PortsIndex,
     registry: &'a Registry,
+    /// The settings of the namespace explained: the sampler's, or a socket's ([`Self::for_socket`]).
+    facts: NsFacts<'a>,
 }
 
 impl<'a> Explainer<'a> {
-    /// An explainer over one snapshot and its port index.
+    /// An explainer over one snapshot and its port index, with the sampler's namespace's settings.
     #[must_use]
     pub fn new(snapshot: &'a Snapshot, ports: &'a PortsIndex, registry: &'a Registry) -> Self {
         Self {
             snapshot,
             ports,
             registry,
+            facts: snapshot.facts_in(snapshot.sampler_netns()),
+        }
+    }
+
+    /// The same explainer with the settings (ephemeral range, privileged threshold, addresses) of
+    /// `socket`'s network namespace, which explain it.
+    #[must_use]
+    pub fn for_socket(self, socket: &SocketEntry) -> Self {
+        Self {
+            facts: self.snapshot.facts_in(socket.netns),
+            ..self
         }
     }
 
     pub(crate) fn range(&self) -> PortRange {
-        self.snapshot.ephemeral_range_or_default()
+        self.facts.ephemeral_range_or_default()
     }
 
     pub(crate) fn service_label(&self, port: u16, protocol: Protocol) -> String {

@@ -82,7 +82,7 @@ impl Explainer<'_> {
 
     /// The Privilege line: whether binding the port needs CAP_NET_BIND_SERVICE on this host.
     fn privilege_line(&self, p: u16) -> Line {
-        let start = self.snapshot.machine.unprivileged_port_start();
+        let start = self.facts.machine.unprivileged_port_start();
         if p < start.value {
             Line {
                 label: "Privilege",
@@ -128,7 +128,7 @@ impl Explainer<'_> {
     /// Why the kernel or a program most likely chose the port, from the ephemeral range and the side.
     fn who_picked(&self, p: u16, side: Side, accepted: bool) -> String {
         let range = self.range();
-        let note = self.snapshot.ephemeral_range_known().note();
+        let note = self.facts.ephemeral_range_known().note();
         let (low, high) = (range.low, range.high);
         match (range.contains(p), side) {
             (true, Side::Client) => format!(

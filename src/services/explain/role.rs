@@ -9,14 +9,14 @@ use crate::model::snapshot::{Known, PortRange};
 use crate::model::socket::{OwnerNote, Protocol, SocketEntry};
 
 impl SideFacts for Explainer<'_> {
-    fn ephemeral_range(&self) -> PortRange {
-        self.range()
+    fn ephemeral_range(&self, netns: Option<u64>) -> PortRange {
+        self.snapshot.facts_in(netns).ephemeral_range_or_default()
     }
     fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool {
         self.ports.is_listening(netns, port)
     }
-    fn is_own_address(&self, ip: IpAddr) -> Option<bool> {
-        self.snapshot.is_own_address(ip)
+    fn is_own_address(&self, netns: Option<u64>, ip: IpAddr) -> Option<bool> {
+        self.snapshot.facts_in(netns).is_own_address(ip)
     }
     fn is_registered(&self, port: u16, protocol: Protocol) -> bool {
         PortNames::is_registered(self.registry, port, protocol)
@@ -39,7 +39,7 @@ impl Explainer<'_> {
     fn reason(&self, s: &SocketEntry, why: SideReason) -> String {
         let lport = s.local.port();
         let rport = s.peer().map_or(0, |p| p.port());
-        let range = self.snapshot.ephemeral_range_known();
+        let range = self.snapshot.facts_in(s.netns).ephemeral_range_known();
         let (low, high, note) = (range.value.low, range.value.high, range.note());
         match why {
             SideReason::Listens => {

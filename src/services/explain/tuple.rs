@@ -145,7 +145,7 @@ impl Explainer<'_> {
                 "{lip} is the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
             ),
             None => {
-                let v6 = self.snapshot.machine.bindv6only();
+                let v6 = self.facts.machine.bindv6only();
                 format!(
                     "{lip} is the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
                     if v6.value { "on" } else { "off" },
@@ -177,7 +177,7 @@ impl Explainer<'_> {
                 "local port {lport}: in the ephemeral range {}–{}{}, so most likely picked by the kernel {}.",
                 self.range().low,
                 self.range().high,
-                self.snapshot.ephemeral_range_known().note(),
+                self.facts.ephemeral_range_known().note(),
                 match (s.protocol, s.peer()) {
                     (Protocol::Tcp, _) => "for this outgoing connection",
                     (Protocol::Udp, Some(_)) => "when the program called connect()",
@@ -234,7 +234,7 @@ impl Explainer<'_> {
     /// The remote cells of a TCP connection: who the peer is, and what its port most likely is.
     fn tcp_peer_lines(&self, peer: SocketAddr, side: Side, protocol: Protocol) -> [Line; 2] {
         let rport = peer.port();
-        let who = match self.snapshot.is_own_address(peer.ip()) {
+        let who = match self.facts.is_own_address(peer.ip()) {
             _ if peer.ip().to_canonical().is_loopback() => {
                 "a program on this same machine (loopback)"
             }
