@@ -343,6 +343,10 @@ mod reading {
                 && html.contains("postgresql")
                 && html.contains("1 LISTEN + 1 ESTABLISHED")
         );
+        assert!(
+            html.contains("5432/tcp in docker 3f2a1b9c8d7e"),
+            "the container's port is its own, named"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
+use crate::model::compare::in_namespace;
 use crate::model::join::Joined;
 use crate::model::ports::PortsIndex;
 use crate::model::snapshot::Snapshot;
@@ -82,7 +83,6 @@ fn header(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex) {
 
 /// The table of ports that take new peers, each with the inspector's explanation of its port.
 fn ports_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry: &Registry) {
-    let explainer = Explainer::new(snapshot, ports, registry);
     h.push_str("<h2>Listening TCP ports and open UDP ports</h2><table><tr><th>Port</th><th>Service</th><th>Class</th><th>Exposure</th><th>Sockets</th><th>Explanation</th></tr>");
     for usage in ports.ports() {
         let (Some(exposure), Some(listener)) = (
@@ -95,16 +95,19 @@ fn ports_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry
         ) else {
             continue;
         };
-        let lines = explainer.port(listener);
+        let lines = Explainer::new(snapshot, ports, registry)
+            .for_socket(listener)
+            .port(listener);
         let explanation: Vec<String> = lines
             .iter()
             .map(|l| format!("<b>{}</b>: {}", escape(l.label), escape(&l.meaning)))
             .collect();
         let _ = write!(
             h,
-            "<tr><td class=\"n\">{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"n\">{}/{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             usage.port,
             usage.protocol,
+            escape(&in_namespace(snapshot, usage.netns)),
             escape(registry.name(usage.port, usage.protocol)),
             usage.class(),
             exposure.badge(),
@@ -139,9 +142,10 @@ fn sockets_table(h: &mut String, snapshot: &Snapshot, registry: &Registry) {
         };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code>{}</td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             s.protocol,
             escape(&s.local.to_string()),
+            escape(&in_namespace(snapshot, s.netns)),
             escape(&remote),
             s.state.as_str(),
             pids.join(" "),

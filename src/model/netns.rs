@@ -70,7 +70,8 @@ impl NetNamespace {
     }
 
     /// The namespace `inode` as a [`label`](Self::label) names it (what a CSV file keeps): `host`, a
-    /// container, or a bare number (`netns N`, or empty).
+    /// container, or a bare number (`netns N`, or empty). A CSV file records no sampler; the host's
+    /// namespace is taken for it, as it is where Sockscope runs almost always.
     #[must_use]
     pub fn from_label(inode: u64, label: &str) -> Self {
         let plain = label.is_empty() || label == format!("netns {inode}");
@@ -79,7 +80,7 @@ impl NetNamespace {
             host: label == "host",
             container: (!plain && label != "host").then(|| label.to_owned()),
             listed: true,
-            sampler: false,
+            sampler: label == "host",
             facts: None,
         }
     }
@@ -265,7 +266,7 @@ mod tests {
                 host,
                 container: container.map(str::to_owned),
                 listed: true,
-                sampler: false,
+                sampler: host,
                 facts: None,
             };
             assert_eq!(NetNamespace::from_label(ns.inode, &ns.label()), ns);
