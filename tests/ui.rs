@@ -1152,17 +1152,8 @@ fn machine_with_a_container(secs: i64) -> Snapshot {
         .push(tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 500, 50).with_netns(2));
     common::add_process(&mut s, 500, "pg-in-lxc", Some("alice"));
     for (inode, host, container) in [(1, true, None), (2, false, Some("lxc web1"))] {
-        s.namespaces.insert(
-            inode,
-            NetNamespace {
-                inode,
-                host,
-                container: container.map(str::to_owned),
-                listed: true,
-                sampler: false,
-                facts: None,
-            },
-        );
+        s.namespaces
+            .insert(inode, NetNamespace::listed(inode, host, container));
     }
     s
 }

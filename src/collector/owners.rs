@@ -59,15 +59,7 @@ impl InodeOwners {
         let mut owners = Self::default();
         let mut batch = Vec::with_capacity(PROCESS_BATCH);
         let mut fd_dir = PathBuf::new();
-        for entry in fs::read_dir(proc_root)? {
-            let Ok(entry) = entry else { continue };
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
+        for (pid, entry) in process_dirs(proc_root)? {
             fd_dir.clear();
             fd_dir.push(entry.path());
             fd_dir.push("fd");
@@ -157,6 +149,21 @@ impl InodeOwners {
         self.denied_processes += 1;
         self.denied_uids.extend(uid);
     }
+}
+
+/// Every `/proc/PID` directory under `proc_root`, with its PID. Entries that vanish while listed are
+/// skipped.
+///
+/// # Errors
+/// Only when `proc_root` itself cannot be listed.
+pub(crate) fn process_dirs(
+    proc_root: &Path,
+) -> std::io::Result<impl Iterator<Item = (u32, fs::DirEntry)>> {
+    Ok(fs::read_dir(proc_root)?.filter_map(|entry| {
+        let entry = entry.ok()?;
+        let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+        Some((pid, entry))
+    }))
 }
 
 /// Whether a refusal to read `proc_dir`'s fds is about permission. A process that is exiting (or a

@@ -371,17 +371,8 @@ mod tests {
     fn namespaced(mut snap: Snapshot) -> Snapshot {
         use crate::model::netns::NetNamespace;
         for (inode, host, container) in [(1, true, None), (2, false, Some("lxc web1"))] {
-            snap.namespaces.insert(
-                inode,
-                NetNamespace {
-                    inode,
-                    host,
-                    container: container.map(str::to_owned),
-                    listed: true,
-                    sampler: false,
-                    facts: None,
-                },
-            );
+            snap.namespaces
+                .insert(inode, NetNamespace::listed(inode, host, container));
         }
         snap
     }

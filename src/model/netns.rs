@@ -75,12 +75,23 @@ impl NetNamespace {
     #[must_use]
     pub fn from_label(inode: u64, label: &str) -> Self {
         let plain = label.is_empty() || label == format!("netns {inode}");
+        let host = label == "host";
+        Self {
+            sampler: host,
+            ..Self::listed(inode, host, (!plain && !host).then_some(label))
+        }
+    }
+
+    /// A namespace whose sockets were listed, with no settings of its own recorded: how files without
+    /// them, and snapshots built by hand, describe one.
+    #[must_use]
+    pub fn listed(inode: u64, host: bool, container: Option<&str>) -> Self {
         Self {
             inode,
-            host: label == "host",
-            container: (!plain && label != "host").then(|| label.to_owned()),
+            host,
+            container: container.map(str::to_owned),
             listed: true,
-            sampler: label == "host",
+            sampler: false,
             facts: None,
         }
     }

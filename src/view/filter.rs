@@ -541,17 +541,8 @@ mod tests {
         s.processes = processes;
         // dnsmasq runs in a container's namespace, everything else on the host.
         for (inode, host, container) in [(1, true, None), (2, false, Some("lxc dns1"))] {
-            s.namespaces.insert(
-                inode,
-                crate::model::netns::NetNamespace {
-                    inode,
-                    host,
-                    container: container.map(str::to_owned),
-                    listed: true,
-                    sampler: false,
-                    facts: None,
-                },
-            );
+            let ns = crate::model::netns::NetNamespace::listed(inode, host, container);
+            s.namespaces.insert(inode, ns);
         }
         for (i, socket) in s.sockets.iter_mut().enumerate() {
             socket.netns = Some(if i == 4 { 2 } else { 1 });

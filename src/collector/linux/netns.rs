@@ -60,17 +60,10 @@ pub fn scan_namespaces(proc_root: &Path) -> NamespaceScan {
             .ok(),
         ..NamespaceScan::default()
     };
-    let Ok(dir) = std::fs::read_dir(proc_root) else {
+    let Ok(dirs) = crate::collector::owners::process_dirs(proc_root) else {
         return scan;
     };
-    for entry in dir.filter_map(Result::ok) {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for (pid, entry) in dirs {
         match inode_of(&entry.path().join("ns/net")) {
             Ok(inode) => scan.members.entry(inode).or_default().push(pid),
             Err(e) if e.kind() == ErrorKind::PermissionDenied => scan.unreadable += 1,
