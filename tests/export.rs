@@ -504,8 +504,8 @@ const VERSION_1_FILE: &str = r#"{
   "processes": [ { "pid": 7, "name": "resolved", "user": "systemd-resolve", "exe": null, "cmdline": null } ]
 }"#;
 
-#[test]
-fn the_file_names_each_sockets_namespace_and_container() {
+/// The sample, written as a version-current JSON document.
+fn sample_document() -> serde_json::Value {
     let mut buf = Vec::new();
     write_json(
         &mut buf,
@@ -514,7 +514,12 @@ fn the_file_names_each_sockets_namespace_and_container() {
         ExportOptions::default(),
     )
     .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    serde_json::from_slice(&buf).unwrap()
+}
+
+#[test]
+fn the_file_names_each_sockets_namespace_and_container() {
+    let doc = sample_document();
     let sockets = doc["sockets"].as_array().unwrap();
     let in_docker: Vec<_> = sockets.iter().filter(|s| s["netns"] == DOCKER_NS).collect();
     assert_eq!(in_docker.len(), 1);
@@ -530,15 +535,7 @@ fn the_file_names_each_sockets_namespace_and_container() {
 
 #[test]
 fn version_3_files_read_with_no_namespace() {
-    let mut buf = Vec::new();
-    write_json(
-        &mut buf,
-        &sample_snapshot(),
-        Registry::global(),
-        ExportOptions::default(),
-    )
-    .unwrap();
-    let mut doc: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    let mut doc = sample_document();
     doc["version"] = 3.into();
     doc.as_object_mut().unwrap().remove("namespaces");
     // Version 3 had one namespace's sockets: drop the container's, then its fields.
