@@ -97,6 +97,61 @@ impl NetNamespace {
     }
 }
 
+/// Where a socket's addresses and ports live, as sentences say it: "this host" for the namespace
+/// Sockscope sampled from (or when no namespace was recorded), else its own network namespace by name:
+/// a container's wildcard takes the container's addresses, not the host's. Made by
+/// [`super::snapshot::Snapshot::place`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    /// The label of another namespace ([`NetNamespace::label`]); `None` for this host.
+    other: Option<String>,
+}
+
+impl Place {
+    /// The namespace named `label`, which is not the one Sockscope sampled from.
+    #[must_use]
+    pub fn other(label: String) -> Self {
+        Self { other: Some(label) }
+    }
+
+    /// "this host", or "its network namespace (docker 3f2a1b9c8d7e)".
+    #[must_use]
+    pub fn name(&self) -> String {
+        self.other.as_ref().map_or_else(
+            || "this host".to_owned(),
+            |l| format!("its network namespace ({l})"),
+        )
+    }
+
+    /// "this host's", or "its network namespace's".
+    #[must_use]
+    pub fn possessive(&self) -> &'static str {
+        if self.other.is_some() {
+            "its network namespace's"
+        } else {
+            "this host's"
+        }
+    }
+
+    /// "on this host", or "in its network namespace (docker 3f2a1b9c8d7e)".
+    #[must_use]
+    pub fn on(&self) -> String {
+        match &self.other {
+            Some(_) => format!("in {}", self.name()),
+            None => "on this host".to_owned(),
+        }
+    }
+
+    /// "this host's network namespace", or "its network namespace (docker 3f2a1b9c8d7e)".
+    #[must_use]
+    pub fn netns(&self) -> String {
+        match &self.other {
+            Some(_) => self.name(),
+            None => "this host's network namespace".to_owned(),
+        }
+    }
+}
+
 /// The container named by a process's `/proc/PID/cgroup` text, when its cgroup path names one. Handles
 /// cgroup v1 and v2 paths of docker (`/docker/ID`, `docker-ID.scope`), podman (`libpod-ID.scope`),
 /// kubernetes (`kubepods…`, with a CRI's `cri-containerd-ID`, `crio-ID` or `docker-ID`), lxc

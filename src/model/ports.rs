@@ -4,6 +4,7 @@ use crate::model::FastMap;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use super::netns::Place;
 use super::port_class::PortClass;
 use super::side::{PortNames, Side, SideFacts, side_of};
 use super::snapshot::{PortRange, Snapshot};
@@ -44,21 +45,24 @@ impl Exposure {
         }
     }
 
-    /// What the badge means, for a tooltip.
+    /// What the badge means, for a tooltip, for a port of `place`.
     #[must_use]
-    pub fn meaning(self) -> &'static str {
+    pub fn meaning(self, place: &Place) -> String {
         match self {
-            Self::Loopback => {
-                "Bound to a loopback address: only programs in this host's network namespace can reach it."
-            }
-            Self::Specific => {
-                "Bound to one address of this host: reachable by any host that can route packets to that \
-                 address (Linux accepts them on any interface), unless a firewall or rp_filter says otherwise."
-            }
-            Self::AllInterfaces => {
+            Self::Loopback => format!(
+                "Bound to a loopback address: only programs in {} can reach it.",
+                place.netns()
+            ),
+            Self::Specific => format!(
+                "Bound to one address of {}: reachable by any host that can route packets to that \
+                 address (Linux accepts them on any interface), unless a firewall or rp_filter says otherwise.",
+                place.name()
+            ),
+            Self::AllInterfaces => format!(
                 "Bound to a wildcard address (0.0.0.0 for IPv4; :: for IPv6, and IPv4 too unless IPV6_V6ONLY is \
-                 set): reachable through every interface of this host, unless a firewall says otherwise."
-            }
+                 set): reachable through every interface of {}, unless a firewall says otherwise.",
+                place.name()
+            ),
         }
     }
 }
@@ -203,6 +207,19 @@ impl PortUsage {
     #[must_use]
     pub fn exposure(&self) -> Option<Exposure> {
         self.open_addresses.iter().map(|a| Exposure::of(*a)).max()
+    }
+
+    /// The Exposure badge and what it means, for this port of `place`: the widest exposure, or why
+    /// nothing new reaches the port.
+    #[must_use]
+    pub fn exposure_badge(&self, place: &Place) -> (&'static str, String) {
+        match self.exposure() {
+            Some(e) => (e.badge(), e.meaning(place)),
+            None => {
+                let (badge, tip) = no_exposure(self.protocol);
+                (badge, tip.to_owned())
+            }
+        }
     }
 
     /// True when a TCP socket listens on the port.

@@ -208,6 +208,16 @@ impl Snapshot {
         }
     }
 
+    /// Where sockets of namespace `netns` live, as sentences name it: this host for the sampler's
+    /// namespace (and when none is recorded), else that namespace.
+    #[must_use]
+    pub fn place(&self, netns: Option<u64>) -> super::netns::Place {
+        self.namespace(netns)
+            .filter(|ns| !ns.sampler && self.spans_namespaces())
+            .map(|ns| super::netns::Place::other(ns.label()))
+            .unwrap_or_default()
+    }
+
     /// True when the sample spans more than one network namespace: only then do lists need a namespace
     /// column.
     #[must_use]

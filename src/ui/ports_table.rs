@@ -308,9 +308,7 @@ fn port_row(
         .facts_in(usage.netns)
         .ephemeral_range_or_default();
     let service = view.registry.service(usage.port, usage.protocol);
-    let (badge, badge_tip) = usage
-        .exposure()
-        .map_or_else(|| no_exposure(usage.protocol), |e| (e.badge(), e.meaning()));
+    let (badge, badge_tip) = usage.exposure_badge(&view.input.snapshot.place(usage.netns));
     let addrs: Vec<String> = usage.addresses.iter().map(ToString::to_string).collect();
     let shown = &view.input.snapshot;
     let cells = [

@@ -158,7 +158,8 @@ impl Explainer<'_> {
         aspect(
             "Security",
             format!(
-                "Firewall rules and scanners name ports ({p}/{proto}); on this host ports below {}{} need root or CAP_NET_BIND_SERVICE to bind (net.ipv4.ip_unprivileged_port_start).",
+                "Firewall rules and scanners name ports ({p}/{proto}); {} ports below {}{} need root or CAP_NET_BIND_SERVICE to bind (net.ipv4.ip_unprivileged_port_start).",
+                self.place(s).on(),
                 start.value,
                 start.note()
             ),
@@ -210,7 +211,8 @@ impl Explainer<'_> {
         aspect(
             "Example",
             format!(
-                "{p}/{proto}: like a numbered door of this host{}.",
+                "{p}/{proto}: like a numbered door of {}{}.",
+                self.place(s).name(),
                 if self.registry.name(p, proto).is_empty() {
                     String::new()
                 } else {

@@ -20,6 +20,7 @@ pub use page::{Evidence, Faq, Page, PageAspect, page};
 pub use tuple::{state_meaning, udp_state_meaning};
 pub use unix::unix_lines;
 
+use crate::model::netns::Place;
 use crate::model::ports::PortsIndex;
 use crate::model::snapshot::{NsFacts, PortRange, Snapshot};
 use crate::model::socket::{Protocol, SocketEntry};
@@ -87,6 +88,11 @@ impl<'a> Explainer<'a> {
             facts: self.snapshot.facts_in(socket.netns),
             ..self
         }
+    }
+
+    /// Where `s`'s addresses and ports live, for sentences: this host, or its network namespace.
+    pub(crate) fn place(&self, s: &SocketEntry) -> Place {
+        self.snapshot.place(s.netns)
     }
 
     pub(crate) fn range(&self) -> PortRange {

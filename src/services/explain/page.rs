@@ -430,17 +430,23 @@ fn security_evidence(f: &Facts<'_>) -> Vec<Evidence> {
         .filter(|s| Exposure::of(s.local.ip()) == Exposure::Loopback)
         .count();
     let mut out = vec![say(format!(
-        "Here: {} listeners on a wildcard address (0.0.0.0 takes every IPv4 address of this host, :: \
+        "Here: {} listeners on a wildcard address (0.0.0.0 takes every IPv4 address of {}, :: \
          every IPv6 one and IPv4 too unless IPV6_V6ONLY is on; reachable from the network unless a \
          firewall blocks them), {local} on loopback only.",
-        open.len()
+        open.len(),
+        if f.snap.spans_namespaces() {
+            "the network namespace it is bound in"
+        } else {
+            "this host"
+        }
     ))];
     out.extend(open.first().map(|s| {
         cite(
             format!(
-                "{} listens on {}: reachable through every interface of this host unless a firewall blocks it.",
+                "{} listens on {}: reachable through every interface of {} unless a firewall blocks it.",
                 f.owner(s),
-                s.local
+                s.local,
+                f.snap.place(s.netns).name()
             ),
             s,
         )

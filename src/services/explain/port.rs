@@ -1,6 +1,7 @@
 //! The socket's port: service, RFC 6335 class, who picked it, exposure and the other sockets on it.
 
 use super::{Explainer, Line, Role, Side};
+use crate::model::netns::Place;
 use crate::model::port_class::PortClass;
 use crate::model::ports::{PortKey, PortUsage, no_exposure};
 use crate::model::snapshot::PortRange;
@@ -39,7 +40,7 @@ impl Explainer<'_> {
             self.picked_by_line(p, role.side, self.is_accepted(s)),
         ];
         if let Some(usage) = self.ports.get(PortKey::of(s)) {
-            lines.push(exposure_line(usage, s));
+            lines.push(exposure_line(usage, s, &self.place(s)));
             lines.push(sharing_line(usage, p, proto));
         }
         lines.push(self.side_line(s, role));
@@ -277,7 +278,7 @@ fn dynamic_range_note(range: PortRange, class: PortClass, in_eph: bool) -> Strin
 
 /// The Exposure line: which addresses take new peers on the port. Only a listener (or an unconnected
 /// UDP socket) takes new peers; a port that only carries connections has no exposure of its own.
-fn exposure_line(usage: &PortUsage, s: &SocketEntry) -> Line {
+fn exposure_line(usage: &PortUsage, s: &SocketEntry, place: &Place) -> Line {
     let (p, proto) = (s.local.port(), s.protocol);
     let Some(exposure) = usage.exposure() else {
         return closed_port_line(p, proto);
@@ -302,7 +303,7 @@ fn exposure_line(usage: &PortUsage, s: &SocketEntry) -> Line {
         meaning: format!(
             "{p}/{proto} takes new peers on {}. {}{this}",
             addrs.join(", "),
-            exposure.meaning()
+            exposure.meaning(place)
         ),
     }
 }

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::{Explainer, Role};
+use crate::model::netns::Place;
 use crate::model::side::{PortNames, SideFacts, SideReason, side_of};
 use crate::model::snapshot::{Known, PortRange};
 use crate::model::socket::{OwnerNote, Protocol, SocketEntry};
@@ -49,10 +50,11 @@ impl Explainer<'_> {
                 "Bound but neither listening nor connected: it has no end of a conversation yet."
                     .to_owned()
             }
-            SideReason::LocalPortListened => accepted_reason(s),
+            SideReason::LocalPortListened => accepted_reason(s, &self.place(s)),
             SideReason::PeerIsThisHostListening => format!(
-                "The peer is this host, which listens on port {rport}: this socket connected to it, so it is \
-                 the client end."
+                "The peer is {}, which listens on port {rport}: this socket connected to it, so it is \
+                 the client end.",
+                self.place(s).name()
             ),
             SideReason::LocalEphemeral => format!(
                 "Local port {lport} lies in the ephemeral range {low}–{high}{note} and the remote port does \
@@ -65,8 +67,9 @@ impl Explainer<'_> {
             ),
             SideReason::RemoteRegistered => self.remote_registered_reason(s, rport),
             SideReason::RemoteEphemeral => format!(
-                "Remote port {rport} lies in this host's ephemeral range {low}–{high}{note}: likely the peer's \
-                 kernel picked it, making the peer the client (the peer's own range may differ)."
+                "Remote port {rport} lies in {} ephemeral range {low}–{high}{note}: likely the peer's \
+                 kernel picked it, making the peer the client (the peer's own range may differ).",
+                self.place(s).possessive()
             ),
             SideReason::LocalRegistered => self.local_registered_reason(s, lport),
             SideReason::UdpUnconnectedEphemeral => format!(
@@ -115,7 +118,7 @@ impl Explainer<'_> {
 }
 
 /// Why a connection on a port a listener holds is the server end, and whether a program accepted it.
-fn accepted_reason(s: &SocketEntry) -> String {
+fn accepted_reason(s: &SocketEntry, place: &Place) -> String {
     let lport = s.local.port();
     let accepted = if !s.pids.is_empty() {
         " and a program accepted it"
@@ -125,8 +128,9 @@ fn accepted_reason(s: &SocketEntry) -> String {
         ""
     };
     format!(
-        "A listener on this host uses local port {lport}: this connection most likely came in \
-         through it{accepted}, so this is the server end."
+        "A listener {} uses local port {lport}: this connection most likely came in \
+         through it{accepted}, so this is the server end.",
+        place.on()
     )
 }
 

@@ -348,3 +348,78 @@ fn owner_or_reason() {
     tw.owner_note = Some(crate::model::socket::OwnerNote::TimeWait);
     assert!(e.owner(&tw)[0].contains("TIME_WAIT"));
 }
+
+/// The host's namespace (the sampler's) with a listener on 5432, and a container's with its own 5432
+/// listener, a connection it accepted, and a loopback-only listener.
+fn host_and_container() -> (Snapshot, Registry) {
+    use crate::model::netns::NetNamespace;
+    const HOST: u64 = 4_026_531_840;
+    const DOCKER: u64 = 4_026_532_291;
+    let (mut snap, reg) = fixture();
+    let mut host = NetNamespace::listed(HOST, true, None);
+    host.sampler = true;
+    snap.namespaces.insert(HOST, host);
+    snap.namespaces.insert(
+        DOCKER,
+        NetNamespace::listed(DOCKER, false, Some("docker 3f2a1b9c8d7e")),
+    );
+    let in_docker = |s: SocketEntry| s.with_netns(DOCKER);
+    snap.sockets = vec![
+        tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 1).with_netns(HOST),
+        in_docker(tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 1)),
+        in_docker(tcp(
+            "127.0.0.1:5432",
+            "127.0.0.1:40112",
+            TcpState::Established,
+            1,
+        )),
+        in_docker(tcp("127.0.0.1:8080", "0.0.0.0:0", TcpState::Listen, 1)),
+    ];
+    (snap, reg)
+}
+
+#[test]
+fn a_containers_socket_is_explained_with_its_namespace_not_this_host() {
+    let (snap, reg) = host_and_container();
+    let ports = PortsIndex::build(&snap);
+    let e = || Explainer::new(&snap, &ports, &reg);
+    let local_ip = |s: &SocketEntry| e().for_socket(s).tuple(s)[1].meaning.clone();
+    assert!(
+        local_ip(&snap.sockets[0]).contains("every IPv4 address of this host (not IPv6)"),
+        "{}",
+        local_ip(&snap.sockets[0])
+    );
+    let theirs = local_ip(&snap.sockets[1]);
+    assert!(
+        theirs.contains(
+            "every IPv4 address of its network namespace (docker 3f2a1b9c8d7e) (not IPv6)"
+        ),
+        "{theirs}"
+    );
+    assert!(!theirs.contains("this host"), "{theirs}");
+    let loopback = local_ip(&snap.sockets[3]);
+    assert!(
+        loopback.contains("only programs in its network namespace (docker 3f2a1b9c8d7e)"),
+        "{loopback}"
+    );
+    let accepted = e().for_socket(&snap.sockets[2]).role(&snap.sockets[2]);
+    assert!(
+        accepted.reason.starts_with(
+            "A listener in its network namespace (docker 3f2a1b9c8d7e) uses local port 5432"
+        ),
+        "{}",
+        accepted.reason
+    );
+    for a in e()
+        .for_socket(&snap.sockets[1])
+        .socket_vs_port(&snap.sockets[1])
+    {
+        assert!(
+            !a.port.contains("this host") && !a.socket.contains("this host"),
+            "{}: {} / {}",
+            a.aspect,
+            a.port,
+            a.socket
+        );
+    }
+}

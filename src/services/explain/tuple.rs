@@ -106,6 +106,8 @@ impl Explainer<'_> {
     /// when it is bound to one.
     fn local_ip_line(&self, s: &SocketEntry) -> Line {
         let lip = s.local.ip();
+        let place = self.place(s);
+        let host = place.name();
         let dev = s
             .details
             .interface
@@ -114,18 +116,17 @@ impl Explainer<'_> {
             .unwrap_or_default();
         let local_ip = match Exposure::of(lip) {
             Exposure::AllInterfaces if lip.is_ipv4() => format!(
-                "{lip} is the IPv4 wildcard, so the socket takes traffic to every IPv4 address of this host (not IPv6)."
+                "{lip} is the IPv4 wildcard, so the socket takes traffic to every IPv4 address of {host} (not IPv6)."
             ),
-            Exposure::AllInterfaces => self.ipv6_wildcard_meaning(lip, s.details.v6only),
+            Exposure::AllInterfaces => self.ipv6_wildcard_meaning(lip, s.details.v6only, &host),
             Exposure::Loopback => {
                 format!(
-                    "{lip} is loopback, so only programs in this host's network namespace can reach it."
+                    "{lip} is loopback, so only programs in {} can reach it.",
+                    place.netns()
                 )
             }
             Exposure::Specific => {
-                format!(
-                    "{lip} is one address of this host; only traffic to that address reaches it."
-                )
+                format!("{lip} is one address of {host}; only traffic to that address reaches it.")
             }
         };
         Line {
@@ -136,18 +137,18 @@ impl Explainer<'_> {
     }
 
     /// What `::` covers: IPv6 alone or IPv4 too, as IPV6_V6ONLY (or, unreported, the host's default) says.
-    fn ipv6_wildcard_meaning(&self, lip: IpAddr, v6only: Option<bool>) -> String {
+    fn ipv6_wildcard_meaning(&self, lip: IpAddr, v6only: Option<bool>, host: &str) -> String {
         match v6only {
             Some(true) => format!(
-                "{lip} is the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of this host, and no IPv4."
+                "{lip} is the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of {host}, and no IPv4."
             ),
             Some(false) => format!(
-                "{lip} is the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of this host (IPv4 peers appear as ::ffff:a.b.c.d)."
+                "{lip} is the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of {host} (IPv4 peers appear as ::ffff:a.b.c.d)."
             ),
             None => {
                 let v6 = self.facts.machine.bindv6only();
                 format!(
-                    "{lip} is the IPv6 wildcard: every IPv6 address of this host, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
+                    "{lip} is the IPv6 wildcard: every IPv6 address of {host}, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
                     if v6.value { "on" } else { "off" },
                     v6.note()
                 )
