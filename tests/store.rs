@@ -315,6 +315,67 @@ fn top_ports_count_clients_under_the_service_port_the_inspector_names() {
     assert_eq!(top, vec![(Protocol::Tcp, 41234, 3), (Protocol::Udp, 53, 1)]);
 }
 
+/// The same port number in two namespaces is two ports: counted apart, each socket against its own
+/// namespace's ephemeral range.
+#[test]
+fn top_ports_and_the_ephemeral_count_are_per_namespace() {
+    use sockscope::model::netns::{NamespaceFacts, NetNamespace};
+    let (host, docker) = (1u64, 2u64);
+    let mut s = Snapshot::empty("h", common::at(0));
+    s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
+    let mut sampler = NetNamespace::listed(host, true, None);
+    sampler.sampler = true;
+    let mut container = NetNamespace::listed(docker, false, Some("docker 3f2a1b9c8d7e"));
+    container.facts = Some(NamespaceFacts {
+        ephemeral_range: Some(PortRange {
+            low: 10000,
+            high: 10999,
+        }),
+        ..NamespaceFacts::default()
+    });
+    s.namespaces = [(host, sampler), (docker, container)].into();
+    let listener = |netns, port, inode| {
+        tcp(
+            format!("0.0.0.0:{port}"),
+            "0.0.0.0:0".into(),
+            TcpState::Listen,
+            vec![7],
+            inode,
+        )
+        .with_netns(netns)
+    };
+    // Port 10500 is ephemeral in the container only.
+    s.sockets = vec![
+        listener(host, 5432, 1),
+        listener(docker, 5432, 2),
+        listener(docker, 10500, 3),
+        listener(host, 10500, 4),
+    ];
+    let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
+    store.ingest(s, None);
+    let stats = store.history().latest().unwrap();
+    let mut top: Vec<(Option<u64>, u16, u32)> = stats
+        .top_ports
+        .iter()
+        .map(|p| (p.netns, p.port, p.count))
+        .collect();
+    top.sort_unstable();
+    assert_eq!(
+        top,
+        vec![
+            (Some(host), 5432, 1),
+            (Some(host), 10500, 1),
+            (Some(docker), 5432, 1),
+            (Some(docker), 10500, 1)
+        ]
+    );
+    assert_eq!(stats.listening_ports, 4);
+    assert_eq!(
+        stats.in_ephemeral_range, 1,
+        "10500 is ephemeral in the container only"
+    );
+}
+
 /// A process that exited before its details were read has no name: lists show `?[pid]`, never its PID
 /// twice as `4242[4242]`.
 #[test]

@@ -1159,6 +1159,35 @@ fn machine_with_a_container(secs: i64) -> Snapshot {
 }
 
 #[test]
+fn the_bar_of_a_containers_port_names_it_and_filters_to_its_namespace() {
+    let mut h = harness(vec![machine_with_a_container(0)], Settings::default());
+    h.get_by_label("Charts").click();
+    h.run();
+    let bar = h
+        .state()
+        .charts()
+        .bar_center("5432/tcp postgresql (lxc web1)")
+        .expect("the container's 5432 has its own bar");
+    assert!(
+        h.state()
+            .charts()
+            .bar_center("5432/tcp postgresql (host)")
+            .is_some(),
+        "the host's 5432 is another port"
+    );
+    click_at(&mut h, bar);
+    h.run();
+    assert_eq!(h.state().settings().filter, "port:5432 ns:2");
+    let view = h.state().shown().unwrap();
+    let kept: Vec<String> = view
+        .rows
+        .iter()
+        .map(|r| view.input.socket(*r).unwrap().to_string())
+        .collect();
+    assert_eq!(kept, vec!["tcp 0.0.0.0:5432 -> *:* LISTEN"]);
+}
+
+#[test]
 fn a_container_listener_shows_its_namespace_and_ns_filters_it() {
     let h = harness(vec![machine(0)], Settings::default());
     assert!(

@@ -8,12 +8,14 @@
 //! destination, and running out fails with EAGAIN. The budget shows how close the busiest group is.
 
 use crate::model::FastMap;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::Duration;
 
 use super::history::History;
+use super::netns::Place;
 use super::snapshot::{Known, MachineFacts, PortRange, Snapshot, process_label};
 use super::socket::Protocol;
 
@@ -21,6 +23,8 @@ use super::socket::Protocol;
 /// IP, remote IP, remote port), or UDP sockets of one local IP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BudgetGroup {
+    /// The network namespace whose ports they are (`None` where not recorded).
+    pub netns: Option<u64>,
     /// Number space.
     pub protocol: Protocol,
     /// Local address.
@@ -31,12 +35,13 @@ pub struct BudgetGroup {
     pub used: u32,
 }
 
-/// What competes for the same ephemeral ports: protocol, local address, and the destination for TCP.
-type GroupKey = (Protocol, IpAddr, Option<(IpAddr, u16)>);
+/// What competes for the same ephemeral ports: the namespace (each has its own ports), protocol, local
+/// address, and the destination for TCP.
+type GroupKey = (Option<u64>, Protocol, IpAddr, Option<(IpAddr, u16)>);
 
-/// How many ports of `range` the snapshot's `ip_local_reserved_ports` takes out (0 when not recorded).
-fn reserved_in(range: PortRange, snapshot: &Snapshot) -> u32 {
-    let Some(reserved) = &snapshot.machine.reserved_ports else {
+/// How many ports of `range` the namespace's `ip_local_reserved_ports` takes out (0 when not recorded).
+fn reserved_in(range: PortRange, machine: &MachineFacts) -> u32 {
+    let Some(reserved) = &machine.reserved_ports else {
         return 0;
     };
     // Overlapping reserved ranges are merged first so no port is counted twice.
@@ -60,6 +65,33 @@ fn reserved_in(range: PortRange, snapshot: &Snapshot) -> u32 {
     count
 }
 
+/// One namespace's ephemeral range, the ports of it the kernel may pick, and its `tcp_tw_reuse`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pool {
+    range: PortRange,
+    available: u32,
+    tw_reuse: Known<u8>,
+}
+
+impl Pool {
+    fn of(snapshot: &Snapshot, netns: Option<u64>) -> Self {
+        let facts = snapshot.facts_in(netns);
+        let range = facts.ephemeral_range_or_default();
+        Self {
+            range,
+            available: range
+                .len()
+                .saturating_sub(reserved_in(range, facts.machine)),
+            tw_reuse: facts.machine.tcp_tw_reuse(),
+        }
+    }
+
+    /// True when `used` ports are at least half of the pool.
+    fn at_warning(self, used: u32) -> bool {
+        u64::from(used) * 2 >= u64::from(self.available)
+    }
+}
+
 /// How close a budget is to exhaustion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BudgetLevel {
@@ -74,12 +106,14 @@ pub enum BudgetLevel {
 /// The ephemeral port budget of one snapshot: its busiest group against the range size.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EphemeralBudget {
-    /// The range the kernel picks from.
+    /// The range the kernel picks from, in the worst group's namespace.
     pub range: PortRange,
     /// Ports of the range the kernel may pick: its size minus the reserved ports in it.
     pub available: u32,
-    /// `net.ipv4.tcp_tw_reuse` of the sampled machine, which decides whether TIME_WAIT tuples block.
+    /// `net.ipv4.tcp_tw_reuse` of that namespace, which decides whether TIME_WAIT tuples block.
     pub tw_reuse: Known<u8>,
+    /// That namespace, as sentences name it: this host, or a container's namespace.
+    pub place: Place,
     /// The group using the most ephemeral ports, if any socket uses one.
     pub worst: Option<BudgetGroup>,
     /// How many groups have reached the warning level.
@@ -92,6 +126,7 @@ impl Default for EphemeralBudget {
             range: PortRange::LINUX_DEFAULT,
             available: PortRange::LINUX_DEFAULT.len(),
             tw_reuse: MachineFacts::default().tcp_tw_reuse(),
+            place: Place::default(),
             worst: None,
             groups_warning: 0,
         }
@@ -110,13 +145,21 @@ impl EphemeralBudget {
         }
     }
 
-    /// Counts, for each group of connected sockets, those on an ephemeral local port (TIME_WAIT included).
+    /// Counts, for each group of connected sockets, those on an ephemeral local port (TIME_WAIT
+    /// included), each against its own namespace's range; the worst is the group that used the largest
+    /// share of its namespace's ports.
     #[must_use]
     pub fn of(snapshot: &Snapshot) -> Self {
-        let range = snapshot.ephemeral_range_or_default();
+        let sampler = snapshot.sampler_netns();
+        let mut pools: BTreeMap<Option<u64>, Pool> = BTreeMap::new();
         let mut groups: FastMap<GroupKey, u32> = FastMap::default();
         for s in &snapshot.sockets {
-            if !range.contains(s.local.port()) {
+            // Sockets of the sampler's namespace (or of a file without namespaces) share one pool.
+            let netns = if s.netns == sampler { sampler } else { s.netns };
+            let pool = *pools
+                .entry(netns)
+                .or_insert_with(|| Pool::of(snapshot, netns));
+            if !pool.range.contains(s.local.port()) {
                 continue;
             }
             let destination = match s.protocol {
@@ -127,27 +170,44 @@ impl EphemeralBudget {
                 Protocol::Udp => None,
             };
             *groups
-                .entry((s.protocol, s.local.ip(), destination))
+                .entry((netns, s.protocol, s.local.ip(), destination))
                 .or_default() += 1;
         }
-        let size = range.len().saturating_sub(reserved_in(range, snapshot));
+        let pool_of = |netns: Option<u64>| {
+            pools
+                .get(&netns)
+                .copied()
+                .unwrap_or_else(|| Pool::of(snapshot, netns))
+        };
         let groups_warning = groups
-            .values()
-            .filter(|n| u64::from(**n) * 2 >= u64::from(size))
+            .iter()
+            .filter(|((netns, ..), n)| pool_of(*netns).at_warning(**n))
             .count();
+        let share =
+            |netns: Option<u64>, n: u32| f64::from(n) / f64::from(pool_of(netns).available.max(1));
         let worst = groups
             .into_iter()
-            .max_by_key(|((p, l, d), n)| (*n, std::cmp::Reverse((*p, *l, *d))))
-            .map(|((protocol, local, destination), used)| BudgetGroup {
-                protocol,
-                local,
-                destination,
-                used,
-            });
+            .max_by(|(a, na), (b, nb)| {
+                share(a.0, *na)
+                    .total_cmp(&share(b.0, *nb))
+                    .then(na.cmp(nb))
+                    .then(b.cmp(a))
+            })
+            .map(
+                |((netns, protocol, local, destination), used)| BudgetGroup {
+                    netns,
+                    protocol,
+                    local,
+                    destination,
+                    used,
+                },
+            );
+        let pool = pool_of(worst.map_or(sampler, |g| g.netns));
         Self {
-            range,
-            available: size,
-            tw_reuse: snapshot.machine.tcp_tw_reuse(),
+            range: pool.range,
+            available: pool.available,
+            tw_reuse: pool.tw_reuse,
+            place: snapshot.place(worst.and_then(|g| g.netns)),
             worst,
             groups_warning,
         }
@@ -187,8 +247,13 @@ impl EphemeralBudget {
                     Some((remote, port)) => format!("{} → {remote}:{port}/{}", g.local, g.protocol),
                     None => format!("{} (any destination)/{}", g.local, g.protocol),
                 };
+                let place = if self.place.is_this_host() {
+                    String::new()
+                } else {
+                    format!(" {}", self.place.on())
+                };
                 format!(
-                    "{} / {} ephemeral ports ({:.0} %) {whom}",
+                    "{} / {} ephemeral ports ({:.0} %) {whom}{place}",
                     g.used,
                     self.available,
                     self.ratio() * 100.0
@@ -306,5 +371,55 @@ mod reserved_tests {
         assert_eq!(EphemeralBudget::of(&s).available, 10 - 3 - 2);
         s.machine.reserved_ports = None;
         assert_eq!(EphemeralBudget::of(&s).available, 10);
+    }
+
+    #[test]
+    fn each_namespace_spends_its_own_ports() {
+        use crate::model::netns::{NamespaceFacts, NetNamespace};
+        use crate::model::socket::{SocketEntry, TcpState};
+        let (host, docker) = (1u64, 2u64);
+        let mut s = Snapshot::empty("h", Utc::now());
+        s.ephemeral_range = Some(PortRange {
+            low: 40000,
+            high: 40009,
+        });
+        let mut sampler = NetNamespace::listed(host, true, None);
+        sampler.sampler = true;
+        let mut container = NetNamespace::listed(docker, false, Some("docker 3f2a1b9c8d7e"));
+        container.facts = Some(NamespaceFacts {
+            ephemeral_range: Some(PortRange {
+                low: 40000,
+                high: 40003,
+            }),
+            ..NamespaceFacts::default()
+        });
+        s.namespaces = [(host, sampler), (docker, container)].into();
+        for netns in [host, docker] {
+            for port in 40000..40003 {
+                s.sockets.push(
+                    SocketEntry::tcp(
+                        format!("127.0.0.1:{port}").parse().unwrap(),
+                        "127.0.0.1:5432".parse().unwrap(),
+                        TcpState::Established,
+                    )
+                    .with_netns(netns),
+                );
+            }
+        }
+        let b = EphemeralBudget::of(&s);
+        let worst = b.worst.unwrap();
+        assert_eq!(
+            (worst.netns, worst.used, b.available),
+            (Some(docker), 3, 4),
+            "the same tuples in two namespaces are two groups, each against its own range"
+        );
+        assert_eq!(b.groups_warning, 1, "3 of the host's 10 is under half");
+        assert!(
+            b.summary().ends_with(
+                "127.0.0.1 → 127.0.0.1:5432/tcp in its network namespace (docker 3f2a1b9c8d7e)"
+            ),
+            "{}",
+            b.summary()
+        );
     }
 }

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 
 use super::diff::SnapshotDiff;
 use super::port_class::PortClass;
+use super::ports::PortKey;
 use super::side::{PortNames, SideFacts, service_port, side_of};
 use super::snapshot::{PortRange, Snapshot};
 use super::socket::{Family, Protocol, SocketEntry, TcpState};
@@ -17,9 +18,12 @@ use super::socket::{Family, Protocol, SocketEntry, TcpState};
 /// How many of the busiest ports and processes each sample keeps; the rest go to an "other" bucket.
 pub const TOP_N: usize = 8;
 
-/// Sockets on one local (protocol, port) in one sample.
+/// Sockets on one service port (of one namespace) in one sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortCount {
+    /// The namespace of the sockets counted (`None` where not recorded): the same number in two
+    /// namespaces is counted twice, apart.
+    pub netns: Option<u64>,
     /// Number space.
     pub protocol: Protocol,
     /// Local port.
@@ -78,7 +82,7 @@ pub struct SampleStats {
     pub ipv6: u32,
     /// Sockets per local port class, indexed by [`PortClass::index`].
     pub by_class: [u32; PortClass::ALL.len()],
-    /// Sockets whose local port lies in the OS ephemeral range.
+    /// Sockets whose local port lies in the ephemeral range of their namespace.
     pub in_ephemeral_range: u32,
     /// Distinct TCP ports with a listener.
     pub listening_ports: u32,
@@ -109,14 +113,24 @@ fn count(n: usize) -> u32 {
 }
 
 /// The service ports with the most sockets, most first, and the sockets on all the others.
-fn top_ports(per_port: FastMap<(Protocol, u16), u32>) -> (Vec<PortCount>, u32) {
+fn top_ports(per_port: FastMap<PortKey, u32>) -> (Vec<PortCount>, u32) {
     let mut ports: Vec<PortCount> = per_port
         .into_iter()
-        .map(|((protocol, port), count)| PortCount {
-            protocol,
-            port,
-            count,
-        })
+        .map(
+            |(
+                PortKey {
+                    netns,
+                    protocol,
+                    port,
+                },
+                count,
+            )| PortCount {
+                netns,
+                protocol,
+                port,
+                count,
+            },
+        )
         .collect();
     // Ties by port, so the order is stable from sample to sample.
     ports.sort_unstable_by(|a, b| {
@@ -124,6 +138,7 @@ fn top_ports(per_port: FastMap<(Protocol, u16), u32>) -> (Vec<PortCount>, u32) {
             .cmp(&a.count)
             .then(a.port.cmp(&b.port))
             .then(a.protocol.cmp(&b.protocol))
+            .then(a.netns.cmp(&b.netns))
     });
     let other = ports.iter().skip(TOP_N).map(|p| p.count).sum();
     ports.truncate(TOP_N);
@@ -210,7 +225,6 @@ impl SampleStats {
         names: &mut NameInterner,
         ports: &dyn PortNames,
     ) -> Self {
-        let range = snapshot.ephemeral_range_or_default();
         let mut stats = Self {
             taken_at: snapshot.taken_at,
             by_state: [0; TcpState::ALL.len()],
@@ -231,12 +245,16 @@ impl SampleStats {
             close_wait_processes: Vec::new(),
         };
         let facts = SampleFacts::of(snapshot, ports);
-        let mut per_port: FastMap<(Protocol, u16), u32> = FastMap::default();
+        let mut per_port: FastMap<PortKey, u32> = FastMap::default();
         let mut per_pid: FastMap<u32, (u32, u32)> = FastMap::default();
         for s in &snapshot.sockets {
-            stats.tally(s, range);
-            let service_port = service_port(s, side_of(s, &facts).0);
-            *per_port.entry((s.protocol, service_port)).or_default() += 1;
+            stats.tally(s, facts.ephemeral_range(s.netns));
+            let key = PortKey {
+                netns: s.netns,
+                protocol: s.protocol,
+                port: service_port(s, side_of(s, &facts).0),
+            };
+            *per_port.entry(key).or_default() += 1;
             match s.pids.first() {
                 Some(pid) => {
                     let e = per_pid.entry(*pid).or_default();
@@ -252,7 +270,8 @@ impl SampleStats {
         stats
     }
 
-    /// Counts one socket by state, family, port class and whether its port is in the ephemeral range.
+    /// Counts one socket by state, family, port class and whether its port is in `range`, its
+    /// namespace's ephemeral range.
     fn tally(&mut self, s: &SocketEntry, range: PortRange) {
         match s.tcp_state() {
             Some(state) => self.by_state[state.index()] += 1,

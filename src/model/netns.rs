@@ -114,6 +114,12 @@ impl Place {
         Self { other: Some(label) }
     }
 
+    /// True for the namespace Sockscope sampled from (or when none was recorded).
+    #[must_use]
+    pub fn is_this_host(&self) -> bool {
+        self.other.is_none()
+    }
+
     /// "this host", or "its network namespace (docker 3f2a1b9c8d7e)".
     #[must_use]
     pub fn name(&self) -> String {

@@ -10,8 +10,9 @@ use crate::model::FastMap;
 
 use chrono::{DateTime, Utc};
 
+use super::ports::PortKey;
 use super::snapshot::Snapshot;
-use super::socket::{Protocol, SocketEntry};
+use super::socket::SocketEntry;
 
 /// Traffic of one connection between two samples.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -93,8 +94,8 @@ impl TrafficMeter {
 /// Traffic summed where people look for it: per local port, per process, and the busiest connections.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficSums {
-    /// Per local (protocol, port): the sum over its connections.
-    pub by_port: FastMap<(Protocol, u16), Rate>,
+    /// Per local port (of its namespace): the sum over its connections.
+    pub by_port: FastMap<PortKey, Rate>,
     /// Per owning process, busiest first (a socket shared by several processes counts for each).
     pub by_process: Vec<(u32, Rate)>,
     /// The busiest connections (index into the snapshot's sockets), busiest first, at most
@@ -118,10 +119,7 @@ impl TrafficSums {
             let Some(rate) = s.details.cookie.and_then(|c| rates.get(&c)).copied() else {
                 continue;
             };
-            *sums
-                .by_port
-                .entry((s.protocol, s.local.port()))
-                .or_default() += rate;
+            *sums.by_port.entry(PortKey::of(s)).or_default() += rate;
             for pid in &s.pids {
                 *by_process.entry(*pid).or_default() += rate;
             }
@@ -164,7 +162,7 @@ pub fn format_rate(bps: f64) -> String {
 mod tests {
     use super::*;
     use crate::model::kernel::TcpInfo;
-    use crate::model::socket::TcpState;
+    use crate::model::socket::{Protocol, TcpState};
     use chrono::TimeZone;
 
     fn conn(cookie: u64, rx: u64, tx: u64) -> SocketEntry {
@@ -245,7 +243,11 @@ mod tests {
         .collect();
         let sums = TrafficSums::of(&s, &rates);
         assert_eq!(
-            sums.by_port.get(&(Protocol::Tcp, 5432)),
+            sums.by_port.get(&PortKey {
+                netns: None,
+                protocol: Protocol::Tcp,
+                port: 5432
+            }),
             Some(&rate(100.0, 500.0))
         );
         assert_eq!(
@@ -261,6 +263,35 @@ mod tests {
             vec![1, 0],
             "busiest first, idle connections left out"
         );
+    }
+
+    #[test]
+    fn the_same_port_in_two_namespaces_sums_apart() {
+        let host = conn(1, 0, 0).with_netns(1);
+        let container = conn(2, 0, 0).with_netns(2);
+        let s = snap(0, vec![host, container]);
+        let rates: FastMap<u64, Rate> = [(1, 100.0), (2, 7.0)]
+            .into_iter()
+            .map(|(c, r)| {
+                (
+                    c,
+                    Rate {
+                        in_bps: r,
+                        out_bps: 0.0,
+                    },
+                )
+            })
+            .collect();
+        let sums = TrafficSums::of(&s, &rates);
+        let on = |netns| {
+            sums.by_port[&PortKey {
+                netns: Some(netns),
+                protocol: Protocol::Tcp,
+                port: 5432,
+            }]
+                .in_bps
+        };
+        assert_eq!((on(1), on(2)), (100.0, 7.0));
     }
 
     #[test]

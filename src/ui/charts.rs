@@ -361,16 +361,23 @@ impl Charts {
         view: Option<&ComputedView>,
     ) -> Vec<Command> {
         let registry = view.map_or_else(Registry::global, |v| v.registry);
+        let shown = view
+            .map(|v| &*v.input.snapshot)
+            .filter(|s| s.spans_namespaces());
         let items: Vec<(String, f64)> = latest
             .top_ports
             .iter()
             .map(|p| {
                 let name = registry.name(p.port, p.protocol);
-                let label = if name.is_empty() {
+                let mut label = if name.is_empty() {
                     format!("{}/{}", p.port, p.protocol)
                 } else {
                     format!("{}/{} {name}", p.port, p.protocol)
                 };
+                // Another namespace's port is another port: say whose.
+                if let Some(snap) = shown.filter(|s| s.sampler_netns() != p.netns) {
+                    label.push_str(&format!(" ({})", snap.namespace_label(p.netns)));
+                }
                 (label, f64::from(p.count))
             })
             .collect();
@@ -388,10 +395,11 @@ impl Charts {
         clicked
             .and_then(|i| latest.top_ports.get(i))
             .map(|p| {
-                vec![
-                    Command::SetFilter(format!("port:{}", p.port)),
-                    Command::SetView(View::Sockets),
-                ]
+                let filter = match (shown, p.netns) {
+                    (Some(_), Some(netns)) => format!("port:{} ns:{netns}", p.port),
+                    _ => format!("port:{}", p.port),
+                };
+                vec![Command::SetFilter(filter), Command::SetView(View::Sockets)]
             })
             .unwrap_or_default()
     }

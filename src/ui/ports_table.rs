@@ -344,7 +344,7 @@ fn port_row(
     row.col(|ui| {
         ui.add(Label::new(usage.state_summary()).truncate());
     });
-    let rate = view.traffic.by_port.get(&(usage.protocol, usage.port));
+    let rate = view.traffic.by_port.get(&usage.key());
     for value in [rate.map(|r| r.in_bps), rate.map(|r| r.out_bps)] {
         row.col(|ui| {
             ui.label(value.map(format_rate).unwrap_or_default());
