@@ -300,21 +300,39 @@ impl Snapshot {
             .map(|n| n.inode)
     }
 
-    /// The settings of network namespace `netns`, which explain its sockets: its own where recorded,
-    /// else the sampler's namespace's (the snapshot's `machine` and `ephemeral_range`).
+    /// The settings of network namespace `netns`, which explain its sockets: its own where recorded;
+    /// the sampler's namespace's (the snapshot's `machine` and `ephemeral_range`) for that namespace
+    /// and where no namespace was recorded; none, so every value reads as assumed, for another
+    /// namespace whose settings could not be read (they are its own, not the host's).
     #[must_use]
     pub fn facts_in(&self, netns: Option<u64>) -> NsFacts<'_> {
-        match self.namespace(netns).and_then(|n| n.facts.as_ref()) {
+        /// Settings nobody recorded.
+        static UNRECORDED: MachineFacts = MachineFacts {
+            unprivileged_port_start: None,
+            reserved_ports: None,
+            bindv6only: None,
+            tcp_tw_reuse: None,
+            local_addresses: None,
+        };
+        let namespace = self.namespace(netns);
+        let sampler = self.sampler_netns();
+        match namespace.and_then(|n| n.facts.as_ref()) {
             Some(facts) => NsFacts {
                 ephemeral_range: facts.ephemeral_range,
                 machine: &facts.machine,
                 netns,
                 sockets: &self.sockets,
             },
+            None if namespace.is_some() && sampler.is_some() && netns != sampler => NsFacts {
+                ephemeral_range: None,
+                machine: &UNRECORDED,
+                netns,
+                sockets: &self.sockets,
+            },
             None => NsFacts {
                 ephemeral_range: self.ephemeral_range,
                 machine: &self.machine,
-                netns: self.sampler_netns().or(netns),
+                netns: sampler.or(netns),
                 sockets: &self.sockets,
             },
         }
@@ -417,5 +435,82 @@ mod tests {
         assert!(PortRange::LINUX_DEFAULT.contains(32768));
         assert!(PortRange::LINUX_DEFAULT.contains(60999));
         assert!(!PortRange::LINUX_DEFAULT.contains(61000));
+    }
+
+    /// The sampler's namespace with its settings, a container's that could not be read (2), with a
+    /// socket on 172.17.0.2, and one read from inside (3).
+    fn three_namespaces() -> Snapshot {
+        use crate::model::netns::{NamespaceFacts, NetNamespace};
+        use crate::model::socket::{SocketEntry, TcpState};
+        let mut s = Snapshot::empty("h", chrono::Utc::now());
+        s.ephemeral_range = Some(PortRange {
+            low: 20000,
+            high: 20999,
+        });
+        s.machine.unprivileged_port_start = Some(80);
+        s.machine.local_addresses = Some(vec!["192.0.2.1".parse().unwrap()]);
+        let mut host = NetNamespace::listed(1, true, None);
+        host.sampler = true;
+        let mut read = NetNamespace::listed(3, false, Some("lxc web1"));
+        read.facts = Some(NamespaceFacts {
+            ephemeral_range: Some(PortRange {
+                low: 40000,
+                high: 40100,
+            }),
+            ..NamespaceFacts::default()
+        });
+        s.namespaces = [
+            (1, host),
+            (
+                2,
+                NetNamespace::listed(2, false, Some("docker 3f2a1b9c8d7e")),
+            ),
+            (3, read),
+        ]
+        .into();
+        s.sockets = vec![
+            SocketEntry::tcp(
+                "172.17.0.2:5432".parse().unwrap(),
+                "0.0.0.0:0".parse().unwrap(),
+                TcpState::Listen,
+            )
+            .with_netns(2),
+        ];
+        s
+    }
+
+    #[test]
+    fn another_namespaces_unread_settings_are_assumed_not_the_hosts() {
+        let s = three_namespaces();
+        let (sampler, unread, own) = (
+            s.facts_in(Some(1)),
+            s.facts_in(Some(2)),
+            s.facts_in(Some(3)),
+        );
+        assert_eq!(sampler.ephemeral_range_known().value.low, 20000);
+        assert!(!sampler.ephemeral_range_known().assumed);
+        assert!(
+            unread.ephemeral_range_known().assumed,
+            "not the host's range"
+        );
+        assert!(unread.machine.unprivileged_port_start().assumed);
+        assert_eq!(own.ephemeral_range_known().value.low, 40000);
+        let host_ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(sampler.is_own_address(host_ip), Some(true));
+        assert_eq!(
+            unread.is_own_address(host_ip),
+            None,
+            "the host's address is not the container's"
+        );
+        assert_eq!(
+            unread.is_own_address("172.17.0.2".parse().unwrap()),
+            Some(true),
+            "its own socket is bound to it"
+        );
+        assert_eq!(
+            s.facts_in(None).ephemeral_range_known().value.low,
+            20000,
+            "no namespace recorded: the snapshot's own"
+        );
     }
 }
