@@ -1288,3 +1288,40 @@ fn the_unix_view_pairs_processes_and_explains_a_socket_without_a_port() {
         .collect();
     assert_eq!(kept, vec![902, 904], "only psql's ends");
 }
+
+#[test]
+fn clicking_a_unix_header_sorts_by_it_and_clicking_again_reverses() {
+    let mut h = harness(vec![machine_with_unix_sockets(0)], Settings::default());
+    h.get_by_label("Unix sockets").click();
+    h.run();
+    let inodes = |h: &Harness<'_, SockscopeApp>| {
+        let view = h.state().shown().unwrap();
+        view.unix
+            .rows
+            .iter()
+            .map(|i| view.input.snapshot.unix_sockets[*i].inode)
+            .collect::<Vec<u32>>()
+    };
+    assert_eq!(
+        inodes(&h),
+        vec![900, 902, 904, 901, 903],
+        "the listener first, then unnamed ends, then by name"
+    );
+    h.get_by_label("Peer").click();
+    h.run();
+    assert_eq!(
+        inodes(&h),
+        vec![900, 902, 901, 904, 903],
+        "unconnected first, then by peer inode"
+    );
+    h.get_by_label("Peer").click();
+    h.run();
+    assert_eq!(inodes(&h), vec![903, 904, 901, 902, 900]);
+    assert_eq!(
+        h.state().settings().unix_sort,
+        sockscope::view::unix::UnixSort {
+            column: Some(sockscope::view::unix::UnixColumn::Peer),
+            ascending: false
+        }
+    );
+}

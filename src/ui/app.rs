@@ -162,6 +162,7 @@ impl SockscopeApp {
             id: 1,
             filter: settings.filter.clone(),
             sort: settings.sort,
+            unix_sort: settings.unix_sort,
             selected: None,
             page: settings.view == View::Learn,
         };
@@ -463,6 +464,12 @@ impl SockscopeApp {
                 self.send_request();
                 true
             }
+            Command::SetUnixSort(sort) => {
+                self.settings.unix_sort = sort;
+                self.request.unix_sort = sort;
+                self.send_request();
+                true
+            }
             Command::SetView(view) => {
                 self.set_view(view);
                 true
@@ -541,6 +548,7 @@ impl SockscopeApp {
             | Command::SelectPort(_)
             | Command::SetFilter(_)
             | Command::SetSort(_)
+            | Command::SetUnixSort(_)
             | Command::SetView(_)
             | Command::TogglePause => {}
         }
@@ -816,8 +824,8 @@ impl SockscopeApp {
                 self.ports_table.ui(ui, v, port, selected_key, privilege)
             }
             (Some(v), View::Unix) => {
-                self.unix_table.ui(ui, v);
-                Vec::new()
+                let sort = self.settings.unix_sort;
+                self.unix_table.ui(ui, v, sort)
             }
             (Some(_), View::Learn) => {
                 let page = published.and_then(|p| p.page.as_deref());

@@ -12,6 +12,7 @@ use crate::model::socket::{SocketEntry, SocketKey};
 
 use super::settings::View;
 use crate::view::rows::SortSpec;
+use crate::view::unix::UnixSort;
 
 /// A request from a panel to the app.
 #[must_use]
@@ -25,6 +26,8 @@ pub enum Command {
     SetFilter(String),
     /// Sort the sockets table.
     SetSort(SortSpec),
+    /// Sort the Unix sockets table.
+    SetUnixSort(UnixSort),
     /// Switch the central view.
     SetView(View),
     /// Freeze or unfreeze what is shown (sampling goes on).

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::view::rows::SortSpec;
+use crate::view::unix::UnixSort;
 
 /// The central view.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +57,8 @@ pub struct Settings {
     pub filter: String,
     /// Sort of the sockets table.
     pub sort: SortSpec,
+    /// Sort of the Unix sockets table.
+    pub unix_sort: UnixSort,
     /// Sampling interval in milliseconds.
     pub interval_ms: u64,
     /// Samples of history kept for the charts (3 600 = one hour at 1 Hz).
@@ -71,6 +74,7 @@ impl Default for Settings {
             view: View::Sockets,
             filter: String::new(),
             sort: SortSpec::default(),
+            unix_sort: UnixSort::default(),
             interval_ms: 1000,
             history_samples: 3600,
             resolve_names: false,

@@ -173,7 +173,7 @@ pub fn row_text(s: &SocketEntry, row: RowRef, view: &ComputedView, registry: &Re
 }
 
 /// A painted triangle (no font needs the glyph), announced to screen readers and tests by its direction.
-fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
+pub(crate) fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(9.0, 8.0), Sense::hover());
     let color = ui.visuals().strong_text_color();
     let (top, bottom) = (rect.top(), rect.bottom());

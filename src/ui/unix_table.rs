@@ -4,47 +4,83 @@
 use egui::{Label, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
+use super::command::Command;
+use super::sockets_table::sort_arrow;
 use crate::model::compare::owners_of;
 use crate::model::unix::UnixSocket;
 use crate::services::explain::unix_lines;
 use crate::view::ComputedView;
+use crate::view::unix::{UnixColumn, UnixSort};
 
-/// Columns: header, tooltip, initial width.
-const COLUMNS: [(&str, &str, f32); 10] = [
+/// Columns: sort key, header, tooltip, initial width. The last, Namespace, shows only when the sample
+/// spans namespaces.
+const COLUMNS: [(UnixColumn, &str, &str, f32); 11] = [
     (
+        UnixColumn::Type,
         "Type",
         "stream (SOCK_STREAM), dgram (SOCK_DGRAM) or seqpacket (SOCK_SEQPACKET)",
         70.0,
     ),
-    ("State", "LISTEN, CONNECTED, or UNCONNECTED (neither)", 96.0),
     (
+        UnixColumn::State,
+        "State",
+        "LISTEN, CONNECTED, or UNCONNECTED (neither)",
+        96.0,
+    ),
+    (
+        UnixColumn::Name,
         "Name",
         "The path it is bound to, @name for an abstract name, empty when unnamed (socketpair(), most \
          clients): a Unix socket has a name, never a port",
         240.0,
     ),
     (
+        UnixColumn::Inode,
         "Inode",
         "The socket's inode: its identity (socket:[N] in /proc/PID/fd)",
         70.0,
     ),
-    ("Peer", "The inode of the socket it is connected to", 70.0),
-    ("Peer process", "Who holds the other end", 120.0),
-    ("Process", "Who holds this end", 120.0),
-    ("User", "The user that created it", 70.0),
     (
+        UnixColumn::Peer,
+        "Peer",
+        "The inode of the socket it is connected to",
+        70.0,
+    ),
+    (
+        UnixColumn::PeerProcess,
+        "Peer process",
+        "Who holds the other end",
+        120.0,
+    ),
+    (UnixColumn::Process, "Process", "Who holds this end", 120.0),
+    (UnixColumn::User, "User", "The user that created it", 70.0),
+    (
+        UnixColumn::RecvQueue,
         "Recv-Q",
         "Stream and seqpacket: bytes not yet read. Dgram: the size of the next datagram only. Listener: \
          connections waiting for accept()",
         60.0,
     ),
     (
+        UnixColumn::SendQueue,
         "Send-Q",
         "Memory of what this socket sent that the receiver has not yet read (buffer overhead included). \
          Listener: the maximum backlog (listen()'s argument, capped by net.core.somaxconn)",
         60.0,
     ),
+    (
+        UnixColumn::Namespace,
+        "Namespace",
+        "The network namespace it was listed in: host, a container, or netns N (an abstract name is \
+         per namespace; a path is in the filesystem)",
+        110.0,
+    ),
 ];
+
+/// True when column `i` is drawn: the Namespace column only when the sample spans namespaces.
+fn shown(i: usize, view: &ComputedView) -> bool {
+    COLUMNS[i].0 != UnixColumn::Namespace || view.input.snapshot.spans_namespaces()
+}
 
 /// The Unix view panel: remembers the selected socket by (namespace, inode).
 #[derive(Debug, Default)]
@@ -53,8 +89,10 @@ pub struct UnixTable {
 }
 
 impl UnixTable {
-    /// Draws the pairs, the table, and the selected socket's explanation.
-    pub fn ui(&mut self, ui: &mut egui::Ui, view: &ComputedView) {
+    /// Draws the pairs, the table (sorted by `sort`), and the selected socket's explanation; returns a
+    /// new sort when a header was clicked.
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &ComputedView, sort: UnixSort) -> Vec<Command> {
+        let mut commands = Vec::new();
         ui.style_mut().interaction.selectable_labels = false;
         let snapshot = &view.input.snapshot;
         if snapshot.unix_sockets.is_empty() {
@@ -62,7 +100,7 @@ impl UnixTable {
                 "No Unix domain sockets in this sample (a file written before format version 3, a \
                  system other than Linux, or a kernel that refused unix_diag: see the status bar).",
             );
-            return;
+            return commands;
         }
         self.pairs(ui, view);
         let selected = self
@@ -74,11 +112,12 @@ impl UnixTable {
             ui.available_height()
         };
         ui.allocate_ui(egui::vec2(ui.available_width(), table_height), |ui| {
-            self.table(ui, view);
+            self.table(ui, view, sort, &mut commands);
         });
         if let Some(u) = selected {
             explained(ui, view, u);
         }
+        commands
     }
 
     /// "Who talks to whom": one clickable line per pair of processes and name.
@@ -118,7 +157,13 @@ impl UnixTable {
     }
 
     /// The table of Unix sockets that pass the filter.
-    fn table(&mut self, ui: &mut egui::Ui, view: &ComputedView) {
+    fn table(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &ComputedView,
+        sort: UnixSort,
+        commands: &mut Vec<Command>,
+    ) {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut table = TableBuilder::new(ui)
             .id_salt("unix-table")
@@ -126,8 +171,12 @@ impl UnixTable {
             .resizable(true)
             .sense(Sense::click())
             .min_scrolled_height(0.0);
-        for (i, (_, _, width)) in COLUMNS.iter().enumerate() {
-            table = table.column(if i + 1 == COLUMNS.len() {
+        let last = (0..COLUMNS.len()).rev().find(|i| shown(*i, view));
+        for (i, (_, _, _, width)) in COLUMNS.iter().enumerate() {
+            if !shown(i, view) {
+                continue;
+            }
+            table = table.column(if Some(i) == last {
                 Column::remainder().at_least(*width)
             } else {
                 Column::initial(*width).at_least(30.0).clip(true)
@@ -136,9 +185,21 @@ impl UnixTable {
         let list = &view.input.snapshot.unix_sockets;
         table
             .header(row_height + 2.0, |mut header| {
-                for (title, tip, _) in COLUMNS {
+                for (i, (column, title, tip, _)) in COLUMNS.into_iter().enumerate() {
+                    if !shown(i, view) {
+                        continue;
+                    }
                     header.col(|ui| {
-                        ui.label(RichText::new(title).strong()).on_hover_text(tip);
+                        let clicked = ui
+                            .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+                            .on_hover_text(tip)
+                            .clicked();
+                        if clicked {
+                            commands.push(Command::SetUnixSort(sort.clicked(column)));
+                        }
+                        if sort.column == Some(column) {
+                            sort_arrow(ui, sort.ascending);
+                        }
                     });
                 }
             })
@@ -148,7 +209,10 @@ impl UnixTable {
                         return;
                     };
                     row.set_selected(self.selected == Some(u.key()));
-                    for text in cells(u, view) {
+                    for (i, text) in cells(u, view).into_iter().enumerate() {
+                        if !shown(i, view) {
+                            continue;
+                        }
                         row.col(|ui| {
                             ui.add(Label::new(text).truncate());
                         });
@@ -163,7 +227,7 @@ impl UnixTable {
 }
 
 /// One row's cell texts, in [`COLUMNS`] order.
-fn cells(u: &UnixSocket, view: &ComputedView) -> [String; 10] {
+fn cells(u: &UnixSocket, view: &ComputedView) -> [String; 11] {
     let snapshot = &view.input.snapshot;
     let peer = view
         .unix
@@ -190,6 +254,7 @@ fn cells(u: &UnixSocket, view: &ComputedView) -> [String; 10] {
             .unwrap_or_default(),
         number(u.recv_queue),
         number(u.send_queue),
+        snapshot.namespace_label(u.netns),
     ]
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput, compute_rows};
-use super::unix::UnixView;
+use super::unix::{UnixSort, UnixView};
 use crate::model::ports::{PortFacts, PortLine, PortsIndex, port_lines};
 use crate::model::traffic::TrafficSums;
 use crate::services::registry::Registry;
@@ -41,6 +41,7 @@ pub fn compute(
     input: ViewInput,
     filter: &Filter,
     sort: SortSpec,
+    unix_sort: UnixSort,
     registry: &'static Registry,
 ) -> ComputedView {
     let rows = compute_rows(&input, filter, sort, registry);
@@ -74,7 +75,7 @@ pub fn compute(
     let port_lines = port_lines(&facts, &visible_ports);
     let live_rows = rows.iter().filter(|r| matches!(r, RowRef::Live(_))).count();
     let listening_ports = ports.ports().iter().filter(|p| p.has_listener()).count();
-    let unix = UnixView::compute(&input.snapshot, filter);
+    let unix = UnixView::compute(&input.snapshot, filter, unix_sort);
     ComputedView {
         unix: Arc::new(unix),
         input,

@@ -23,6 +23,7 @@ use super::compute::{ComputedView, compute};
 use super::explained::Explained;
 use super::filter::Filter;
 use super::rows::{RowRef, SortSpec, ViewInput};
+use super::unix::UnixSort;
 use crate::collector::CollectorEvent;
 use crate::collector::resolver::{AnswerHook, Lookup, Resolver, system_lookup};
 use crate::model::FastMap;
@@ -44,6 +45,8 @@ pub struct ViewRequest {
     pub filter: String,
     /// The sort of the sockets table.
     pub sort: SortSpec,
+    /// The sort of the Unix sockets table.
+    pub unix_sort: UnixSort,
     /// The socket whose details the inspector shows.
     pub selected: Option<SocketKey>,
     /// The "Socket vs port" page is shown: write it with each publication.
@@ -173,6 +176,7 @@ struct RowsKey {
     generation: u64,
     filter: String,
     sort: SortSpec,
+    unix_sort: UnixSort,
 }
 
 /// The store and the view logic, with no thread: feed it inputs, then ask for a publication.
@@ -362,10 +366,17 @@ impl StoreCore {
                     generation: input.generation,
                     filter: self.request.filter.clone(),
                     sort: self.request.sort,
+                    unix_sort: self.request.unix_sort,
                 };
                 if self.rows_key.as_ref() != Some(&key) {
                     let filter = Filter::parse(&key.filter);
-                    self.view = Some(compute(input, &filter, key.sort, self.registry));
+                    self.view = Some(compute(
+                        input,
+                        &filter,
+                        key.sort,
+                        key.unix_sort,
+                        self.registry,
+                    ));
                     self.rows_key = Some(key);
                 } else if let Some(view) = &mut self.view {
                     // Same rows; names that arrived meanwhile show now (a host: filter uses them from

@@ -2,7 +2,10 @@
 //! whom through them: each connected pair, joined by the peer inode the kernel reports, folded into
 //! one line per (process, process, name). Computed with the other views on the store thread.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, UnixFacts};
 use crate::model::FastMap;
@@ -26,6 +29,53 @@ pub struct UnixPair {
     pub example: usize,
 }
 
+/// A sortable column of the Unix sockets table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnixColumn {
+    /// stream, dgram, seqpacket.
+    Type,
+    /// LISTEN, CONNECTED, …
+    State,
+    /// The path or `@abstract` name.
+    Name,
+    /// The socket's inode.
+    Inode,
+    /// The peer's inode.
+    Peer,
+    /// Who holds the other end.
+    PeerProcess,
+    /// Who holds this end.
+    Process,
+    /// The user that created it.
+    User,
+    /// Recv-Q.
+    RecvQueue,
+    /// Send-Q.
+    SendQueue,
+    /// The network namespace's label.
+    Namespace,
+}
+
+/// The order of the Unix sockets table: by a column, or (no column) listeners first, then by name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UnixSort {
+    /// Column sorted by; `None` for listeners first, then by name and inode.
+    pub column: Option<UnixColumn>,
+    /// Ascending when true.
+    pub ascending: bool,
+}
+
+impl UnixSort {
+    /// The sort after clicking `column`'s header: ascending first, then toggling.
+    #[must_use]
+    pub fn clicked(self, column: UnixColumn) -> Self {
+        Self {
+            column: Some(column),
+            ascending: self.column != Some(column) || !self.ascending,
+        }
+    }
+}
+
 /// The Unix view's content.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UnixView {
@@ -39,9 +89,9 @@ pub struct UnixView {
 }
 
 impl UnixView {
-    /// Computes the view of `snapshot`'s Unix sockets under `filter`.
+    /// Computes the view of `snapshot`'s Unix sockets under `filter`, rows in `sort` order.
     #[must_use]
-    pub fn compute(snapshot: &Snapshot, filter: &Filter) -> Self {
+    pub fn compute(snapshot: &Snapshot, filter: &Filter, sort: UnixSort) -> Self {
         let list = &snapshot.unix_sockets;
         let by_key: FastMap<(Option<u64>, u32), usize> =
             list.iter().enumerate().map(|(i, u)| (u.key(), i)).collect();
@@ -76,13 +126,20 @@ impl UnixView {
             })
             .collect();
         let mut rows: Vec<usize> = (0..list.len()).filter(|i| kept[*i]).collect();
+        let keys = SortKeys {
+            snapshot,
+            owners: &owners,
+            by_key: &by_key,
+        };
         rows.sort_by(|a, b| {
-            let (x, y) = (&list[*a], &list[*b]);
-            (x.state != UnixState::Listen, &x.path, x.inode).cmp(&(
-                y.state != UnixState::Listen,
-                &y.path,
-                y.inode,
-            ))
+            let order = keys.compare(sort.column, *a, *b);
+            let order = if sort.ascending || sort.column.is_none() {
+                order
+            } else {
+                order.reverse()
+            };
+            // Ties by inode, so the order is stable from sample to sample.
+            order.then(list[*a].key().cmp(&list[*b].key()))
         });
         let pairs = pairs(list, &owners, &kept, &by_key);
         Self {
@@ -96,6 +153,45 @@ impl UnixView {
     #[must_use]
     pub fn peer_of(&self, u: &UnixSocket) -> Option<usize> {
         self.by_key.get(&(u.netns, u.peer_inode?)).copied()
+    }
+}
+
+/// What the rows are sorted by: the sockets, their owners as the table shows them, and their peers.
+struct SortKeys<'a> {
+    snapshot: &'a Snapshot,
+    owners: &'a [String],
+    by_key: &'a FastMap<(Option<u64>, u32), usize>,
+}
+
+impl SortKeys<'_> {
+    /// Socket `a` against socket `b` (indexes into the snapshot's `unix_sockets`) by `column`.
+    fn compare(&self, column: Option<UnixColumn>, a: usize, b: usize) -> Ordering {
+        let list = &self.snapshot.unix_sockets;
+        let (x, y) = (&list[a], &list[b]);
+        let peer_owner = |u: &UnixSocket| {
+            u.peer_inode
+                .and_then(|p| self.by_key.get(&(u.netns, p)))
+                .map(|i| self.owners[*i].as_str())
+        };
+        let user = |u: &UnixSocket| u.uid.and_then(|uid| self.snapshot.users.get(&uid));
+        match column {
+            None => (x.state != UnixState::Listen, &x.path)
+                .cmp(&(y.state != UnixState::Listen, &y.path)),
+            Some(UnixColumn::Type) => x.kind.as_str().cmp(y.kind.as_str()),
+            Some(UnixColumn::State) => x.state.as_str().cmp(y.state.as_str()),
+            Some(UnixColumn::Name) => x.path.cmp(&y.path),
+            Some(UnixColumn::Inode) => x.inode.cmp(&y.inode),
+            Some(UnixColumn::Peer) => x.peer_inode.cmp(&y.peer_inode),
+            Some(UnixColumn::PeerProcess) => peer_owner(x).cmp(&peer_owner(y)),
+            Some(UnixColumn::Process) => self.owners[a].cmp(&self.owners[b]),
+            Some(UnixColumn::User) => user(x).cmp(&user(y)),
+            Some(UnixColumn::RecvQueue) => x.recv_queue.cmp(&y.recv_queue),
+            Some(UnixColumn::SendQueue) => x.send_queue.cmp(&y.send_queue),
+            Some(UnixColumn::Namespace) => self
+                .snapshot
+                .namespace_label(x.netns)
+                .cmp(&self.snapshot.namespace_label(y.netns)),
+        }
     }
 }
 
@@ -202,7 +298,7 @@ mod tests {
 
     #[test]
     fn pairs_fold_connections_per_process_pair_and_name() {
-        let view = UnixView::compute(&machine(), &Filter::default());
+        let view = UnixView::compute(&machine(), &Filter::default(), UnixSort::default());
         let lines: Vec<(String, String, Option<String>, usize)> = view
             .pairs
             .iter()
@@ -239,15 +335,53 @@ mod tests {
 
     #[test]
     fn the_filter_keeps_sockets_and_the_pairs_they_are_in() {
-        let view = UnixView::compute(&machine(), &Filter::parse("proc:shell"));
+        let view = UnixView::compute(
+            &machine(),
+            &Filter::parse("proc:shell"),
+            UnixSort::default(),
+        );
         assert_eq!(view.rows, vec![6]);
         assert_eq!(view.pairs.len(), 1);
         assert_eq!(view.pairs[0].other, "shell[30]");
-        let listeners = UnixView::compute(&machine(), &Filter::parse("state:listen"));
+        let listeners = UnixView::compute(
+            &machine(),
+            &Filter::parse("state:listen"),
+            UnixSort::default(),
+        );
         assert_eq!(listeners.rows, vec![0]);
-        let ports = UnixView::compute(&machine(), &Filter::parse("port:80"));
+        let ports = UnixView::compute(&machine(), &Filter::parse("port:80"), UnixSort::default());
         assert!(ports.rows.is_empty(), "a Unix socket has no port");
         let s = machine();
         assert_eq!(view.peer_of(&s.unix_sockets[6]), Some(5));
+    }
+
+    #[test]
+    fn rows_sort_by_a_column_both_ways_with_ties_by_inode() {
+        let s = machine();
+        let by = |column, ascending| {
+            UnixView::compute(
+                &s,
+                &Filter::default(),
+                UnixSort {
+                    column: Some(column),
+                    ascending,
+                },
+            )
+            .rows
+        };
+        assert_eq!(
+            by(UnixColumn::Inode, false),
+            vec![8, 7, 6, 5, 4, 3, 2, 1, 0]
+        );
+        assert_eq!(
+            by(UnixColumn::PeerProcess, true),
+            vec![0, 1, 3, 2, 4, 6, 5, 7, 8],
+            "none, then app, bus, shell, worker; ties by inode"
+        );
+        assert_eq!(
+            by(UnixColumn::Process, false),
+            vec![7, 8, 6, 0, 1, 3, 5, 2, 4],
+            "worker, shell, bus, app"
+        );
     }
 }
