@@ -317,15 +317,15 @@ fn top_ports_count_clients_under_the_service_port_the_inspector_names() {
 
 /// The same port number in two namespaces is two ports: counted apart, each socket against its own
 /// namespace's ephemeral range.
-#[test]
-fn top_ports_and_the_ephemeral_count_are_per_namespace() {
+/// A snapshot with the host's namespace (1, the sampler's) and a container's (2) whose ephemeral range
+/// is 10000–10999 and whose addresses were not recorded.
+fn host_and_container() -> Snapshot {
     use sockscope::model::netns::{NamespaceFacts, NetNamespace};
-    let (host, docker) = (1u64, 2u64);
     let mut s = Snapshot::empty("h", common::at(0));
     s.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
-    let mut sampler = NetNamespace::listed(host, true, None);
+    let mut sampler = NetNamespace::listed(1, true, None);
     sampler.sampler = true;
-    let mut container = NetNamespace::listed(docker, false, Some("docker 3f2a1b9c8d7e"));
+    let mut container = NetNamespace::listed(2, false, Some("docker 3f2a1b9c8d7e"));
     container.facts = Some(NamespaceFacts {
         ephemeral_range: Some(PortRange {
             low: 10000,
@@ -333,7 +333,14 @@ fn top_ports_and_the_ephemeral_count_are_per_namespace() {
         }),
         ..NamespaceFacts::default()
     });
-    s.namespaces = [(host, sampler), (docker, container)].into();
+    s.namespaces = [(1, sampler), (2, container)].into();
+    s
+}
+
+#[test]
+fn top_ports_and_the_ephemeral_count_are_per_namespace() {
+    let (host, docker) = (1u64, 2u64);
+    let mut s = host_and_container();
     let listener = |netns, port, inode| {
         tcp(
             format!("0.0.0.0:{port}"),
@@ -351,6 +358,20 @@ fn top_ports_and_the_ephemeral_count_are_per_namespace() {
         listener(docker, 10500, 3),
         listener(host, 10500, 4),
     ];
+    // A client in the container of its own listener on 7001, through the container's address (its
+    // addresses were not recorded: a socket bound to it tells), counts under 7001.
+    for (local, remote, state, inode) in [
+        ("172.17.0.2:7001", "0.0.0.0:0", TcpState::Listen, 5),
+        (
+            "172.17.0.2:7000",
+            "172.17.0.2:7001",
+            TcpState::Established,
+            6,
+        ),
+    ] {
+        s.sockets
+            .push(tcp(local.into(), remote.into(), state, vec![7], inode).with_netns(docker));
+    }
     let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
     store.ingest(s, None);
     let stats = store.history().latest().unwrap();
@@ -366,10 +387,11 @@ fn top_ports_and_the_ephemeral_count_are_per_namespace() {
             (Some(host), 5432, 1),
             (Some(host), 10500, 1),
             (Some(docker), 5432, 1),
+            (Some(docker), 7001, 2),
             (Some(docker), 10500, 1)
         ]
     );
-    assert_eq!(stats.listening_ports, 4);
+    assert_eq!(stats.listening_ports, 5);
     assert_eq!(
         stats.in_ephemeral_range, 1,
         "10500 is ephemeral in the container only"

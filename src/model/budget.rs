@@ -154,8 +154,7 @@ impl EphemeralBudget {
         let mut pools: BTreeMap<Option<u64>, Pool> = BTreeMap::new();
         let mut groups: FastMap<GroupKey, u32> = FastMap::default();
         for s in &snapshot.sockets {
-            // Sockets of the sampler's namespace (or of a file without namespaces) share one pool.
-            let netns = if s.netns == sampler { sampler } else { s.netns };
+            let netns = s.netns;
             let pool = *pools
                 .entry(netns)
                 .or_insert_with(|| Pool::of(snapshot, netns));
@@ -247,16 +246,12 @@ impl EphemeralBudget {
                     Some((remote, port)) => format!("{} → {remote}:{port}/{}", g.local, g.protocol),
                     None => format!("{} (any destination)/{}", g.local, g.protocol),
                 };
-                let place = if self.place.is_this_host() {
-                    String::new()
-                } else {
-                    format!(" {}", self.place.on())
-                };
                 format!(
-                    "{} / {} ephemeral ports ({:.0} %) {whom}{place}",
+                    "{} / {} ephemeral ports ({:.0} %) {whom}{}",
                     g.used,
                     self.available,
-                    self.ratio() * 100.0
+                    self.ratio() * 100.0,
+                    self.place.tag()
                 )
             }
         }
@@ -415,9 +410,8 @@ mod reserved_tests {
         );
         assert_eq!(b.groups_warning, 1, "3 of the host's 10 is under half");
         assert!(
-            b.summary().ends_with(
-                "127.0.0.1 → 127.0.0.1:5432/tcp in its network namespace (docker 3f2a1b9c8d7e)"
-            ),
+            b.summary()
+                .ends_with("127.0.0.1 → 127.0.0.1:5432/tcp in docker 3f2a1b9c8d7e"),
             "{}",
             b.summary()
         );

@@ -1,6 +1,7 @@
 //! Per-sample aggregates kept over time for charts: counts, never copies of snapshots.
 
 use crate::model::{FastMap, FastSet};
+use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -154,15 +155,16 @@ struct SampleFacts<'a> {
     range: PortRange,
     /// (namespace, port) of every TCP listener.
     listening: FastSet<(Option<u64>, u16)>,
-    /// The sampler namespace's addresses as recorded, else the local addresses of its sockets.
-    addresses: FastSet<IpAddr>,
-    recorded: bool,
+    /// The sampler namespace's addresses, when recorded.
+    recorded: Option<FastSet<IpAddr>>,
+    /// (namespace, local address) of every socket, built on first need: where a namespace's addresses
+    /// were not recorded, an address a socket of it is bound to is its own.
+    bound: OnceCell<FastSet<(Option<u64>, IpAddr)>>,
     ports: &'a dyn PortNames,
 }
 
 impl<'a> SampleFacts<'a> {
     fn of(snapshot: &'a Snapshot, ports: &'a dyn PortNames) -> Self {
-        let recorded = snapshot.machine.local_addresses.as_ref();
         let sampler = snapshot.sampler_netns();
         Self {
             snapshot,
@@ -174,16 +176,12 @@ impl<'a> SampleFacts<'a> {
                 .filter(|s| s.is_listener())
                 .map(|s| (s.netns, s.local.port()))
                 .collect(),
-            addresses: match recorded {
-                Some(list) => list.iter().map(|ip| ip.to_canonical()).collect(),
-                None => snapshot
-                    .sockets
-                    .iter()
-                    .filter(|s| s.netns == sampler)
-                    .map(|s| s.local.ip())
-                    .collect(),
-            },
-            recorded: recorded.is_some(),
+            recorded: snapshot
+                .machine
+                .local_addresses
+                .as_ref()
+                .map(|list| list.iter().map(|ip| ip.to_canonical()).collect()),
+            bound: OnceCell::new(),
             ports,
         }
     }
@@ -200,15 +198,34 @@ impl SideFacts for SampleFacts<'_> {
     fn tcp_listening(&self, netns: Option<u64>, port: u16) -> bool {
         self.listening.contains(&(netns, port))
     }
-    /// The same answer as [`Snapshot::is_own_address`], from sets built once for the sampler's
-    /// namespace.
+    /// The same answer as [`crate::model::snapshot::NsFacts::is_own_address`], from sets built once
+    /// per sample rather than a scan of every socket per call.
     fn is_own_address(&self, netns: Option<u64>, ip: IpAddr) -> Option<bool> {
-        if netns != self.sampler {
-            return self.snapshot.facts_in(netns).is_own_address(ip);
-        }
         let ip = ip.to_canonical();
-        let known = ip.is_loopback() || self.addresses.contains(&ip);
-        (known || self.recorded).then_some(known)
+        if ip.is_loopback() {
+            return Some(true);
+        }
+        let recorded = if netns == self.sampler {
+            self.recorded.as_ref().map(|set| set.contains(&ip))
+        } else {
+            let facts = self.snapshot.facts_in(netns);
+            facts
+                .machine
+                .local_addresses
+                .as_ref()
+                .map(|list| list.contains(&ip))
+        };
+        if let Some(known) = recorded {
+            return Some(known);
+        }
+        let bound = self.bound.get_or_init(|| {
+            self.snapshot
+                .sockets
+                .iter()
+                .map(|s| (s.netns, s.local.ip().to_canonical()))
+                .collect()
+        });
+        bound.contains(&(netns, ip)).then_some(true)
     }
     fn is_registered(&self, port: u16, protocol: Protocol) -> bool {
         self.ports.is_registered(port, protocol)

@@ -97,10 +97,9 @@ impl NetNamespace {
     }
 }
 
-/// Where a socket's addresses and ports live, as sentences say it: "this host" for the namespace
-/// Sockscope sampled from (or when no namespace was recorded), else its own network namespace by name:
-/// a container's wildcard takes the container's addresses, not the host's. Made by
-/// [`super::snapshot::Snapshot::place`].
+/// Where a socket's addresses and ports live, as sentences say it: "this host" for the host's network
+/// namespace (and when none was recorded), else the namespace by name: a container's wildcard takes the
+/// container's addresses, not the host's. Made by [`super::snapshot::Snapshot::place`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Place {
     /// The label of another namespace ([`NetNamespace::label`]); `None` for this host.
@@ -108,38 +107,32 @@ pub struct Place {
 }
 
 impl Place {
-    /// The namespace named `label`, which is not the one Sockscope sampled from.
+    /// Namespace `ns`, which is not the host's.
     #[must_use]
-    pub fn other(label: String) -> Self {
-        Self { other: Some(label) }
+    pub fn other(ns: &NetNamespace) -> Self {
+        Self {
+            other: Some(ns.label()),
+        }
     }
 
-    /// True for the namespace Sockscope sampled from (or when none was recorded).
+    /// True for the host's namespace (or when none was recorded).
     #[must_use]
     pub fn is_this_host(&self) -> bool {
         self.other.is_none()
     }
 
-    /// "this host", or "its network namespace (docker 3f2a1b9c8d7e)".
+    /// "this host", or "the network namespace of docker 3f2a1b9c8d7e" (`netns N` when no container
+    /// is known).
     #[must_use]
     pub fn name(&self) -> String {
-        self.other.as_ref().map_or_else(
-            || "this host".to_owned(),
-            |l| format!("its network namespace ({l})"),
-        )
-    }
-
-    /// "this host's", or "its network namespace's".
-    #[must_use]
-    pub fn possessive(&self) -> &'static str {
-        if self.other.is_some() {
-            "its network namespace's"
-        } else {
-            "this host's"
+        match &self.other {
+            None => "this host".to_owned(),
+            Some(l) if l.starts_with("netns ") => format!("network namespace {}", &l[6..]),
+            Some(l) => format!("the network namespace of {l}"),
         }
     }
 
-    /// "on this host", or "in its network namespace (docker 3f2a1b9c8d7e)".
+    /// "on this host", or "in the network namespace of docker 3f2a1b9c8d7e".
     #[must_use]
     pub fn on(&self) -> String {
         match &self.other {
@@ -148,13 +141,32 @@ impl Place {
         }
     }
 
-    /// "this host's network namespace", or "its network namespace (docker 3f2a1b9c8d7e)".
+    /// "this host's network namespace", or [`Self::name`].
     #[must_use]
     pub fn netns(&self) -> String {
         match &self.other {
             Some(_) => self.name(),
             None => "this host's network namespace".to_owned(),
         }
+    }
+
+    /// "this host's ephemeral range 32768–60999", or "the ephemeral range 40000–40100 of the network
+    /// namespace of docker 3f2a1b9c8d7e", for `range` as written.
+    #[must_use]
+    pub fn ephemeral_range(&self, range: &str) -> String {
+        match &self.other {
+            Some(_) => format!("the ephemeral range {range} of {}", self.name()),
+            None => format!("this host's ephemeral range {range}"),
+        }
+    }
+
+    /// A short tag for a gauge: "", or " in docker 3f2a1b9c8d7e".
+    #[must_use]
+    pub fn tag(&self) -> String {
+        self.other
+            .as_ref()
+            .map(|l| format!(" in {l}"))
+            .unwrap_or_default()
     }
 }
 

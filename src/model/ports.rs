@@ -60,8 +60,13 @@ impl Exposure {
             ),
             Self::AllInterfaces => format!(
                 "Bound to a wildcard address (0.0.0.0 for IPv4; :: for IPv6, and IPv4 too unless IPV6_V6ONLY is \
-                 set): reachable through every interface of {}, unless a firewall says otherwise.",
-                place.name()
+                 set): reachable through every interface of {}{}, unless a firewall says otherwise.",
+                place.name(),
+                if place.is_this_host() {
+                    ""
+                } else {
+                    " (from outside it, only where routes or published ports lead in)"
+                }
             ),
         }
     }

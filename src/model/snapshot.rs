@@ -208,13 +208,13 @@ impl Snapshot {
         }
     }
 
-    /// Where sockets of namespace `netns` live, as sentences name it: this host for the sampler's
+    /// Where sockets of namespace `netns` live, as sentences name it: this host for the host's
     /// namespace (and when none is recorded), else that namespace.
     #[must_use]
     pub fn place(&self, netns: Option<u64>) -> super::netns::Place {
         self.namespace(netns)
-            .filter(|ns| !ns.sampler && self.spans_namespaces())
-            .map(|ns| super::netns::Place::other(ns.label()))
+            .filter(|ns| !ns.host && self.spans_namespaces())
+            .map(super::netns::Place::other)
             .unwrap_or_default()
     }
 
@@ -314,16 +314,15 @@ impl Snapshot {
             tcp_tw_reuse: None,
             local_addresses: None,
         };
-        let namespace = self.namespace(netns);
         let sampler = self.sampler_netns();
-        match namespace.and_then(|n| n.facts.as_ref()) {
+        match self.namespace(netns).and_then(|n| n.facts.as_ref()) {
             Some(facts) => NsFacts {
                 ephemeral_range: facts.ephemeral_range,
                 machine: &facts.machine,
                 netns,
                 sockets: &self.sockets,
             },
-            None if namespace.is_some() && sampler.is_some() && netns != sampler => NsFacts {
+            None if sampler.is_some() && netns.is_some() && netns != sampler => NsFacts {
                 ephemeral_range: None,
                 machine: &UNRECORDED,
                 netns,

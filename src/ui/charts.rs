@@ -14,7 +14,7 @@ use super::settings::View;
 use crate::model::budget::{BudgetLevel, CloseWaitAlert, EphemeralBudget};
 use crate::model::history::{History, SampleStats};
 use crate::model::port_class::PortClass;
-use crate::model::snapshot::process_label;
+use crate::model::snapshot::{PortRange, process_label};
 use crate::model::socket::{SocketEntry, TcpState};
 use crate::services::registry::Registry;
 use crate::view::filter::term;
@@ -246,7 +246,11 @@ impl Charts {
                 if let Some(view) = view {
                     commands.extend(self.busiest_connections(ui, view));
                 }
-                classes_plot(ui, &series, budget);
+                let range = view.map(|v| {
+                    let shown = &v.input.snapshot;
+                    (shown.ephemeral_range_or_default(), shown.spans_namespaces())
+                });
+                classes_plot(ui, &series, range);
             });
         commands
     }
@@ -258,7 +262,8 @@ impl Charts {
                  reserved) that no other connection from the same local address to the same remote address \
                  and port uses; TIME_WAIT entries are counted, though with net.ipv4.tcp_tw_reuse = {}{} \
                  connect() can reuse those older than 1 s {}. For UDP, an automatically picked port must be \
-                 free on the local address whatever the destination. This shows the busiest such group. {}",
+                 free on the local address whatever the destination. This shows the group that used the \
+                 largest share of its namespace's ports{}. {}",
                 budget.range.low,
                 budget.range.high,
                 budget.available,
@@ -269,6 +274,7 @@ impl Charts {
                     1 => "to any destination",
                     _ => "towards loopback only",
                 },
+                budget.place.tag(),
                 budget.consequence()
             ));
             let color = match budget.level() {
@@ -375,8 +381,12 @@ impl Charts {
                     format!("{}/{} {name}", p.port, p.protocol)
                 };
                 // Another namespace's port is another port: say whose.
-                if let Some(snap) = shown.filter(|s| s.sampler_netns() != p.netns) {
-                    label.push_str(&format!(" ({})", snap.namespace_label(p.netns)));
+                let namespace = shown
+                    .filter(|s| s.sampler_netns() != p.netns)
+                    .map(|s| s.namespace_label(p.netns))
+                    .unwrap_or_default();
+                if !namespace.is_empty() {
+                    label.push_str(&format!(" ({namespace})"));
                 }
                 (label, f64::from(p.count))
             })
@@ -534,8 +544,9 @@ fn churn_plot(ui: &mut egui::Ui, series: &Series) {
     });
 }
 
-/// Local ports by RFC 6335 class, and how many lie in the ephemeral range.
-fn classes_plot(ui: &mut egui::Ui, series: &Series, budget: &EphemeralBudget) {
+/// Local ports by RFC 6335 class, and how many lie in the ephemeral range: `range` is the sampler's,
+/// and whether the sample spans namespaces (each counted against its own range).
+fn classes_plot(ui: &mut egui::Ui, series: &Series, range: Option<(PortRange, bool)>) {
     ui.label(
         RichText::new("Local ports by RFC 6335 class, and in the OS ephemeral range").strong(),
     );
@@ -546,10 +557,12 @@ fn classes_plot(ui: &mut egui::Ui, series: &Series, budget: &EphemeralBudget) {
                 points.clone(),
             ));
         }
-        plot.line(Line::new(
-            format!("ephemeral {}–{}", budget.range.low, budget.range.high),
-            series.ephemeral.clone(),
-        ));
+        let name = match range {
+            Some((_, true)) => "ephemeral (each namespace's range)".to_owned(),
+            Some((r, false)) => format!("ephemeral {}–{}", r.low, r.high),
+            None => "ephemeral".to_owned(),
+        };
+        plot.line(Line::new(name, series.ephemeral.clone()));
     });
 }
 

@@ -168,10 +168,12 @@ impl SortKeys<'_> {
     fn compare(&self, column: Option<UnixColumn>, a: usize, b: usize) -> Ordering {
         let list = &self.snapshot.unix_sockets;
         let (x, y) = (&list[a], &list[b]);
+        // As the cells show them: a socket no process holds has an empty cell, so it sorts first.
+        let owner = |i: usize| (!list[i].pids.is_empty()).then(|| self.owners[i].as_str());
         let peer_owner = |u: &UnixSocket| {
             u.peer_inode
                 .and_then(|p| self.by_key.get(&(u.netns, p)))
-                .map(|i| self.owners[*i].as_str())
+                .and_then(|i| owner(*i))
         };
         let user = |u: &UnixSocket| u.uid.and_then(|uid| self.snapshot.users.get(&uid));
         match column {
@@ -183,7 +185,7 @@ impl SortKeys<'_> {
             Some(UnixColumn::Inode) => x.inode.cmp(&y.inode),
             Some(UnixColumn::Peer) => x.peer_inode.cmp(&y.peer_inode),
             Some(UnixColumn::PeerProcess) => peer_owner(x).cmp(&peer_owner(y)),
-            Some(UnixColumn::Process) => self.owners[a].cmp(&self.owners[b]),
+            Some(UnixColumn::Process) => owner(a).cmp(&owner(b)),
             Some(UnixColumn::User) => user(x).cmp(&user(y)),
             Some(UnixColumn::RecvQueue) => x.recv_queue.cmp(&y.recv_queue),
             Some(UnixColumn::SendQueue) => x.send_queue.cmp(&y.send_queue),
@@ -383,5 +385,17 @@ mod tests {
             vec![7, 8, 6, 0, 1, 3, 5, 2, 4],
             "worker, shell, bus, app"
         );
+        let mut orphan = machine();
+        orphan.unix_sockets[5].pids.clear();
+        let rows = UnixView::compute(
+            &orphan,
+            &Filter::default(),
+            UnixSort {
+                column: Some(UnixColumn::Process),
+                ascending: true,
+            },
+        )
+        .rows;
+        assert_eq!(rows[0], 5, "an empty Process cell sorts first, as it reads");
     }
 }

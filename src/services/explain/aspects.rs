@@ -158,10 +158,13 @@ impl Explainer<'_> {
         aspect(
             "Security",
             format!(
-                "Firewall rules and scanners name ports ({p}/{proto}); {} ports below {}{} need root or CAP_NET_BIND_SERVICE to bind (net.ipv4.ip_unprivileged_port_start).",
+                "Firewall rules and scanners name ports ({p}/{proto}); {}, {}",
                 self.place(s).on(),
-                start.value,
-                start.note()
+                if start.value == 0 {
+                    format!("no port needs privilege to bind (net.ipv4.ip_unprivileged_port_start = 0{}).", start.note())
+                } else {
+                    format!("ports below {}{} need root or CAP_NET_BIND_SERVICE to bind (net.ipv4.ip_unprivileged_port_start).", start.value, start.note())
+                }
             ),
             match s.peer() {
                 _ if s.tcp_state() == Some(TcpState::TimeWait) => "Not reachable by new peers: only the kernel holds this closed tuple, and no process owns it.".to_owned(),

@@ -435,7 +435,7 @@ fn security_evidence(f: &Facts<'_>) -> Vec<Evidence> {
          firewall blocks them), {local} on loopback only.",
         open.len(),
         if f.snap.spans_namespaces() {
-            "the network namespace it is bound in"
+            "the listener's own network namespace"
         } else {
             "this host"
         }

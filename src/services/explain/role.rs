@@ -51,11 +51,21 @@ impl Explainer<'_> {
                     .to_owned()
             }
             SideReason::LocalPortListened => accepted_reason(s, &self.place(s)),
-            SideReason::PeerIsThisHostListening => format!(
-                "The peer is {}, which listens on port {rport}: this socket connected to it, so it is \
-                 the client end.",
-                self.place(s).name()
-            ),
+            SideReason::PeerIsThisHostListening => {
+                let place = self.place(s);
+                if place.is_this_host() {
+                    format!(
+                        "The peer is this host, which listens on port {rport}: this socket connected to \
+                         it, so it is the client end."
+                    )
+                } else {
+                    format!(
+                        "The peer is an address of {}, where a listener holds port {rport}: this socket \
+                         connected to it, so it is the client end.",
+                        place.name()
+                    )
+                }
+            }
             SideReason::LocalEphemeral => format!(
                 "Local port {lport} lies in the ephemeral range {low}–{high}{note} and the remote port does \
                  not: most likely the kernel picked it for an outgoing connection, the client end."
@@ -67,9 +77,10 @@ impl Explainer<'_> {
             ),
             SideReason::RemoteRegistered => self.remote_registered_reason(s, rport),
             SideReason::RemoteEphemeral => format!(
-                "Remote port {rport} lies in {} ephemeral range {low}–{high}{note}: likely the peer's \
-                 kernel picked it, making the peer the client (the peer's own range may differ).",
-                self.place(s).possessive()
+                "Remote port {rport} lies in {}: likely the peer's kernel picked it, making the peer \
+                 the client (the peer's own range may differ).",
+                self.place(s)
+                    .ephemeral_range(&format!("{low}–{high}{note}"))
             ),
             SideReason::LocalRegistered => self.local_registered_reason(s, lport),
             SideReason::UdpUnconnectedEphemeral => format!(
@@ -128,7 +139,7 @@ fn accepted_reason(s: &SocketEntry, place: &Place) -> String {
         ""
     };
     format!(
-        "A listener {} uses local port {lport}: this connection most likely came in \
+        "A listener {} holds local port {lport}: this connection most likely came in \
          through it{accepted}, so this is the server end.",
         place.on()
     )

@@ -110,7 +110,7 @@ fn tuple_cells_are_filled_from_the_socket() {
     assert!(
         listener[1]
             .meaning
-            .contains("every IPv4 address of this host (not IPv6)"),
+            .contains("every IPv4 address (not IPv6) of this host"),
         "0.0.0.0 is IPv4 only: {}",
         listener[1].meaning
     );
@@ -359,10 +359,16 @@ fn host_and_container() -> (Snapshot, Registry) {
     let mut host = NetNamespace::listed(HOST, true, None);
     host.sampler = true;
     snap.namespaces.insert(HOST, host);
-    snap.namespaces.insert(
-        DOCKER,
-        NetNamespace::listed(DOCKER, false, Some("docker 3f2a1b9c8d7e")),
-    );
+    // Docker lets every user bind every port inside a container.
+    let mut docker = NetNamespace::listed(DOCKER, false, Some("docker 3f2a1b9c8d7e"));
+    docker.facts = Some(crate::model::netns::NamespaceFacts {
+        machine: crate::model::snapshot::MachineFacts {
+            unprivileged_port_start: Some(0),
+            ..crate::model::snapshot::MachineFacts::default()
+        },
+        ..crate::model::netns::NamespaceFacts::default()
+    });
+    snap.namespaces.insert(DOCKER, docker);
     let in_docker = |s: SocketEntry| s.with_netns(DOCKER);
     snap.sockets = vec![
         tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 1).with_netns(HOST),
@@ -385,30 +391,42 @@ fn a_containers_socket_is_explained_with_its_namespace_not_this_host() {
     let e = || Explainer::new(&snap, &ports, &reg);
     let local_ip = |s: &SocketEntry| e().for_socket(s).tuple(s)[1].meaning.clone();
     assert!(
-        local_ip(&snap.sockets[0]).contains("every IPv4 address of this host (not IPv6)"),
+        local_ip(&snap.sockets[0]).contains("every IPv4 address (not IPv6) of this host"),
         "{}",
         local_ip(&snap.sockets[0])
     );
     let theirs = local_ip(&snap.sockets[1]);
     assert!(
         theirs.contains(
-            "every IPv4 address of its network namespace (docker 3f2a1b9c8d7e) (not IPv6)"
+            "every IPv4 address (not IPv6) of the network namespace of docker 3f2a1b9c8d7e"
         ),
         "{theirs}"
     );
     assert!(!theirs.contains("this host"), "{theirs}");
     let loopback = local_ip(&snap.sockets[3]);
     assert!(
-        loopback.contains("only programs in its network namespace (docker 3f2a1b9c8d7e)"),
+        loopback.contains("only programs in the network namespace of docker 3f2a1b9c8d7e"),
         "{loopback}"
     );
     let accepted = e().for_socket(&snap.sockets[2]).role(&snap.sockets[2]);
     assert!(
         accepted.reason.starts_with(
-            "A listener in its network namespace (docker 3f2a1b9c8d7e) uses local port 5432"
+            "A listener in the network namespace of docker 3f2a1b9c8d7e holds local port 5432"
         ),
         "{}",
         accepted.reason
+    );
+    let aspects = e()
+        .for_socket(&snap.sockets[1])
+        .socket_vs_port(&snap.sockets[1]);
+    let security = aspects.iter().find(|a| a.aspect == "Security").unwrap();
+    assert!(
+        security.port.ends_with(
+            "in the network namespace of docker 3f2a1b9c8d7e, no port needs privilege to bind \
+             (net.ipv4.ip_unprivileged_port_start = 0)."
+        ),
+        "{}",
+        security.port
     );
     for a in e()
         .for_socket(&snap.sockets[1])

@@ -116,7 +116,7 @@ impl Explainer<'_> {
             .unwrap_or_default();
         let local_ip = match Exposure::of(lip) {
             Exposure::AllInterfaces if lip.is_ipv4() => format!(
-                "{lip} is the IPv4 wildcard, so the socket takes traffic to every IPv4 address of {host} (not IPv6)."
+                "{lip} is the IPv4 wildcard, so the socket takes traffic to every IPv4 address (not IPv6) of {host}."
             ),
             Exposure::AllInterfaces => self.ipv6_wildcard_meaning(lip, s.details.v6only, &host),
             Exposure::Loopback => {
@@ -143,12 +143,12 @@ impl Explainer<'_> {
                 "{lip} is the IPv6 wildcard with IPV6_V6ONLY set, so the socket takes traffic to every IPv6 address of {host}, and no IPv4."
             ),
             Some(false) => format!(
-                "{lip} is the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of {host} (IPv4 peers appear as ::ffff:a.b.c.d)."
+                "{lip} is the IPv6 wildcard with IPV6_V6ONLY off, so the socket takes traffic to every IPv6 and every IPv4 address of {host}; IPv4 peers appear as ::ffff:a.b.c.d."
             ),
             None => {
                 let v6 = self.facts.machine.bindv6only();
                 format!(
-                    "{lip} is the IPv6 wildcard: every IPv6 address of {host}, and every IPv4 address too unless the socket set IPV6_V6ONLY (not reported; new sockets start with it {}{}).",
+                    "{lip} is the IPv6 wildcard: every IPv6 address of {host}, and every IPv4 address too unless the socket set IPV6_V6ONLY, which was not reported; new sockets start with it {}{}.",
                     if v6.value { "on" } else { "off" },
                     v6.note()
                 )
