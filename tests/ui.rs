@@ -1290,6 +1290,22 @@ fn the_unix_view_pairs_processes_and_explains_a_socket_without_a_port() {
 }
 
 #[test]
+fn a_port_filter_in_the_unix_view_says_why_nothing_is_left() {
+    let mut h = harness(vec![machine_with_unix_sockets(0)], Settings::default());
+    h.get_by_label("Unix sockets").click();
+    h.run();
+    let why = "No Unix socket passes the filter. Only proc:, pid:, user:, state:, ns: and plain text \
+               apply to Unix sockets: a Unix socket has a name or none, never a port, an address or a \
+               service, so other terms match none.";
+    assert!(h.query_by_label(why).is_none());
+    let filter = h.get_by_role(Role::TextInput);
+    filter.focus();
+    filter.type_text("port:5432");
+    h.run();
+    assert!(h.query_by_label(why).is_some());
+}
+
+#[test]
 fn clicking_a_unix_header_sorts_by_it_and_clicking_again_reverses() {
     let mut h = harness(vec![machine_with_unix_sockets(0)], Settings::default());
     h.get_by_label("Unix sockets").click();

@@ -113,6 +113,13 @@ impl UnixTable {
         };
         ui.allocate_ui(egui::vec2(ui.available_width(), table_height), |ui| {
             self.table(ui, view, sort, &mut commands);
+            if view.unix.rows.is_empty() {
+                ui.label(
+                    "No Unix socket passes the filter. Only proc:, pid:, user:, state:, ns: and plain text \
+                     apply to Unix sockets: a Unix socket has a name or none, never a port, an address or a \
+                     service, so other terms match none.",
+                );
+            }
         });
         if let Some(u) = selected {
             explained(ui, view, u);
@@ -170,6 +177,8 @@ impl UnixTable {
             .striped(true)
             .resizable(true)
             .sense(Sense::click())
+            // The sort arrow sits beside its header, not under it.
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .min_scrolled_height(0.0);
         let last = (0..COLUMNS.len()).rev().find(|i| shown(*i, view));
         for (i, (_, _, _, width)) in COLUMNS.iter().enumerate() {
