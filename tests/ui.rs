@@ -1225,23 +1225,13 @@ fn the_ports_view_counts_the_same_number_in_two_namespaces_as_two_ports() {
 
 /// `machine`, with postgres also listening on a Unix socket and psql connected to it twice.
 fn machine_with_unix_sockets(secs: i64) -> Snapshot {
-    use sockscope::model::unix::{UnixSocket, UnixState, UnixType};
+    use sockscope::model::unix::UnixSocket;
     let mut s = machine(secs);
     let unix = |inode, peer: Option<u32>, path: Option<&str>, pid| UnixSocket {
-        kind: UnixType::Stream,
-        state: if peer.is_some() {
-            UnixState::Connected
-        } else {
-            UnixState::Listen
-        },
-        path: path.map(str::to_owned),
-        inode,
-        peer_inode: peer,
         recv_queue: Some(0),
         send_queue: Some(0),
         uid: Some(1000),
-        pids: vec![pid],
-        netns: None,
+        ..UnixSocket::stream(inode, peer, path, vec![pid])
     };
     let path = Some("/run/postgresql/.s.PGSQL.5432");
     s.unix_sockets = vec![

@@ -353,19 +353,7 @@ mod tests {
     }
 
     fn unix(inode: u32, path: Option<&str>) -> UnixSocket {
-        use crate::model::unix::{UnixState, UnixType};
-        UnixSocket {
-            kind: UnixType::Stream,
-            state: UnixState::Listen,
-            path: path.map(str::to_owned),
-            inode,
-            peer_inode: None,
-            recv_queue: None,
-            send_queue: None,
-            uid: None,
-            pids: vec![9],
-            netns: None,
-        }
+        UnixSocket::stream(inode, None, path, vec![9])
     }
 
     fn namespaced(mut snap: Snapshot) -> Snapshot {

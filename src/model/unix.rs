@@ -111,6 +111,28 @@ pub struct UnixSocket {
 }
 
 impl UnixSocket {
+    /// A stream socket `inode` held by `pids`: connected to `peer_inode`, or listening when it has
+    /// none; named `path`; queues, user and namespace not recorded. Fixtures and tests build from it.
+    #[must_use]
+    pub fn stream(inode: u32, peer_inode: Option<u32>, path: Option<&str>, pids: Vec<u32>) -> Self {
+        Self {
+            kind: UnixType::Stream,
+            state: if peer_inode.is_some() {
+                UnixState::Connected
+            } else {
+                UnixState::Listen
+            },
+            path: path.map(str::to_owned),
+            inode,
+            peer_inode,
+            recv_queue: None,
+            send_queue: None,
+            uid: None,
+            pids,
+            netns: None,
+        }
+    }
+
     /// Identity across samples: the namespace and the inode (a path may be bound again by a new socket).
     #[must_use]
     pub fn key(&self) -> (Option<u64>, u32) {
@@ -143,18 +165,7 @@ mod tests {
 
     #[test]
     fn lines_read_like_the_inet_sockets() {
-        let mut s = UnixSocket {
-            kind: UnixType::Stream,
-            state: UnixState::Listen,
-            path: Some("/run/user/1000/bus".to_owned()),
-            inode: 7001,
-            peer_inode: None,
-            recv_queue: None,
-            send_queue: None,
-            uid: None,
-            pids: vec![],
-            netns: None,
-        };
+        let mut s = UnixSocket::stream(7001, None, Some("/run/user/1000/bus"), vec![]);
         assert_eq!(s.to_string(), "unix stream /run/user/1000/bus #7001 LISTEN");
         s.path = None;
         s.state = UnixState::Connected;

@@ -173,7 +173,25 @@ pub fn row_text(s: &SocketEntry, row: RowRef, view: &ComputedView, registry: &Re
 }
 
 /// A painted triangle (no font needs the glyph), announced to screen readers and tests by its direction.
-pub(crate) fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
+/// A column header that sorts when clicked: its title, its tooltip, and the arrow of the sort when the
+/// table is sorted by it (`Some(ascending)`). True when clicked.
+pub(crate) fn sortable_header(
+    ui: &mut egui::Ui,
+    title: &str,
+    tip: &str,
+    arrow: Option<bool>,
+) -> bool {
+    let clicked = ui
+        .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+        .on_hover_text(tip)
+        .clicked();
+    if let Some(ascending) = arrow {
+        sort_arrow(ui, ascending);
+    }
+    clicked
+}
+
+fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(9.0, 8.0), Sense::hover());
     let color = ui.visuals().strong_text_color();
     let (top, bottom) = (rect.top(), rect.bottom());
@@ -250,15 +268,9 @@ impl SocketsTable {
                         continue;
                     }
                     header.col(|ui| {
-                        let clicked = ui
-                            .add(egui::Button::new(RichText::new(title).strong()).frame(false))
-                            .on_hover_text(tip)
-                            .clicked();
-                        if clicked {
+                        let arrow = (sort.column == column).then_some(sort.ascending);
+                        if sortable_header(ui, title, tip, arrow) {
                             commands.push(Command::SetSort(sort.clicked(column)));
-                        }
-                        if sort.column == column {
-                            sort_arrow(ui, sort.ascending);
                         }
                     });
                 }

@@ -5,7 +5,7 @@ use egui::{Label, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
 use super::command::Command;
-use super::sockets_table::sort_arrow;
+use super::sockets_table::sortable_header;
 use crate::model::compare::owners_of;
 use crate::model::unix::UnixSocket;
 use crate::services::explain::unix_lines;
@@ -199,15 +199,9 @@ impl UnixTable {
                         continue;
                     }
                     header.col(|ui| {
-                        let clicked = ui
-                            .add(egui::Button::new(RichText::new(title).strong()).frame(false))
-                            .on_hover_text(tip)
-                            .clicked();
-                        if clicked {
+                        let arrow = (sort.column == Some(column)).then_some(sort.ascending);
+                        if sortable_header(ui, title, tip, arrow) {
                             commands.push(Command::SetUnixSort(sort.clicked(column)));
-                        }
-                        if sort.column == Some(column) {
-                            sort_arrow(ui, sort.ascending);
                         }
                     });
                 }

@@ -246,26 +246,10 @@ fn pairs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::unix::UnixType;
     use chrono::Utc;
 
     fn unix(inode: u32, peer: Option<u32>, path: Option<&str>, pid: u32) -> UnixSocket {
-        UnixSocket {
-            kind: UnixType::Stream,
-            state: if peer.is_some() {
-                UnixState::Connected
-            } else {
-                UnixState::Listen
-            },
-            path: path.map(str::to_owned),
-            inode,
-            peer_inode: peer,
-            recv_queue: None,
-            send_queue: None,
-            uid: None,
-            pids: vec![pid],
-            netns: None,
-        }
+        UnixSocket::stream(inode, peer, path, vec![pid])
     }
 
     /// A bus listener with two clients of one program and one of another, and a socketpair.
