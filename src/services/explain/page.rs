@@ -1,10 +1,10 @@
 //! The "Socket vs port" page: the comparison aspect by aspect and the four questions people ask, each
 //! answered with evidence from the sockets of one snapshot, with links to the sockets it cites.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::port_class::PortClass;
-use crate::model::ports::{Exposure, PortKey, PortsIndex};
+use crate::model::ports::{Exposure, PortKey, PortUsage, PortsIndex};
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{Protocol, SocketEntry, SocketKey, TcpState};
 use crate::services::registry::Registry;
@@ -554,6 +554,38 @@ fn change_port(f: &Facts<'_>) -> Faq {
     }
 }
 
+/// A port number in use in more than one network namespace, listeners first: two ports that share a
+/// number, citing a socket of the other namespace's.
+fn same_number_elsewhere(f: &Facts<'_>) -> Option<Evidence> {
+    let mut by_number: BTreeMap<(bool, Protocol, u16), Vec<&PortUsage>> = BTreeMap::new();
+    for usage in f.ports.ports() {
+        by_number
+            .entry((!usage.has_listener(), usage.protocol, usage.port))
+            .or_default()
+            .push(usage);
+    }
+    let ((_, protocol, port), usages) = by_number.into_iter().find(|(_, u)| u.len() > 1)?;
+    let names: Vec<String> = usages
+        .iter()
+        .map(|u| f.snap.namespace_label(u.netns))
+        .collect();
+    let other = usages
+        .iter()
+        .find(|u| !f.snap.place(u.netns).is_this_host())
+        .or(usages.last())?;
+    let socket = f.snap.sockets.get(*other.sockets.first()?)?;
+    Some(cite(
+        format!(
+            "Here {port}/{protocol} is in use in {} network namespaces ({}): {} ports that share a number, \
+             each with its own sockets.",
+            usages.len(),
+            names.join(", "),
+            usages.len()
+        ),
+        socket,
+    ))
+}
+
 fn same_everywhere(f: &Facts<'_>) -> Faq {
     let range = f.snap.ephemeral_range_known();
     let mut evidence = vec![say(format!(
@@ -577,6 +609,7 @@ fn same_everywhere(f: &Facts<'_>) -> Faq {
             )
         })
     }));
+    evidence.extend(same_number_elsewhere(f));
     Faq {
         question: "Are port numbers the same everywhere?",
         answer: "The numbers and IANA's registry are the same everywhere, but the registry is a \

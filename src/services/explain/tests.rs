@@ -441,3 +441,40 @@ fn a_containers_socket_is_explained_with_its_namespace_not_this_host() {
         );
     }
 }
+
+#[test]
+fn the_same_number_in_two_namespaces_is_evidence_of_two_ports() {
+    let (snap, reg) = host_and_container();
+    let ports = PortsIndex::build(&snap);
+    let shown = page(&snap, &ports, &reg);
+    let faq = shown
+        .faqs
+        .iter()
+        .find(|f| f.question == "Are port numbers the same everywhere?")
+        .unwrap();
+    let two = faq
+        .evidence
+        .iter()
+        .find(|e| e.text.starts_with("Here 5432/tcp is in use in 2 network namespaces"))
+        .unwrap_or_else(|| panic!("{:?}", faq.evidence));
+    assert!(
+        two.text.contains("(host, docker 3f2a1b9c8d7e): 2 ports that share a number"),
+        "{}",
+        two.text
+    );
+    assert_eq!(
+        two.socket,
+        Some(snap.sockets[1].key()),
+        "it cites the container's listener"
+    );
+    let (one, _) = fixture();
+    let ports = PortsIndex::build(&one);
+    assert!(
+        page(&one, &ports, &reg)
+            .faqs
+            .iter()
+            .flat_map(|f| &f.evidence)
+            .all(|e| !e.text.contains("network namespaces (")),
+        "one namespace: no such evidence"
+    );
+}
