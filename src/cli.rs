@@ -37,7 +37,8 @@ pub struct Cli {
 /// Headless subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Take one snapshot of all TCP and UDP sockets (IPv4 and IPv6) with their owners, and print or save it.
+    /// Take one snapshot of every TCP, UDP and Unix socket, in every network namespace it may enter, with
+    /// their owners, and print or save it.
     Snapshot(SnapshotArgs),
     /// Open a saved snapshot (JSON, or CSV with the required columns) in the window, read-only.
     Open {
