@@ -591,7 +591,7 @@ mod files {
         );
         h.get_by_label("Export…").click();
         h.run();
-        h.get_by_label("Only the 1 sockets the filter shows (of 9)")
+        h.get_by_label("Only what the filter shows: 1 of 9 sockets")
             .click();
         h.run();
         h.get_by_label("Save…").click();
@@ -604,6 +604,32 @@ mod files {
             "the rest of the snapshot comes along"
         );
         assert!(back.processes.contains_key(&300));
+    }
+
+    #[test]
+    fn export_of_the_filtered_rows_keeps_only_the_unix_sockets_shown() {
+        let dir = common::temp_dir();
+        let path = dir.path().join("psql.json");
+        let settings = Settings {
+            filter: "proc:psql".into(),
+            ..Settings::default()
+        };
+        let mut h = common::window_with_dialogs(
+            vec![machine_with_unix_sockets(0)],
+            settings,
+            ScriptedDialogs::new([Some(path.clone())]),
+        );
+        h.get_by_label("Export…").click();
+        h.run();
+        h.get_by_label("Only what the filter shows: 3 of 9 TCP/UDP sockets, 2 of 5 Unix sockets")
+            .click();
+        h.run();
+        h.get_by_label("Save…").click();
+        h.run();
+        let back = open_snapshot(&path).unwrap();
+        assert_eq!(back.sockets.len(), 3, "psql's TCP sockets");
+        let inodes: Vec<u32> = back.unix_sockets.iter().map(|u| u.inode).collect();
+        assert_eq!(inodes, vec![902, 904], "psql's two ends only");
     }
 
     #[test]

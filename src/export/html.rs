@@ -8,6 +8,7 @@ use crate::model::compare::in_namespace;
 use crate::model::join::Joined;
 use crate::model::ports::PortsIndex;
 use crate::model::snapshot::Snapshot;
+use crate::model::unix::UnixLinks;
 use crate::services::explain::Explainer;
 use crate::services::registry::Registry;
 
@@ -49,6 +50,7 @@ pub fn write_html(
     header(&mut h, snapshot, &ports);
     ports_table(&mut h, snapshot, &ports, registry);
     sockets_table(&mut h, snapshot, registry);
+    unix_section(&mut h, snapshot);
     let _ = writeln!(
         h,
         "</table><p class=\"note\">Made by Sockscope. Service names: {}.</p></body></html>",
@@ -65,7 +67,7 @@ fn header(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex) {
         h,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sockscope — {host}</title>\
          <style>{STYLE}</style></head><body><h1>Sockscope report: {host}</h1>\
-         <p>Taken {time} (UTC). {n} sockets, {p} ports in use, {procs} processes. Ephemeral port range {lo}–{hi}{note}.</p>\
+         <p>Taken {time} (UTC). {n} TCP/UDP sockets, {p} ports in use, {unix} Unix sockets, {procs} processes. Ephemeral port range {lo}–{hi}{note}.</p>\
          <p class=\"note\">A <b>port</b> is a 16-bit number in the TCP or the UDP number space of a host; a <b>socket</b> \
          is an endpoint the kernel keeps for a program (sometimes for itself alone: TIME_WAIT, not yet accepted); a \
          connected socket is identified by its 5-tuple, a listener or unconnected UDP socket by its local address \
@@ -74,6 +76,7 @@ fn header(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex) {
         time = snapshot.taken_at.format("%Y-%m-%d %H:%M:%S"),
         n = snapshot.sockets.len(),
         p = ports.ports().len(),
+        unix = snapshot.unix_sockets.len(),
         procs = snapshot.processes.len(),
         lo = range.low,
         hi = range.high,
@@ -152,6 +155,58 @@ fn sockets_table(h: &mut String, snapshot: &Snapshot, registry: &Registry) {
             process,
             escape(owners.user.as_deref().unwrap_or("")),
             escape(registry.name(s.local.port(), s.protocol))
+        );
+    }
+}
+
+/// Who talks to whom over Unix sockets, and every Unix socket with its owners, when there are any. It
+/// closes the sockets table before it; the footer closes its own.
+fn unix_section(h: &mut String, snapshot: &Snapshot) {
+    let list = &snapshot.unix_sockets;
+    if list.is_empty() {
+        return;
+    }
+    let links = UnixLinks::of(snapshot);
+    h.push_str(
+        "</table><h2>Unix domain sockets</h2><p class=\"note\">A Unix socket has a name (a path in the file \
+         system, or <code>@name</code> in the abstract namespace) or none; never a port. Its inode \
+         identifies it, and a connected one is linked to its peer's inode.</p><h3>Who talks to whom</h3><ul>",
+    );
+    for pair in links.pairs(list, &vec![true; list.len()]) {
+        let via = pair.name.as_deref().map_or_else(
+            || "an unnamed pair".to_owned(),
+            |name| format!("<code>{}</code>", escape(name)),
+        );
+        let _ = write!(
+            h,
+            "<li>{} ⇄ {} via {via}: {} connection{}</li>",
+            escape(&pair.one),
+            escape(&pair.other),
+            pair.connections,
+            if pair.connections == 1 { "" } else { "s" }
+        );
+    }
+    h.push_str("</ul><table><tr><th>Type</th><th>State</th><th>Name</th><th>Inode</th><th>Peer</th><th>Processes</th><th>User</th></tr>");
+    for (u, owners) in list.iter().zip(links.owners()) {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            u.kind.as_str(),
+            u.state.as_str(),
+            escape(u.path.as_deref().unwrap_or("")),
+            escape(&in_namespace(snapshot, u.netns)),
+            u.inode,
+            u.peer_inode.map(|p| p.to_string()).unwrap_or_default(),
+            if u.pids.is_empty() {
+                String::new()
+            } else {
+                escape(owners)
+            },
+            escape(
+                u.uid
+                    .and_then(|uid| snapshot.users.get(&uid))
+                    .map_or("", String::as_str)
+            )
         );
     }
 }

@@ -4,9 +4,14 @@
 //! local socket) and the clearest evidence that a socket is not a port: two programs talk through a
 //! pair of connected sockets that the kernel links by inode, with no number space at all.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use super::FastMap;
+use super::compare::owners_of;
+use super::snapshot::Snapshot;
 
 /// The socket type a program asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -137,6 +142,113 @@ impl UnixSocket {
     #[must_use]
     pub fn key(&self) -> (Option<u64>, u32) {
         (self.netns, self.inode)
+    }
+}
+
+/// Processes talking over Unix sockets: one line per (one side, other side, name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnixPair {
+    /// The end that holds the name (the server's accepted socket carries its listener's path), or
+    /// either end of an unnamed pair: its owners as `name[pid]`.
+    pub one: String,
+    /// The other end's owners.
+    pub other: String,
+    /// The path or `@abstract` name one end carries; `None` for a socketpair() or two unnamed ends.
+    pub name: Option<String>,
+    /// How many connections link them.
+    pub connections: usize,
+    /// One of the sockets, an index into the snapshot's `unix_sockets`, to select.
+    pub example: usize,
+}
+
+/// The Unix sockets of one snapshot linked by the peer inode the kernel reports, with their owners:
+/// who talks to whom. The Unix view and the HTML report read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnixLinks {
+    /// Each socket's index by (namespace, inode), to find a peer.
+    by_key: FastMap<(Option<u64>, u32), usize>,
+    /// Each socket's owners as `name[pid]`, or "no visible process".
+    owners: Vec<String>,
+}
+
+impl UnixLinks {
+    /// Links `snapshot`'s Unix sockets.
+    #[must_use]
+    pub fn of(snapshot: &Snapshot) -> Self {
+        let list = &snapshot.unix_sockets;
+        Self {
+            by_key: list.iter().enumerate().map(|(i, u)| (u.key(), i)).collect(),
+            owners: list
+                .iter()
+                .map(|u| {
+                    if u.pids.is_empty() {
+                        "no visible process".to_owned()
+                    } else {
+                        owners_of(snapshot, &u.pids)
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Each socket's owners, in the snapshot's order.
+    #[must_use]
+    pub fn owners(&self) -> &[String] {
+        &self.owners
+    }
+
+    /// The index of `u`'s peer in the same snapshot, when it is connected and its peer was listed.
+    #[must_use]
+    pub fn peer_of(&self, u: &UnixSocket) -> Option<usize> {
+        self.by_key.get(&(u.netns, u.peer_inode?)).copied()
+    }
+
+    /// Folds every connected pair of `list` (the snapshot's `unix_sockets`), each counted once, into
+    /// lines per (owners, owners, name), most connections first; a pair is kept when either end is
+    /// `kept`.
+    #[must_use]
+    pub fn pairs(&self, list: &[UnixSocket], kept: &[bool]) -> Vec<UnixPair> {
+        let (owners, by_key) = (&self.owners, &self.by_key);
+        let mut folded: BTreeMap<(&str, &str, Option<&str>), (usize, usize)> = BTreeMap::new();
+        let kept = |i: usize| kept.get(i) == Some(&true);
+        for (i, u) in list.iter().enumerate() {
+            let Some((j, peer)) = u
+                .peer_inode
+                .and_then(|p| by_key.get(&(u.netns, p)).copied())
+                .and_then(|j| Some((j, list.get(j)?)))
+            else {
+                continue;
+            };
+            // Each pair once: from the end with the smaller inode.
+            if peer.inode < u.inode || !(kept(i) || kept(j)) {
+                continue;
+            }
+            // The named end first: it is the server's side of a connection to a listener.
+            let (a, b, name) = if u.path.is_none() && peer.path.is_some() {
+                (j, i, peer.path.as_deref())
+            } else {
+                (i, j, u.path.as_deref())
+            };
+            let (Some(one), Some(other)) = (owners.get(a), owners.get(b)) else {
+                continue;
+            };
+            folded
+                .entry((one.as_str(), other.as_str(), name))
+                .or_insert((0, a))
+                .0 += 1;
+        }
+        let mut out: Vec<UnixPair> = folded
+            .into_iter()
+            .map(|((one, other, name), (connections, example))| UnixPair {
+                one: one.to_owned(),
+                other: other.to_owned(),
+                name: name.map(str::to_owned),
+                connections,
+                example,
+            })
+            .collect();
+        out.sort_by_key(|p| std::cmp::Reverse(p.connections));
+        out
     }
 }
 

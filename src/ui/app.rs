@@ -769,8 +769,7 @@ impl SockscopeApp {
         if let (Some(v), true) = (shown, self.export_window.open) {
             commands.extend(self.export_window.ui(
                 ui.ctx(),
-                v.live_rows,
-                v.input.snapshot.sockets.len(),
+                v,
                 self.files.dialogs_available(),
                 &Self::export_name(&v.input.snapshot),
             ));

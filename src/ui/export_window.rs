@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::command::{Command, ExportRequest};
 use super::dialogs::FileKind;
+use crate::view::ComputedView;
 
 /// The export window's state.
 #[derive(Debug)]
@@ -30,13 +31,12 @@ impl Default for ExportWindow {
 }
 
 impl ExportWindow {
-    /// Draws the window when open. `shown_rows`/`all_rows` size the filter checkbox; `default_name` is the
+    /// Draws the window when open. What `view` shows sizes the filter checkbox; `default_name` is the
     /// proposed file name without extension.
     pub fn ui(
         &mut self,
         ctx: &egui::Context,
-        shown_rows: usize,
-        all_rows: usize,
+        view: &ComputedView,
         dialogs_available: bool,
         default_name: &str,
     ) -> Vec<Command> {
@@ -52,7 +52,7 @@ impl ExportWindow {
                 ui.radio_value(&mut self.kind, FileKind::Csv, "CSV").on_hover_text("One row per socket, for spreadsheets");
                 ui.radio_value(&mut self.kind, FileKind::Html, "HTML report").on_hover_text("Tables and port explanations, readable in any browser");
             });
-            ui.checkbox(&mut self.filtered_only, format!("Only the {shown_rows} sockets the filter shows (of {all_rows})"));
+            ui.checkbox(&mut self.filtered_only, filtered_label(view));
             ui.checkbox(&mut self.with_cmdline, "Include command lines (they can hold passwords and tokens)");
             let name = format!("{default_name}.{}", self.kind.extension());
             let request = |path| ExportRequest { kind: self.kind, filtered_only: self.filtered_only, with_cmdline: self.with_cmdline, default_name: name.clone(), path };
@@ -74,5 +74,20 @@ impl ExportWindow {
             self.open = false;
         }
         commands
+    }
+}
+
+/// The filter checkbox: how many sockets of each kind the filter keeps, of how many.
+fn filtered_label(view: &ComputedView) -> String {
+    let snapshot = &view.input.snapshot;
+    let (rows, all) = (view.live_rows, snapshot.sockets.len());
+    if snapshot.unix_sockets.is_empty() {
+        format!("Only what the filter shows: {rows} of {all} sockets")
+    } else {
+        format!(
+            "Only what the filter shows: {rows} of {all} TCP/UDP sockets, {} of {} Unix sockets",
+            view.unix.rows.len(),
+            snapshot.unix_sockets.len()
+        )
     }
 }

@@ -148,7 +148,9 @@ impl FileJobs {
     ) -> Result<(), &'static str> {
         // The job gets the shared snapshot and rows; any copying happens on the dialog thread.
         let shown = Arc::clone(&view.input.snapshot);
-        let rows = request.filtered_only.then(|| Arc::clone(&view.rows));
+        let rows = request
+            .filtered_only
+            .then(|| (Arc::clone(&view.rows), Arc::clone(&view.unix)));
         // Names looked up while Names is on go into the file as remote_host.
         let hosts = Arc::clone(&view.input.hosts);
         let registry = view.registry;
@@ -169,8 +171,8 @@ impl FileJobs {
                     copied = with_hosts((*shown).clone(), &hosts);
                     &copied
                 }
-                (Some(rows), _) => {
-                    copied = with_hosts(only_rows(&shown, rows), &hosts);
+                (Some((rows, unix)), _) => {
+                    copied = with_hosts(only_rows(&shown, rows, &unix.rows), &hosts);
                     &copied
                 }
             };
@@ -197,8 +199,8 @@ fn with_hosts(
     snapshot
 }
 
-/// `shown` with only the live sockets `rows` point at.
-fn only_rows(shown: &Snapshot, rows: &[RowRef]) -> Snapshot {
+/// `shown` with only the live sockets `rows` and the Unix sockets `unix_rows` point at.
+fn only_rows(shown: &Snapshot, rows: &[RowRef], unix_rows: &[usize]) -> Snapshot {
     let sockets = rows
         .iter()
         .filter_map(|r| match r {
@@ -216,7 +218,10 @@ fn only_rows(shown: &Snapshot, rows: &[RowRef]) -> Snapshot {
         notes: shown.notes.clone(),
         machine: shown.machine.clone(),
         hosts: shown.hosts.clone(),
-        unix_sockets: shown.unix_sockets.clone(),
+        unix_sockets: unix_rows
+            .iter()
+            .filter_map(|i| shown.unix_sockets.get(*i).cloned())
+            .collect(),
         namespaces: shown.namespaces.clone(),
     }
 }

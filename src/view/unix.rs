@@ -3,31 +3,13 @@
 //! one line per (process, process, name). Computed with the other views on the store thread.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, UnixFacts};
-use crate::model::FastMap;
-use crate::model::compare::owners_of;
 use crate::model::snapshot::Snapshot;
-use crate::model::unix::{UnixSocket, UnixState};
-
-/// Processes talking over Unix sockets: one line per (one side, other side, name).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnixPair {
-    /// The end that holds the name (the server's accepted socket carries its listener's path), or
-    /// either end of an unnamed pair: its owners as `name[pid]`.
-    pub one: String,
-    /// The other end's owners.
-    pub other: String,
-    /// The path or `@abstract` name one end carries; `None` for a socketpair() or two unnamed ends.
-    pub name: Option<String>,
-    /// How many connections link them.
-    pub connections: usize,
-    /// One of the sockets, an index into the snapshot's `unix_sockets`, to select.
-    pub example: usize,
-}
+pub use crate::model::unix::UnixPair;
+use crate::model::unix::{UnixLinks, UnixSocket, UnixState};
 
 /// A sortable column of the Unix sockets table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,8 +66,8 @@ pub struct UnixView {
     pub rows: Vec<usize>,
     /// Who talks to whom, most connections first; a pair is kept when either end passes the filter.
     pub pairs: Vec<UnixPair>,
-    /// Each socket's index by (namespace, inode), to find a peer.
-    by_key: FastMap<(Option<u64>, u32), usize>,
+    /// The sockets linked by peer inode, with their owners.
+    links: UnixLinks,
 }
 
 impl UnixView {
@@ -93,21 +75,10 @@ impl UnixView {
     #[must_use]
     pub fn compute(snapshot: &Snapshot, filter: &Filter, sort: UnixSort) -> Self {
         let list = &snapshot.unix_sockets;
-        let by_key: FastMap<(Option<u64>, u32), usize> =
-            list.iter().enumerate().map(|(i, u)| (u.key(), i)).collect();
-        let owners: Vec<String> = list
-            .iter()
-            .map(|u| {
-                if u.pids.is_empty() {
-                    "no visible process".to_owned()
-                } else {
-                    owners_of(snapshot, &u.pids)
-                }
-            })
-            .collect();
+        let links = UnixLinks::of(snapshot);
         let kept: Vec<bool> = list
             .iter()
-            .zip(&owners)
+            .zip(links.owners())
             .map(|(u, owner)| {
                 let owners_lower = owner.to_lowercase();
                 let user_lower = u
@@ -128,8 +99,7 @@ impl UnixView {
         let mut rows: Vec<usize> = (0..list.len()).filter(|i| kept[*i]).collect();
         let keys = SortKeys {
             snapshot,
-            owners: &owners,
-            by_key: &by_key,
+            links: &links,
         };
         rows.sort_by(|a, b| {
             let order = keys.compare(sort.column, *a, *b);
@@ -141,26 +111,21 @@ impl UnixView {
             // Ties by inode, so the order is stable from sample to sample.
             order.then(list[*a].key().cmp(&list[*b].key()))
         });
-        let pairs = pairs(list, &owners, &kept, &by_key);
-        Self {
-            rows,
-            pairs,
-            by_key,
-        }
+        let pairs = links.pairs(list, &kept);
+        Self { rows, pairs, links }
     }
 
     /// The index of `u`'s peer in the same snapshot, when it is connected and its peer was listed.
     #[must_use]
     pub fn peer_of(&self, u: &UnixSocket) -> Option<usize> {
-        self.by_key.get(&(u.netns, u.peer_inode?)).copied()
+        self.links.peer_of(u)
     }
 }
 
 /// What the rows are sorted by: the sockets, their owners as the table shows them, and their peers.
 struct SortKeys<'a> {
     snapshot: &'a Snapshot,
-    owners: &'a [String],
-    by_key: &'a FastMap<(Option<u64>, u32), usize>,
+    links: &'a UnixLinks,
 }
 
 impl SortKeys<'_> {
@@ -169,12 +134,8 @@ impl SortKeys<'_> {
         let list = &self.snapshot.unix_sockets;
         let (x, y) = (&list[a], &list[b]);
         // As the cells show them: a socket no process holds has an empty cell, so it sorts first.
-        let owner = |i: usize| (!list[i].pids.is_empty()).then(|| self.owners[i].as_str());
-        let peer_owner = |u: &UnixSocket| {
-            u.peer_inode
-                .and_then(|p| self.by_key.get(&(u.netns, p)))
-                .and_then(|i| owner(*i))
-        };
+        let owner = |i: usize| (!list[i].pids.is_empty()).then(|| self.links.owners()[i].as_str());
+        let peer_owner = |u: &UnixSocket| self.links.peer_of(u).and_then(owner);
         let user = |u: &UnixSocket| u.uid.and_then(|uid| self.snapshot.users.get(&uid));
         match column {
             None => (x.state != UnixState::Listen, &x.path)
@@ -195,52 +156,6 @@ impl SortKeys<'_> {
                 .cmp(&self.snapshot.namespace_label(y.netns)),
         }
     }
-}
-
-/// Folds every connected pair (each counted once) into lines per (owners, owners, name).
-fn pairs(
-    list: &[UnixSocket],
-    owners: &[String],
-    kept: &[bool],
-    by_key: &FastMap<(Option<u64>, u32), usize>,
-) -> Vec<UnixPair> {
-    let mut folded: BTreeMap<(&str, &str, Option<&str>), (usize, usize)> = BTreeMap::new();
-    for (i, u) in list.iter().enumerate() {
-        let Some(j) = u
-            .peer_inode
-            .and_then(|p| by_key.get(&(u.netns, p)).copied())
-        else {
-            continue;
-        };
-        // Each pair once: from the end with the smaller inode.
-        if list[j].inode < u.inode || !(kept[i] || kept[j]) {
-            continue;
-        }
-        // The named end first: it is the server's side of a connection to a listener.
-        let (a, b) = if u.path.is_none() && list[j].path.is_some() {
-            (j, i)
-        } else {
-            (i, j)
-        };
-        let key = (
-            owners[a].as_str(),
-            owners[b].as_str(),
-            list[a].path.as_deref(),
-        );
-        folded.entry(key).or_insert((0, a)).0 += 1;
-    }
-    let mut out: Vec<UnixPair> = folded
-        .into_iter()
-        .map(|((one, other, name), (connections, example))| UnixPair {
-            one: one.to_owned(),
-            other: other.to_owned(),
-            name: name.map(str::to_owned),
-            connections,
-            example,
-        })
-        .collect();
-    out.sort_by_key(|p| std::cmp::Reverse(p.connections));
-    out
 }
 
 #[cfg(test)]

@@ -455,10 +455,14 @@ fn the_same_number_in_two_namespaces_is_evidence_of_two_ports() {
     let two = faq
         .evidence
         .iter()
-        .find(|e| e.text.starts_with("Here 5432/tcp is in use in 2 network namespaces"))
+        .find(|e| {
+            e.text
+                .starts_with("Here 5432/tcp is in use in 2 network namespaces")
+        })
         .unwrap_or_else(|| panic!("{:?}", faq.evidence));
     assert!(
-        two.text.contains("(host, docker 3f2a1b9c8d7e): 2 ports that share a number"),
+        two.text
+            .contains("(host, docker 3f2a1b9c8d7e): 2 ports that share a number"),
         "{}",
         two.text
     );
