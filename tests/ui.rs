@@ -1184,6 +1184,32 @@ fn machine_with_a_container(secs: i64) -> Snapshot {
     s
 }
 
+/// A client's port the kernel picked is not named after the service IANA registered for that number.
+#[test]
+fn a_clients_picked_port_shows_no_registered_service() {
+    let mut s = machine(0);
+    s.sockets.push(tcp(
+        "127.0.0.1:40000",
+        "127.0.0.1:5432",
+        TcpState::Established,
+        200,
+        90,
+    ));
+    let mut served = s.clone();
+    // A server of 40000/tcp itself: its listener's port is named.
+    served
+        .sockets
+        .push(tcp("0.0.0.0:40000", "0.0.0.0:0", TcpState::Listen, 500, 91));
+    let h = harness(vec![s], Settings::default());
+    assert!(h.query_by_label("40000").is_some());
+    assert!(
+        h.query_by_label("safetynetp").is_none(),
+        "40000 is registered as safetynetp, but the kernel picked it for psql"
+    );
+    let h = harness(vec![served], Settings::default());
+    assert_eq!(h.query_all_by_label("safetynetp").count(), 2);
+}
+
 #[test]
 fn the_bar_of_a_containers_port_names_it_and_filters_to_its_namespace() {
     let mut h = harness(vec![machine_with_a_container(0)], Settings::default());

@@ -49,7 +49,7 @@ pub fn write_html(
     let mut h = String::with_capacity(256 * snapshot.sockets.len() + 4096);
     header(&mut h, snapshot, &ports);
     ports_table(&mut h, snapshot, &ports, registry);
-    sockets_table(&mut h, snapshot, registry);
+    sockets_table(&mut h, snapshot, &ports, registry);
     unix_section(&mut h, snapshot);
     let _ = writeln!(
         h,
@@ -121,7 +121,7 @@ fn ports_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry
 }
 
 /// The table of every socket with its owners. It closes the ports table before it; the footer closes it.
-fn sockets_table(h: &mut String, snapshot: &Snapshot, registry: &Registry) {
+fn sockets_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry: &Registry) {
     h.push_str("</table><h2>Sockets</h2><table><tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th><th>PID</th><th>Process</th><th>User</th><th>Service</th></tr>");
     let joined = Joined::of(snapshot, &[], None);
     for (i, s) in snapshot.sockets.iter().enumerate() {
@@ -154,7 +154,7 @@ fn sockets_table(h: &mut String, snapshot: &Snapshot, registry: &Registry) {
             pids.join(" "),
             process,
             escape(owners.user.as_deref().unwrap_or("")),
-            escape(registry.name(s.local.port(), s.protocol))
+            escape(registry.local_service(s, ports.kernel_picked(snapshot, s)))
         );
     }
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::netns::Place;
 use super::port_class::PortClass;
-use super::side::{PortNames, Side, SideFacts, side_of};
+use super::side::{PortNames, Side, SideFacts, kernel_picked, side_of};
 use super::snapshot::{PortRange, Snapshot};
 use super::socket::{Protocol, SocketEntry, TcpState, UdpState};
 
@@ -340,6 +340,20 @@ impl PortsIndex {
         })
         .is_some_and(PortUsage::has_listener)
     }
+
+    /// True when the kernel most likely picked `s`'s local port for it ([`kernel_picked`]), with its
+    /// namespace's ephemeral range from `snapshot`, which this index was built from.
+    #[must_use]
+    pub fn kernel_picked(&self, snapshot: &Snapshot, s: &SocketEntry) -> bool {
+        let open = self
+            .get(PortKey::of(s))
+            .is_some_and(|u| !u.open_addresses.is_empty());
+        kernel_picked(
+            s,
+            snapshot.facts_in(s.netns).ephemeral_range_or_default(),
+            open,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -353,6 +367,43 @@ mod tests {
             .with_inode(inode)
             .with_uid(0)
             .with_pids(vec![10])
+    }
+
+    #[test]
+    fn a_port_the_kernel_picked_for_a_connection_is_told_from_a_served_one() {
+        let mut snap = Snapshot::empty("h", Utc::now());
+        snap.ephemeral_range = Some(PortRange::LINUX_DEFAULT);
+        let udp = |l: &str, r: Option<&str>| {
+            SocketEntry::udp(l.parse().unwrap(), r.map(|r| r.parse().unwrap()))
+        };
+        snap.sockets = vec![
+            // A psql client on 40000 (registered as safetynetp) to a local postgres.
+            tcp(
+                "127.0.0.1:40000",
+                "127.0.0.1:5432",
+                TcpState::Established,
+                1,
+            ),
+            tcp("0.0.0.0:5432", "0.0.0.0:0", TcpState::Listen, 2),
+            // MySQL's X protocol listens on 33060, inside the range: its connections are served.
+            tcp("0.0.0.0:33060", "0.0.0.0:0", TcpState::Listen, 3),
+            tcp(
+                "127.0.0.1:33060",
+                "127.0.0.1:50000",
+                TcpState::Established,
+                4,
+            ),
+            udp("10.0.0.5:41000", Some("8.8.8.8:53")),
+            // WireGuard's unconnected socket on 51820 takes any peer.
+            udp("0.0.0.0:51820", None),
+        ];
+        let index = PortsIndex::build(&snap);
+        let picked: Vec<bool> = snap
+            .sockets
+            .iter()
+            .map(|s| index.kernel_picked(&snap, s))
+            .collect();
+        assert_eq!(picked, [true, false, false, false, true, false]);
     }
 
     #[test]

@@ -78,6 +78,15 @@ pub trait SideFacts {
     fn is_registered(&self, port: u16, protocol: Protocol) -> bool;
 }
 
+/// True when the kernel most likely picked `s`'s local port for a connection: it has a peer, the port
+/// lies in `range` (its namespace's ephemeral range), and no socket of its namespace takes new peers on
+/// it (`open`: a listener, an unconnected UDP socket). A registration of that number then names nothing
+/// about this socket: a psql client on port 40000 is not "safetynetp".
+#[must_use]
+pub fn kernel_picked(s: &SocketEntry, range: PortRange, open: bool) -> bool {
+    s.peer().is_some() && !open && range.contains(s.local.port())
+}
+
 /// The side `s` is on, and why.
 #[must_use]
 pub fn side_of(s: &SocketEntry, facts: &dyn SideFacts) -> (Side, SideReason) {

@@ -231,6 +231,19 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The Service cell of socket `s`: its local port's registered name, or nothing when the kernel
+    /// picked that port for it ([`crate::model::side::kernel_picked`] says so as `picked`).
+    #[must_use]
+    pub fn local_service(&self, s: &crate::model::socket::SocketEntry, picked: bool) -> &str {
+        if picked {
+            ""
+        } else {
+            self.name(s.local.port(), s.protocol)
+        }
+    }
+}
+
 impl crate::model::side::PortNames for Registry {
     fn is_registered(&self, port: u16, protocol: Protocol) -> bool {
         !self.name(port, protocol).is_empty()

@@ -76,7 +76,9 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 15] = [
     (
         SortColumn::Service,
         "Service",
-        "Registered service of the local port (IANA, /etc/services)",
+        "Registered service of the local port (IANA, /etc/services). Blank where the kernel picked the port \
+         from the ephemeral range for a connection and nothing listens on it: its registration names \
+         nothing about the socket",
         90.0,
     ),
     (
@@ -152,7 +154,9 @@ fn cell_texts(
         pid,
         owners.process.clone(),
         owners.user.clone().unwrap_or_default(),
-        registry.name(s.local.port(), s.protocol).to_owned(),
+        registry
+            .local_service(s, view.ports.kernel_picked(&view.input.snapshot, s))
+            .to_owned(),
         view.input.snapshot.namespace_label(s.netns),
         rate.map(|r| format_rate(r.in_bps)).unwrap_or_default(),
         rate.map(|r| format_rate(r.out_bps)).unwrap_or_default(),

@@ -3,7 +3,7 @@
 //! Pure data work over `Arc`s from the store, so it can run on the view worker thread for big tables and
 //! inline for small ones, with the same result.
 
-use crate::model::FastMap;
+use crate::model::{FastMap, FastSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, RowFacts};
 use crate::model::join::{Joined, OwnerFacts};
+use crate::model::ports::PortKey;
+use crate::model::side::kernel_picked;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::store::{ChangeMark, Store};
@@ -336,6 +338,35 @@ impl TieKey {
     }
 }
 
+/// Which sockets' Service cell is blank because the kernel picked their port ([`kernel_picked`]), for
+/// sorting by Service: the ports some socket takes new peers on, gathered once.
+struct PickedPorts<'a> {
+    snapshot: &'a Snapshot,
+    open: FastSet<PortKey>,
+}
+
+impl<'a> PickedPorts<'a> {
+    /// Gathers the open ports of `snapshot` when `needed`.
+    fn of(snapshot: &'a Snapshot, needed: bool) -> Self {
+        let open = if needed {
+            snapshot
+                .sockets
+                .iter()
+                .filter(|s| s.takes_new_peers())
+                .map(PortKey::of)
+                .collect()
+        } else {
+            FastSet::default()
+        };
+        Self { snapshot, open }
+    }
+
+    fn picked(&self, s: &SocketEntry) -> bool {
+        let range = self.snapshot.facts_in(s.netns).ephemeral_range_or_default();
+        kernel_picked(s, range, self.open.contains(&PortKey::of(s)))
+    }
+}
+
 /// The text of a string column per row, as its rank among the distinct texts (case-insensitive), so the
 /// sort compares integers. Texts are built and ranked once per distinct owner, user or port, not per row.
 fn text_ranks(
@@ -344,6 +375,8 @@ fn text_ranks(
     input: &ViewInput,
     registry: &Registry,
 ) -> Vec<Option<u32>> {
+    let picked = PickedPorts::of(&input.snapshot, column == SortColumn::Service);
+    let picked = |s: &SocketEntry| picked.picked(s);
     let text_of = |row: RowRef, s: &SocketEntry| -> Option<String> {
         let owners = input.owners(row);
         let t = match column {
@@ -351,7 +384,7 @@ fn text_ranks(
             SortColumn::User => owners.user.clone().unwrap_or_default(),
             SortColumn::RemoteHost => input.host(s).unwrap_or_default().to_owned(),
             SortColumn::Namespace => input.snapshot.namespace_label(s.netns),
-            _ => registry.name(s.local.port(), s.protocol).to_owned(),
+            _ => registry.local_service(s, picked(s)).to_owned(),
         };
         (!t.is_empty()).then(|| t.to_lowercase())
     };
@@ -361,13 +394,13 @@ fn text_ranks(
         _ if matches!(row, RowRef::Closed(_)) && column != SortColumn::Service => None,
         SortColumn::RemoteHost | SortColumn::Namespace => None,
         SortColumn::Process if s.pids.len() > 1 => None,
-        SortColumn::Process => Some((s.pids.first().copied(), None, 0, false)),
-        SortColumn::User => Some((s.pids.first().copied(), s.uid, 0, false)),
+        SortColumn::Process => Some((s.pids.first().copied(), None, 0, (false, false))),
+        SortColumn::User => Some((s.pids.first().copied(), s.uid, 0, (false, false))),
         _ => Some((
             None,
             None,
             s.local.port(),
-            s.protocol == crate::model::socket::Protocol::Tcp,
+            (s.protocol == crate::model::socket::Protocol::Tcp, picked(s)),
         )),
     };
     let mut entries: Vec<Option<String>> = Vec::new();
