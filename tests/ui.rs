@@ -1348,6 +1348,23 @@ fn a_port_filter_in_the_unix_view_says_why_nothing_is_left() {
 }
 
 #[test]
+fn a_unix_rows_context_menu_filters_by_its_process() {
+    let mut h = harness(vec![machine_with_unix_sockets(0)], Settings::default());
+    h.get_by_label("Unix sockets").click();
+    h.run();
+    h.query_all_by_label("psql[200]")
+        .next()
+        .expect("psql holds a row")
+        .click_secondary();
+    h.run();
+    h.get_by_label("Filter by process psql").click();
+    h.run();
+    assert_eq!(h.state().settings().filter, "proc:psql");
+    let view = h.state().shown().unwrap();
+    assert_eq!(view.unix.rows.len(), 2);
+}
+
+#[test]
 fn clicking_a_unix_header_sorts_by_it_and_clicking_again_reverses() {
     let mut h = harness(vec![machine_with_unix_sockets(0)], Settings::default());
     h.get_by_label("Unix sockets").click();

@@ -10,6 +10,7 @@ use crate::model::compare::owners_of;
 use crate::model::unix::UnixSocket;
 use crate::services::explain::unix_lines;
 use crate::view::ComputedView;
+use crate::view::filter::term;
 use crate::view::unix::{UnixColumn, UnixSort};
 
 /// Columns: sort key, header, tooltip, initial width. The last, Namespace, shows only when the sample
@@ -212,20 +213,65 @@ impl UnixTable {
                         return;
                     };
                     row.set_selected(self.selected == Some(u.key()));
-                    for (i, text) in cells(u, view).into_iter().enumerate() {
+                    let texts = cells(u, view);
+                    for (i, text) in texts.iter().enumerate() {
                         if !shown(i, view) {
                             continue;
                         }
                         row.col(|ui| {
-                            ui.add(Label::new(text).truncate());
+                            ui.add(Label::new(text.as_str()).truncate());
                         });
                     }
-                    if row.response().clicked() {
+                    let response = row.response();
+                    if response.clicked() {
                         let again = self.selected == Some(u.key());
                         self.selected = (!again).then_some(u.key());
                     }
+                    response.context_menu(|ui| {
+                        self.selected = Some(u.key());
+                        context_menu(ui, u, &texts, view, commands);
+                    });
                 });
             });
+    }
+}
+
+/// A row's context menu: copy it or its name, or filter by its process.
+fn context_menu(
+    ui: &mut egui::Ui,
+    u: &UnixSocket,
+    texts: &[String],
+    view: &ComputedView,
+    commands: &mut Vec<Command>,
+) {
+    if ui.button("Copy row").clicked() {
+        let shown: Vec<&str> = texts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| shown(*i, view))
+            .map(|(_, t)| t.as_str())
+            .collect();
+        commands.push(Command::Copy(shown.join("\t")));
+        ui.close();
+    }
+    if let Some(name) = &u.path {
+        if ui.button("Copy name").clicked() {
+            commands.push(Command::Copy(name.clone()));
+            ui.close();
+        }
+    }
+    let process = u
+        .pids
+        .first()
+        .and_then(|pid| view.input.snapshot.processes.get(pid));
+    if let Some(process) = process {
+        if ui
+            .button(format!("Filter by process {}", process.name))
+            .clicked()
+        {
+            commands.push(Command::SetFilter(term("proc", &process.name)));
+            ui.close();
+        }
     }
 }
 
