@@ -37,8 +37,8 @@ pub struct Cli {
 /// Headless subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Take one snapshot of every TCP, UDP and Unix socket, in every network namespace it may enter, with
-    /// their owners, and print or save it.
+    /// Take one snapshot of every TCP, UDP and Unix socket with their owners, in every network namespace
+    /// Sockscope may enter (other namespaces need root), and print or save it.
     Snapshot(SnapshotArgs),
     /// Open a saved snapshot (JSON, or CSV with the required columns) in the window, read-only.
     Open {
@@ -211,11 +211,12 @@ pub fn run_snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
     };
     match &args.output {
         Some(path) => write_atomically(path, |w| {
-            args.format.write(w, &snapshot, Registry::global(), options)
+            args.format
+                .write(w, &snapshot, None, Registry::global(), options)
         })?,
         None => to_stdout(|out| {
             args.format
-                .write(out, &snapshot, Registry::global(), options)
+                .write(out, &snapshot, None, Registry::global(), options)
         })?,
     }
     Ok(())

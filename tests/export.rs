@@ -781,3 +781,42 @@ mod round_trip {
         }
     }
 }
+
+/// A filtered HTML report names the service of a connection whose listener the filter left out: the
+/// whole sample tells that the port is served, not picked by the kernel.
+#[test]
+fn a_filtered_report_tells_a_served_port_by_the_whole_sample() {
+    use sockscope::export::format::Format;
+    let mut whole = Snapshot::empty("h", Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap());
+    whole.ephemeral_range = Some(PortRange {
+        low: 32768,
+        high: 60999,
+    });
+    whole.sockets = vec![
+        common::tcp("0.0.0.0:40000", "0.0.0.0:0", TcpState::Listen).with_inode(1),
+        common::tcp("127.0.0.1:40000", "127.0.0.1:50123", TcpState::Established).with_inode(2),
+    ];
+    let mut subset = whole.clone();
+    subset.sockets.remove(0);
+    let html = |whole: Option<&Snapshot>| {
+        let mut buf = Vec::new();
+        Format::Html
+            .write(
+                &mut buf,
+                &subset,
+                whole,
+                Registry::global(),
+                ExportOptions::default(),
+            )
+            .unwrap();
+        String::from_utf8(buf).unwrap()
+    };
+    assert!(
+        html(Some(&whole)).contains("safetynetp"),
+        "its listener serves 40000"
+    );
+    assert!(
+        !html(None).contains("safetynetp"),
+        "alone, the connection looks like a client's picked port"
+    );
+}

@@ -621,7 +621,9 @@ mod files {
         );
         h.get_by_label("Export…").click();
         h.run();
-        h.get_by_label("Only what the filter shows: 3 of 9 TCP/UDP sockets, 2 of 5 Unix sockets")
+        h.get_by_label(
+            "Only what the filter shows: 3 of 9 TCP/UDP sockets, 2 of 5 Unix sockets (with their peers)",
+        )
             .click();
         h.run();
         h.get_by_label("Save…").click();
@@ -629,7 +631,11 @@ mod files {
         let back = open_snapshot(&path).unwrap();
         assert_eq!(back.sockets.len(), 3, "psql's TCP sockets");
         let inodes: Vec<u32> = back.unix_sockets.iter().map(|u| u.inode).collect();
-        assert_eq!(inodes, vec![902, 904], "psql's two ends only");
+        assert_eq!(
+            inodes,
+            vec![901, 902, 903, 904],
+            "psql's two ends, and postgres's ends of them"
+        );
     }
 
     #[test]
@@ -1338,7 +1344,7 @@ fn a_port_filter_in_the_unix_view_says_why_nothing_is_left() {
     h.run();
     let why = "No Unix socket passes the filter. Only proc:, pid:, user:, state:, ns: and plain text \
                apply to Unix sockets: a Unix socket has a name or none, never a port, an address or a \
-               service, so other terms match none.";
+               service, so other terms match none (unless negated).";
     assert!(h.query_by_label(why).is_none());
     let filter = h.get_by_role(Role::TextInput);
     filter.focus();

@@ -31,7 +31,9 @@ impl Format {
     }
 
     /// Writes `snapshot` in this format, naming services with `registry`. `options` apply to JSON
-    /// (command lines are left out of CSV and HTML).
+    /// (command lines are left out of CSV and HTML). When `snapshot` holds only the sockets a filter
+    /// kept, `whole` is the sample they were taken from: the HTML report tells a port the kernel picked
+    /// by the listeners there, which the filter may have left out.
     ///
     /// # Errors
     /// Any write error.
@@ -39,13 +41,16 @@ impl Format {
         self,
         out: &mut dyn Write,
         snapshot: &Snapshot,
+        whole: Option<&Snapshot>,
         registry: &Registry,
         options: ExportOptions,
     ) -> io::Result<()> {
         match self {
             Self::Json => super::json::write_json(out, snapshot, registry, options),
             Self::Csv => super::csv::write_csv(out, snapshot, registry),
-            Self::Html => super::html::write_html(out, snapshot, registry),
+            Self::Html => {
+                super::html::write_html_of(out, snapshot, whole.unwrap_or(snapshot), registry)
+            }
         }
     }
 }

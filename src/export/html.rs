@@ -45,11 +45,38 @@ pub fn write_html(
     snapshot: &Snapshot,
     registry: &Registry,
 ) -> std::io::Result<()> {
+    write_html_of(out, snapshot, snapshot, registry)
+}
+
+/// [`write_html`] of `snapshot`, the sockets a filter kept of `whole`: a socket's port counts as served
+/// when a listener of `whole` holds it, though the filter left the listener out.
+///
+/// # Errors
+/// Any write error.
+pub fn write_html_of(
+    out: &mut dyn Write,
+    snapshot: &Snapshot,
+    whole: &Snapshot,
+    registry: &Registry,
+) -> std::io::Result<()> {
     let ports = PortsIndex::build(snapshot);
+    let whole_ports;
+    let served = if std::ptr::eq(snapshot, whole) {
+        Served {
+            snapshot,
+            ports: &ports,
+        }
+    } else {
+        whole_ports = PortsIndex::build(whole);
+        Served {
+            snapshot: whole,
+            ports: &whole_ports,
+        }
+    };
     let mut h = String::with_capacity(256 * snapshot.sockets.len() + 4096);
     header(&mut h, snapshot, &ports);
     ports_table(&mut h, snapshot, &ports, registry);
-    sockets_table(&mut h, snapshot, &ports, registry);
+    sockets_table(&mut h, snapshot, &served, registry);
     unix_section(&mut h, snapshot);
     let _ = writeln!(
         h,
@@ -120,8 +147,16 @@ fn ports_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry
     }
 }
 
-/// The table of every socket with its owners. It closes the ports table before it; the footer closes it.
-fn sockets_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry: &Registry) {
+/// The table of every socket with its owners. It closes the ports table before it; the Unix section or
+/// the footer closes it.
+/// The sample a report's sockets were taken from, with its port index: what tells a port the kernel
+/// picked.
+struct Served<'a> {
+    snapshot: &'a Snapshot,
+    ports: &'a PortsIndex,
+}
+
+fn sockets_table(h: &mut String, snapshot: &Snapshot, served: &Served<'_>, registry: &Registry) {
     h.push_str("</table><h2>Sockets</h2><table><tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th><th>PID</th><th>Process</th><th>User</th><th>Service</th></tr>");
     let joined = Joined::of(snapshot, &[], None);
     for (i, s) in snapshot.sockets.iter().enumerate() {
@@ -154,7 +189,7 @@ fn sockets_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, regist
             pids.join(" "),
             process,
             escape(owners.user.as_deref().unwrap_or("")),
-            escape(registry.local_service(s, ports.kernel_picked(snapshot, s)))
+            escape(registry.local_service(s, served.ports.kernel_picked(served.snapshot, s)))
         );
     }
 }
@@ -169,8 +204,8 @@ fn unix_section(h: &mut String, snapshot: &Snapshot) {
     let links = UnixLinks::of(snapshot);
     h.push_str(
         "</table><h2>Unix domain sockets</h2><p class=\"note\">A Unix socket has a name (a path in the file \
-         system, or <code>@name</code> in the abstract namespace) or none; never a port. Its inode \
-         identifies it, and a connected one is linked to its peer's inode.</p><h3>Who talks to whom</h3><ul>",
+         system, or <code>@name</code> in the abstract namespace) or none; never a port. Its socket \
+         inode (not the inode of the file at its path) identifies it; a connected one names its peer's.</p><h3>Who talks to whom</h3><ul>",
     );
     for pair in links.pairs(list, &vec![true; list.len()]) {
         let via = pair.name.as_deref().map_or_else(

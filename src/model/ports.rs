@@ -348,11 +348,7 @@ impl PortsIndex {
         let open = self
             .get(PortKey::of(s))
             .is_some_and(|u| !u.open_addresses.is_empty());
-        kernel_picked(
-            s,
-            snapshot.facts_in(s.netns).ephemeral_range_or_default(),
-            open,
-        )
+        kernel_picked(s, &snapshot.facts_in(s.netns), open)
     }
 }
 
@@ -404,6 +400,12 @@ mod tests {
             .map(|s| index.kernel_picked(&snap, s))
             .collect();
         assert_eq!(picked, [true, false, false, false, true, false]);
+        // A reserved port is never picked automatically (ip(7)): a program bound it.
+        snap.machine.reserved_ports = Some(vec![PortRange {
+            low: 40000,
+            high: 40000,
+        }]);
+        assert!(!index.kernel_picked(&snap, &snap.sockets[0]));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use super::port_class::PortClass;
-use super::snapshot::PortRange;
+use super::snapshot::{NsFacts, PortRange};
 use super::socket::{Protocol, SocketEntry};
 
 /// Which end of a conversation a socket is.
@@ -79,12 +79,17 @@ pub trait SideFacts {
 }
 
 /// True when the kernel most likely picked `s`'s local port for a connection: it has a peer, the port
-/// lies in `range` (its namespace's ephemeral range), and no socket of its namespace takes new peers on
-/// it (`open`: a listener, an unconnected UDP socket). A registration of that number then names nothing
-/// about this socket: a psql client on port 40000 is not "safetynetp".
+/// lies in its namespace's ephemeral range (`facts`) and is not one of its reserved ports (never picked
+/// automatically, ip(7)), and no socket of its namespace takes new peers on it (`open`: a listener, an
+/// unconnected UDP socket). A registration of that number then names nothing about this socket: a psql
+/// client on port 40000 is not "safetynetp".
 #[must_use]
-pub fn kernel_picked(s: &SocketEntry, range: PortRange, open: bool) -> bool {
-    s.peer().is_some() && !open && range.contains(s.local.port())
+pub fn kernel_picked(s: &SocketEntry, facts: &NsFacts<'_>, open: bool) -> bool {
+    let port = s.local.port();
+    s.peer().is_some()
+        && !open
+        && facts.ephemeral_range_or_default().contains(port)
+        && facts.is_reserved_port(port) != Some(true)
 }
 
 /// The side `s` is on, and why.

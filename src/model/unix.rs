@@ -165,8 +165,9 @@ pub struct UnixPair {
 /// who talks to whom. The Unix view and the HTML report read it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UnixLinks {
-    /// Each socket's index by (namespace, inode), to find a peer.
-    by_key: FastMap<(Option<u64>, u32), usize>,
+    /// Each socket's index by inode, to find a peer. Socket inodes are unique across the machine, and
+    /// a peer may be in another namespace (a container's client of a bind-mounted docker.sock).
+    by_inode: FastMap<u32, usize>,
     /// Each socket's owners as `name[pid]`, or "no visible process".
     owners: Vec<String>,
 }
@@ -177,7 +178,7 @@ impl UnixLinks {
     pub fn of(snapshot: &Snapshot) -> Self {
         let list = &snapshot.unix_sockets;
         Self {
-            by_key: list.iter().enumerate().map(|(i, u)| (u.key(), i)).collect(),
+            by_inode: list.iter().enumerate().map(|(i, u)| (u.inode, i)).collect(),
             owners: list
                 .iter()
                 .map(|u| {
@@ -200,7 +201,7 @@ impl UnixLinks {
     /// The index of `u`'s peer in the same snapshot, when it is connected and its peer was listed.
     #[must_use]
     pub fn peer_of(&self, u: &UnixSocket) -> Option<usize> {
-        self.by_key.get(&(u.netns, u.peer_inode?)).copied()
+        self.by_inode.get(&u.peer_inode?).copied()
     }
 
     /// Folds every connected pair of `list` (the snapshot's `unix_sockets`), each counted once, into
@@ -208,19 +209,17 @@ impl UnixLinks {
     /// `kept`.
     #[must_use]
     pub fn pairs(&self, list: &[UnixSocket], kept: &[bool]) -> Vec<UnixPair> {
-        let (owners, by_key) = (&self.owners, &self.by_key);
+        let owners = &self.owners;
         let mut folded: BTreeMap<(&str, &str, Option<&str>), (usize, usize)> = BTreeMap::new();
         let kept = |i: usize| kept.get(i) == Some(&true);
         for (i, u) in list.iter().enumerate() {
-            let Some((j, peer)) = u
-                .peer_inode
-                .and_then(|p| by_key.get(&(u.netns, p)).copied())
-                .and_then(|j| Some((j, list.get(j)?)))
-            else {
+            let Some((j, peer)) = self.peer_of(u).and_then(|j| Some((j, list.get(j)?))) else {
                 continue;
             };
-            // Each pair once: from the end with the smaller inode.
-            if peer.inode < u.inode || !(kept(i) || kept(j)) {
+            // Each pair once: from the end with the smaller inode when both name the other. A datagram
+            // client connected to a server's socket (/dev/log) is named by no peer: counted from it.
+            let mutual = peer.peer_inode == Some(u.inode);
+            if (mutual && peer.inode < u.inode) || !(kept(i) || kept(j)) {
                 continue;
             }
             // The named end first: it is the server's side of a connection to a listener.
@@ -286,5 +285,61 @@ mod tests {
             s.to_string(),
             "unix stream (unnamed) #7001 CONNECTED -> #7003"
         );
+    }
+
+    #[test]
+    fn a_datagram_client_of_dev_log_and_a_peer_in_another_namespace_are_linked() {
+        let mut s = Snapshot::empty("h", chrono::Utc::now());
+        let mut log = UnixSocket::stream(10, None, Some("/dev/log"), vec![1]);
+        log.kind = UnixType::Dgram;
+        log.state = UnixState::Unconnected;
+        // The client names the server's socket; the server names no peer.
+        let mut client = UnixSocket::stream(50, Some(10), None, vec![2]);
+        client.kind = UnixType::Dgram;
+        // A container's client of the host's docker.sock: its end is in another namespace.
+        let mut docker = UnixSocket::stream(20, Some(60), Some("/run/docker.sock"), vec![3]);
+        docker.netns = Some(1);
+        let mut cli = UnixSocket::stream(60, Some(20), None, vec![4]);
+        cli.netns = Some(2);
+        s.unix_sockets = vec![log, client, docker, cli];
+        for (pid, name) in [
+            (1, "journald"),
+            (2, "logger"),
+            (3, "dockerd"),
+            (4, "docker"),
+        ] {
+            s.processes.insert(
+                pid,
+                crate::model::snapshot::ProcessInfo {
+                    pid,
+                    name: name.to_owned(),
+                    user: None,
+                    exe: None,
+                    cmdline: None,
+                },
+            );
+        }
+        let links = UnixLinks::of(&s);
+        let lines: Vec<(String, String, Option<String>)> = links
+            .pairs(&s.unix_sockets, &[true; 4])
+            .into_iter()
+            .map(|p| (p.one, p.other, p.name))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    "dockerd[3]".to_owned(),
+                    "docker[4]".to_owned(),
+                    Some("/run/docker.sock".to_owned())
+                ),
+                (
+                    "journald[1]".to_owned(),
+                    "logger[2]".to_owned(),
+                    Some("/dev/log".to_owned())
+                ),
+            ]
+        );
+        assert_eq!(links.peer_of(&s.unix_sockets[3]), Some(2));
     }
 }

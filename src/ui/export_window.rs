@@ -85,7 +85,8 @@ fn filtered_label(view: &ComputedView) -> String {
         format!("Only what the filter shows: {rows} of {all} sockets")
     } else {
         format!(
-            "Only what the filter shows: {rows} of {all} TCP/UDP sockets, {} of {} Unix sockets",
+            "Only what the filter shows: {rows} of {all} TCP/UDP sockets, {} of {} Unix sockets (with their \
+             peers)",
             view.unix.rows.len(),
             snapshot.unix_sockets.len()
         )

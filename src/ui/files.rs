@@ -20,6 +20,7 @@ use crate::model::snapshot::Snapshot;
 use crate::services::registry::Registry;
 use crate::view::ComputedView;
 use crate::view::rows::RowRef;
+use crate::view::unix::UnixView;
 
 /// What a file job reports back.
 pub enum Outcome {
@@ -172,11 +173,12 @@ impl FileJobs {
                     &copied
                 }
                 (Some((rows, unix)), _) => {
-                    copied = with_hosts(only_rows(&shown, rows, &unix.rows), &hosts);
+                    copied = with_hosts(only_rows(&shown, rows, unix), &hosts);
                     &copied
                 }
             };
-            write(&path, snapshot, registry, &request)
+            let whole = rows.is_some().then_some(&*shown);
+            write(&path, snapshot, whole, registry, &request)
         })
     }
 
@@ -199,8 +201,19 @@ fn with_hosts(
     snapshot
 }
 
-/// `shown` with only the live sockets `rows` and the Unix sockets `unix_rows` point at.
-fn only_rows(shown: &Snapshot, rows: &[RowRef], unix_rows: &[usize]) -> Snapshot {
+/// `shown` with only the live sockets `rows` point at, and the Unix sockets the Unix view shows with
+/// their peers (its "who talks to whom" names both ends).
+fn only_rows(shown: &Snapshot, rows: &[RowRef], unix: &UnixView) -> Snapshot {
+    let mut unix_rows: Vec<usize> = unix
+        .rows
+        .iter()
+        .flat_map(|i| {
+            let peer = shown.unix_sockets.get(*i).and_then(|u| unix.peer_of(u));
+            std::iter::once(*i).chain(peer)
+        })
+        .collect();
+    unix_rows.sort_unstable();
+    unix_rows.dedup();
     let sockets = rows
         .iter()
         .filter_map(|r| match r {
@@ -229,13 +242,16 @@ fn only_rows(shown: &Snapshot, rows: &[RowRef], unix_rows: &[usize]) -> Snapshot
 fn write(
     path: &Path,
     snapshot: &Snapshot,
+    whole: Option<&Snapshot>,
     registry: &Registry,
     request: &ExportRequest,
 ) -> Outcome {
     let options = ExportOptions {
         with_cmdline: request.with_cmdline,
     };
-    let written = write_atomically(path, |w| request.kind.write(w, snapshot, registry, options));
+    let written = write_atomically(path, |w| {
+        request.kind.write(w, snapshot, whole, registry, options)
+    });
     match written {
         Ok(()) => Outcome::Saved {
             path: path.to_owned(),

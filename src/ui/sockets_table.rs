@@ -76,9 +76,11 @@ const COLUMNS: [(SortColumn, &str, &str, f32); 15] = [
     (
         SortColumn::Service,
         "Service",
-        "Registered service of the local port (IANA, /etc/services). Blank where the kernel picked the port \
-         from the ephemeral range for a connection and nothing listens on it: its registration names \
-         nothing about the socket",
+        "Registered service of the local port (IANA, /etc/services). Blank where the kernel most likely \
+         picked the port for a connection: the socket has a peer, the port lies in its namespace's \
+         ephemeral range and is not a reserved one, and no listener or unconnected UDP socket is on it; \
+         the registration then names nothing about the socket. svc: and search still match the \
+         registered name",
         90.0,
     ),
     (
@@ -176,7 +178,6 @@ pub fn row_text(s: &SocketEntry, row: RowRef, view: &ComputedView, registry: &Re
     cells.join("\t")
 }
 
-/// A painted triangle (no font needs the glyph), announced to screen readers and tests by its direction.
 /// A column header that sorts when clicked: its title, its tooltip, and the arrow of the sort when the
 /// table is sorted by it (`Some(ascending)`). True when clicked.
 pub(crate) fn sortable_header(
@@ -195,6 +196,7 @@ pub(crate) fn sortable_header(
     clicked
 }
 
+/// A painted triangle (no font needs the glyph), announced to screen readers and tests by its direction.
 fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(9.0, 8.0), Sense::hover());
     let color = ui.visuals().strong_text_color();

@@ -118,7 +118,7 @@ impl UnixTable {
                 ui.label(
                     "No Unix socket passes the filter. Only proc:, pid:, user:, state:, ns: and plain text \
                      apply to Unix sockets: a Unix socket has a name or none, never a port, an address or a \
-                     service, so other terms match none.",
+                     service, so other terms match none (unless negated).",
                 );
             }
         });

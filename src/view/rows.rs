@@ -362,8 +362,8 @@ impl<'a> PickedPorts<'a> {
     }
 
     fn picked(&self, s: &SocketEntry) -> bool {
-        let range = self.snapshot.facts_in(s.netns).ephemeral_range_or_default();
-        kernel_picked(s, range, self.open.contains(&PortKey::of(s)))
+        let facts = self.snapshot.facts_in(s.netns);
+        kernel_picked(s, &facts, self.open.contains(&PortKey::of(s)))
     }
 }
 

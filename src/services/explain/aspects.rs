@@ -115,11 +115,7 @@ impl Explainer<'_> {
         let role = self.role(s);
         aspect(
             "Role",
-            self.port_role(
-                p,
-                proto,
-                role.side == Side::Client && self.range().contains(p),
-            ),
+            self.port_role(p, proto, self.kernel_picked(s)),
             format!(
                 "{} {}",
                 match role.side {

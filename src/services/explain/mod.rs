@@ -95,6 +95,12 @@ impl<'a> Explainer<'a> {
         self.snapshot.place(s.netns)
     }
 
+    /// True when the kernel most likely picked `s`'s local port ([`PortsIndex::kernel_picked`]): the
+    /// same rule that blanks the Sockets table's Service cell.
+    pub(crate) fn kernel_picked(&self, s: &SocketEntry) -> bool {
+        self.ports.kernel_picked(self.snapshot, s)
+    }
+
     pub(crate) fn range(&self) -> PortRange {
         self.facts.ephemeral_range_or_default()
     }

@@ -573,7 +573,13 @@ fn same_number_elsewhere(f: &Facts<'_>) -> Option<Evidence> {
         .iter()
         .find(|u| !f.snap.place(u.netns).is_this_host())
         .or(usages.last())?;
-    let socket = f.snap.sockets.get(*other.sockets.first()?)?;
+    // The port's listener (or unconnected UDP socket) where it has one, else any of its sockets.
+    let socket = other
+        .sockets
+        .iter()
+        .filter_map(|i| f.snap.sockets.get(*i))
+        .find(|s| s.takes_new_peers())
+        .or_else(|| f.snap.sockets.get(*other.sockets.first()?))?;
     Some(cite(
         format!(
             "Here {port}/{protocol} is in use in {} network namespaces ({}): {} ports that share a number, \

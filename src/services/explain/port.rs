@@ -34,7 +34,7 @@ impl Explainer<'_> {
         let proto = s.protocol;
         let role = self.role(s);
         let mut lines = vec![
-            self.service_line(p, proto, role.side),
+            self.service_line(s),
             class_line(p),
             self.privilege_line(p),
             self.picked_by_line(p, role.side, self.is_accepted(s)),
@@ -49,11 +49,11 @@ impl Explainer<'_> {
 
     /// The Service line: what the number is registered for, and whether that says anything about this
     /// socket.
-    fn service_line(&self, p: u16, proto: Protocol, side: Side) -> Line {
+    fn service_line(&self, s: &SocketEntry) -> Line {
+        let (p, proto) = (s.local.port(), s.protocol);
         match self.registry.service(p, proto) {
             Some(info) if !info.name.is_empty() => {
-                let kernel_picked = side == Side::Client && self.range().contains(p);
-                registered_service_line(info, p, proto, kernel_picked)
+                registered_service_line(info, p, proto, self.kernel_picked(s))
             }
             _ => self.unregistered_service_line(p, proto),
         }
