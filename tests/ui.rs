@@ -621,6 +621,15 @@ mod files {
         );
         h.get_by_label("Export…").click();
         h.run();
+        h.get_by_label("CSV").click();
+        h.run();
+        assert!(
+            h.query_by_label("Only what the filter shows: 3 of 9 sockets")
+                .is_some(),
+            "CSV holds no Unix sockets"
+        );
+        h.get_by_label("JSON").click();
+        h.run();
         h.get_by_label(
             "Only what the filter shows: 3 of 9 TCP/UDP sockets, 2 of 5 Unix sockets (with their peers)",
         )

@@ -52,7 +52,7 @@ impl ExportWindow {
                 ui.radio_value(&mut self.kind, FileKind::Csv, "CSV").on_hover_text("One row per socket, for spreadsheets");
                 ui.radio_value(&mut self.kind, FileKind::Html, "HTML report").on_hover_text("Tables and port explanations, readable in any browser");
             });
-            ui.checkbox(&mut self.filtered_only, filtered_label(view));
+            ui.checkbox(&mut self.filtered_only, filtered_label(view, self.kind));
             ui.checkbox(&mut self.with_cmdline, "Include command lines (they can hold passwords and tokens)");
             let name = format!("{default_name}.{}", self.kind.extension());
             let request = |path| ExportRequest { kind: self.kind, filtered_only: self.filtered_only, with_cmdline: self.with_cmdline, default_name: name.clone(), path };
@@ -77,11 +77,12 @@ impl ExportWindow {
     }
 }
 
-/// The filter checkbox: how many sockets of each kind the filter keeps, of how many.
-fn filtered_label(view: &ComputedView) -> String {
+/// The filter checkbox: how many sockets of each kind the filter keeps, of how many (CSV holds no Unix
+/// sockets).
+fn filtered_label(view: &ComputedView, kind: FileKind) -> String {
     let snapshot = &view.input.snapshot;
     let (rows, all) = (view.live_rows, snapshot.sockets.len());
-    if snapshot.unix_sockets.is_empty() {
+    if snapshot.unix_sockets.is_empty() || kind == FileKind::Csv {
         format!("Only what the filter shows: {rows} of {all} sockets")
     } else {
         format!(
