@@ -421,6 +421,23 @@ mod files {
     use sockscope::ui::dialogs::ScriptedDialogs;
     use std::path::PathBuf;
 
+    /// The window on `snapshot` filtered by `filter`, its Export window open; Save… writes `path`.
+    fn export_window(
+        snapshot: Snapshot,
+        filter: &str,
+        path: &std::path::Path,
+    ) -> Harness<'static, SockscopeApp> {
+        let settings = Settings {
+            filter: filter.into(),
+            ..Settings::default()
+        };
+        let dialogs = ScriptedDialogs::new([Some(path.to_owned())]);
+        let mut h = common::window_with_dialogs(vec![snapshot], settings, dialogs);
+        h.get_by_label("Export…").click();
+        h.run();
+        h
+    }
+
     fn harness_with_dialogs(
         snapshots: Vec<Snapshot>,
         dialogs: ScriptedDialogs,
@@ -580,17 +597,7 @@ mod files {
     fn export_of_the_filtered_rows_writes_only_those() {
         let dir = common::temp_dir();
         let path = dir.path().join("firefox.json");
-        let settings_filter = Settings {
-            filter: "proc:firefox".into(),
-            ..Settings::default()
-        };
-        let mut h = common::window_with_dialogs(
-            vec![machine(0)],
-            settings_filter,
-            ScriptedDialogs::new([Some(path.clone())]),
-        );
-        h.get_by_label("Export…").click();
-        h.run();
+        let mut h = export_window(machine(0), "proc:firefox", &path);
         h.get_by_label("Only what the filter shows: 1 of 9 sockets")
             .click();
         h.run();
@@ -610,17 +617,7 @@ mod files {
     fn export_of_the_filtered_rows_keeps_only_the_unix_sockets_shown() {
         let dir = common::temp_dir();
         let path = dir.path().join("psql.json");
-        let settings = Settings {
-            filter: "proc:psql".into(),
-            ..Settings::default()
-        };
-        let mut h = common::window_with_dialogs(
-            vec![machine_with_unix_sockets(0)],
-            settings,
-            ScriptedDialogs::new([Some(path.clone())]),
-        );
-        h.get_by_label("Export…").click();
-        h.run();
+        let mut h = export_window(machine_with_unix_sockets(0), "proc:psql", &path);
         h.get_by_label("CSV").click();
         h.run();
         assert!(

@@ -300,16 +300,7 @@ mod tests {
         let mut s = Snapshot::empty("h", Utc::now());
         s.sockets = sockets;
         for (pid, name) in procs {
-            s.processes.insert(
-                *pid,
-                ProcessInfo {
-                    pid: *pid,
-                    name: (*name).into(),
-                    user: None,
-                    exe: None,
-                    cmdline: None,
-                },
-            );
+            s.processes.insert(*pid, ProcessInfo::named(*pid, *name));
         }
         s
     }

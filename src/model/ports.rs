@@ -639,16 +639,7 @@ mod fold_tests {
             .with_pids(vec![2]),
         );
         for (pid, name) in [(1, "nginx"), (2, "firefox")] {
-            s.processes.insert(
-                pid,
-                ProcessInfo {
-                    pid,
-                    name: name.into(),
-                    user: None,
-                    exe: None,
-                    cmdline: None,
-                },
-            );
+            s.processes.insert(pid, ProcessInfo::named(pid, name));
         }
         s
     }

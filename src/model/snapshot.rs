@@ -136,6 +136,20 @@ pub struct ProcessInfo {
     pub cmdline: Option<Vec<String>>,
 }
 
+impl ProcessInfo {
+    /// Process `pid` named `name`, with nothing else known.
+    #[must_use]
+    pub fn named(pid: u32, name: impl Into<String>) -> Self {
+        Self {
+            pid,
+            name: name.into(),
+            user: None,
+            exe: None,
+            cmdline: None,
+        }
+    }
+}
+
 /// Every socket and owning process of one host at one instant.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {

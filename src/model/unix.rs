@@ -308,16 +308,8 @@ mod tests {
             (3, "dockerd"),
             (4, "docker"),
         ] {
-            s.processes.insert(
-                pid,
-                crate::model::snapshot::ProcessInfo {
-                    pid,
-                    name: name.to_owned(),
-                    user: None,
-                    exe: None,
-                    cmdline: None,
-                },
-            );
+            s.processes
+                .insert(pid, crate::model::snapshot::ProcessInfo::named(pid, name));
         }
         let links = UnixLinks::of(&s);
         let lines: Vec<(String, String, Option<String>)> = links

@@ -527,16 +527,7 @@ mod tests {
             (4, "dnsmasq"),
             (5, "dig"),
         ] {
-            processes.insert(
-                pid,
-                crate::model::snapshot::ProcessInfo {
-                    pid,
-                    name: name.into(),
-                    user: None,
-                    exe: None,
-                    cmdline: None,
-                },
-            );
+            processes.insert(pid, crate::model::snapshot::ProcessInfo::named(pid, name));
         }
         s.processes = processes;
         // dnsmasq runs in a container's namespace, everything else on the host.

@@ -183,16 +183,8 @@ mod tests {
             unix(9, Some(8), None, 40),
         ];
         for (pid, name) in [(10, "bus"), (20, "app"), (30, "shell"), (40, "worker")] {
-            s.processes.insert(
-                pid,
-                crate::model::snapshot::ProcessInfo {
-                    pid,
-                    name: name.to_owned(),
-                    user: None,
-                    exe: None,
-                    cmdline: None,
-                },
-            );
+            s.processes
+                .insert(pid, crate::model::snapshot::ProcessInfo::named(pid, name));
         }
         s
     }
