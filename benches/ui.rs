@@ -32,6 +32,7 @@ fn bench_sort(c: &mut Criterion) {
         SortColumn::LocalPort,
         SortColumn::RemoteAddress,
         SortColumn::Process,
+        SortColumn::Service,
     ] {
         let sort = SortSpec {
             column,
