@@ -8,6 +8,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sockscope::collector::ReplaySource;
 use sockscope::model::history::History;
+use sockscope::model::ports::PortsIndex;
 use sockscope::model::store::Store;
 use sockscope::services::registry::Registry;
 use sockscope::ui::SockscopeApp;
@@ -24,6 +25,7 @@ fn bench_sort(c: &mut Criterion) {
     let mut store = Store::new(History::DEFAULT_CAPACITY, Registry::global());
     store.ingest(big_snapshot(100_000), None);
     let input = ViewInput::from_store(&store).unwrap_or_else(|| unreachable!());
+    let ports = PortsIndex::build(&input.snapshot);
     let registry = Registry::global();
     let filter = Filter::default();
     let mut group = c.benchmark_group("rows_100k");
@@ -39,16 +41,32 @@ fn bench_sort(c: &mut Criterion) {
             ascending: false,
         };
         group.bench_function(format!("sort_by_{column:?}"), |b| {
-            b.iter(|| black_box(compute_rows(&input, &filter, sort, registry)))
+            b.iter(|| black_box(compute_rows(&input, &filter, sort, &ports, registry)))
         });
     }
     let filter = Filter::parse("port:5432 !state:time_wait");
     group.bench_function("filter_port_and_state", |b| {
-        b.iter(|| black_box(compute_rows(&input, &filter, SortSpec::default(), registry)))
+        b.iter(|| {
+            black_box(compute_rows(
+                &input,
+                &filter,
+                SortSpec::default(),
+                &ports,
+                registry,
+            ))
+        })
     });
     let filter = Filter::parse("worker-7");
     group.bench_function("filter_free_text", |b| {
-        b.iter(|| black_box(compute_rows(&input, &filter, SortSpec::default(), registry)))
+        b.iter(|| {
+            black_box(compute_rows(
+                &input,
+                &filter,
+                SortSpec::default(),
+                &ports,
+                registry,
+            ))
+        })
     });
     group.finish();
 }

@@ -6,6 +6,7 @@ mod common;
 use sockscope::model::budget::{BudgetLevel, EphemeralBudget};
 use sockscope::model::history::{History, TOP_N};
 use sockscope::model::port_class::PortClass;
+use sockscope::model::ports::PortsIndex;
 use sockscope::model::snapshot::{PortRange, ProcessInfo, Snapshot};
 use sockscope::model::socket::{Protocol, SocketEntry, TcpState};
 use sockscope::model::store::Store;
@@ -445,6 +446,7 @@ fn a_closed_socket_keeps_its_owner_after_the_process_exits() {
         &input,
         &Filter::parse("proc:psql"),
         SortSpec::default(),
+        &PortsIndex::build(&input.snapshot),
         Registry::global(),
     );
     assert_eq!(rows, vec![RowRef::Closed(0)]);

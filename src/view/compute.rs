@@ -44,8 +44,8 @@ pub fn compute(
     unix_sort: UnixSort,
     registry: &'static Registry,
 ) -> ComputedView {
-    let rows = compute_rows(&input, filter, sort, registry);
     let ports = PortsIndex::build(&input.snapshot);
+    let rows = compute_rows(&input, filter, sort, &ports, registry);
     let visible_ports: Vec<usize> = if filter.is_empty() {
         (0..ports.ports().len()).collect()
     } else {

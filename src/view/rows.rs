@@ -3,7 +3,7 @@
 //! Pure data work over `Arc`s from the store, so it can run on the view worker thread for big tables and
 //! inline for small ones, with the same result.
 
-use crate::model::{FastMap, FastSet};
+use crate::model::FastMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, RowFacts};
 use crate::model::join::{Joined, OwnerFacts};
-use crate::model::ports::PortKey;
-use crate::model::side::kernel_picked;
+use crate::model::ports::PortsIndex;
 use crate::model::snapshot::Snapshot;
 use crate::model::socket::{SocketEntry, SocketKey};
 use crate::model::store::{ChangeMark, Store};
@@ -220,6 +219,7 @@ pub fn compute_rows(
     input: &ViewInput,
     filter: &Filter,
     sort: SortSpec,
+    ports: &PortsIndex,
     registry: &Registry,
 ) -> Vec<RowRef> {
     let snap = &*input.snapshot;
@@ -243,7 +243,7 @@ pub fn compute_rows(
             | SortColumn::RemoteHost
             | SortColumn::Namespace
     )
-    .then(|| text_ranks(&rows, sort.column, input, registry));
+    .then(|| text_ranks(&rows, sort.column, input, ports, registry));
     let mut keyed: Vec<((u8, u128), TieKey, RowRef)> = rows
         .iter()
         .enumerate()
@@ -338,45 +338,16 @@ impl TieKey {
     }
 }
 
-/// Which sockets' Service cell is blank because the kernel picked their port ([`kernel_picked`]), for
-/// sorting by Service: the ports some socket takes new peers on, gathered once.
-struct PickedPorts<'a> {
-    snapshot: &'a Snapshot,
-    open: FastSet<PortKey>,
-}
-
-impl<'a> PickedPorts<'a> {
-    /// Gathers the open ports of `snapshot` when `needed`.
-    fn of(snapshot: &'a Snapshot, needed: bool) -> Self {
-        let open = if needed {
-            snapshot
-                .sockets
-                .iter()
-                .filter(|s| s.takes_new_peers())
-                .map(PortKey::of)
-                .collect()
-        } else {
-            FastSet::default()
-        };
-        Self { snapshot, open }
-    }
-
-    fn picked(&self, s: &SocketEntry) -> bool {
-        let facts = self.snapshot.facts_in(s.netns);
-        kernel_picked(s, &facts, self.open.contains(&PortKey::of(s)))
-    }
-}
-
 /// The text of a string column per row, as its rank among the distinct texts (case-insensitive), so the
 /// sort compares integers. Texts are built and ranked once per distinct owner, user or port, not per row.
 fn text_ranks(
     rows: &[(RowRef, &SocketEntry)],
     column: SortColumn,
     input: &ViewInput,
+    ports: &PortsIndex,
     registry: &Registry,
 ) -> Vec<Option<u32>> {
-    let picked = PickedPorts::of(&input.snapshot, column == SortColumn::Service);
-    let picked = |s: &SocketEntry| picked.picked(s);
+    let picked = |s: &SocketEntry| ports.kernel_picked(&input.snapshot, s);
     let text_of = |row: RowRef, s: &SocketEntry| -> Option<String> {
         let owners = input.owners(row);
         let t = match column {
@@ -489,6 +460,7 @@ mod tests {
             input,
             &Filter::default(),
             SortSpec { column, ascending },
+            &PortsIndex::build(&input.snapshot),
             &r,
         )
         .into_iter()
