@@ -48,9 +48,7 @@ impl Format {
         match self {
             Self::Json => super::json::write_json(out, snapshot, registry, options),
             Self::Csv => super::csv::write_csv(out, snapshot, registry),
-            Self::Html => {
-                super::html::write_html_of(out, snapshot, whole.unwrap_or(snapshot), registry)
-            }
+            Self::Html => super::html::write_html_of(out, snapshot, whole, registry),
         }
     }
 }

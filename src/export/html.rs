@@ -45,33 +45,32 @@ pub fn write_html(
     snapshot: &Snapshot,
     registry: &Registry,
 ) -> std::io::Result<()> {
-    write_html_of(out, snapshot, snapshot, registry)
+    write_html_of(out, snapshot, None, registry)
 }
 
-/// [`write_html`] of `snapshot`, the sockets a filter kept of `whole`: a socket's port counts as served
-/// when a listener of `whole` holds it, though the filter left the listener out.
+/// [`write_html`] of `snapshot`; when it holds only the sockets a filter kept, `whole` is the sample
+/// they were taken from, so a socket's port counts as served when a listener of `whole` holds it,
+/// though the filter left the listener out.
 ///
 /// # Errors
 /// Any write error.
 pub fn write_html_of(
     out: &mut dyn Write,
     snapshot: &Snapshot,
-    whole: &Snapshot,
+    whole: Option<&Snapshot>,
     registry: &Registry,
 ) -> std::io::Result<()> {
     let ports = PortsIndex::build(snapshot);
-    let whole_ports;
-    let served = if std::ptr::eq(snapshot, whole) {
-        Served {
+    let whole_ports = whole.map(|w| (w, PortsIndex::build(w)));
+    let served = match &whole_ports {
+        Some((whole, ports)) => Served {
+            snapshot: whole,
+            ports,
+        },
+        None => Served {
             snapshot,
             ports: &ports,
-        }
-    } else {
-        whole_ports = PortsIndex::build(whole);
-        Served {
-            snapshot: whole,
-            ports: &whole_ports,
-        }
+        },
     };
     let mut h = String::with_capacity(256 * snapshot.sockets.len() + 4096);
     header(&mut h, snapshot, &ports);
@@ -147,8 +146,6 @@ fn ports_table(h: &mut String, snapshot: &Snapshot, ports: &PortsIndex, registry
     }
 }
 
-/// The table of every socket with its owners. It closes the ports table before it; the Unix section or
-/// the footer closes it.
 /// The sample a report's sockets were taken from, with its port index: what tells a port the kernel
 /// picked.
 struct Served<'a> {
@@ -156,6 +153,8 @@ struct Served<'a> {
     ports: &'a PortsIndex,
 }
 
+/// The table of every socket with its owners. It closes the ports table before it; the Unix section or
+/// the footer closes it.
 fn sockets_table(h: &mut String, snapshot: &Snapshot, served: &Served<'_>, registry: &Registry) {
     h.push_str("</table><h2>Sockets</h2><table><tr><th>Proto</th><th>Local</th><th>Remote</th><th>State</th><th>PID</th><th>Process</th><th>User</th><th>Service</th></tr>");
     let joined = Joined::of(snapshot, &[], None);
