@@ -102,8 +102,17 @@ impl NetNamespace {
 /// container's addresses, not the host's. Made by [`super::snapshot::Snapshot::place`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Place {
-    /// The label of another namespace ([`NetNamespace::label`]); `None` for this host.
-    other: Option<String>,
+    /// Another namespace; `None` for this host.
+    other: Option<Other>,
+}
+
+/// A namespace other than the host's, as sentences name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Other {
+    /// One whose processes' cgroup names a container (`docker 3f2a1b9c8d7e`).
+    Container(String),
+    /// One known only by its inode number.
+    Bare(u64),
 }
 
 impl Place {
@@ -111,7 +120,10 @@ impl Place {
     #[must_use]
     pub fn other(ns: &NetNamespace) -> Self {
         Self {
-            other: Some(ns.label()),
+            other: Some(match &ns.container {
+                Some(container) => Other::Container(container.clone()),
+                None => Other::Bare(ns.inode),
+            }),
         }
     }
 
@@ -127,8 +139,8 @@ impl Place {
     pub fn name(&self) -> String {
         match &self.other {
             None => "this host".to_owned(),
-            Some(l) if l.starts_with("netns ") => format!("network namespace {}", &l[6..]),
-            Some(l) => format!("the network namespace of {l}"),
+            Some(Other::Bare(inode)) => format!("network namespace {inode}"),
+            Some(Other::Container(container)) => format!("the network namespace of {container}"),
         }
     }
 
@@ -160,13 +172,14 @@ impl Place {
         }
     }
 
-    /// A short tag for a gauge: "", or " in docker 3f2a1b9c8d7e".
+    /// A short tag for a gauge: "", " in docker 3f2a1b9c8d7e", or " in netns 4026532291".
     #[must_use]
     pub fn tag(&self) -> String {
-        self.other
-            .as_ref()
-            .map(|l| format!(" in {l}"))
-            .unwrap_or_default()
+        match &self.other {
+            None => String::new(),
+            Some(Other::Container(container)) => format!(" in {container}"),
+            Some(Other::Bare(inode)) => format!(" in netns {inode}"),
+        }
     }
 }
 
