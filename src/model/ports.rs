@@ -345,9 +345,10 @@ impl PortsIndex {
     /// namespace's ephemeral range from `snapshot`, which this index was built from.
     #[must_use]
     pub fn kernel_picked(&self, snapshot: &Snapshot, s: &SocketEntry) -> bool {
-        let open = self
-            .get(PortKey::of(s))
-            .is_some_and(|u| !u.open_addresses.is_empty());
+        let open = || {
+            self.get(PortKey::of(s))
+                .is_some_and(|u| !u.open_addresses.is_empty())
+        };
         kernel_picked(s, &snapshot.facts_in(s.netns), open)
     }
 }

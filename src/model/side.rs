@@ -80,16 +80,16 @@ pub trait SideFacts {
 
 /// True when the kernel most likely picked `s`'s local port for a connection: it has a peer, the port
 /// lies in its namespace's ephemeral range (`facts`) and is not one of its reserved ports (never picked
-/// automatically, ip(7)), and no socket of its namespace takes new peers on it (`open`: a listener, an
-/// unconnected UDP socket). A registration of that number then names nothing about this socket: a psql
-/// client on port 40000 is not "safetynetp".
+/// automatically, ip(7)), and no socket of its namespace takes new peers on it (`open`, asked last: a
+/// listener, an unconnected UDP socket). A registration of that number then names nothing about this
+/// socket: a psql client on port 40000 is not "safetynetp".
 #[must_use]
-pub fn kernel_picked(s: &SocketEntry, facts: &NsFacts<'_>, open: bool) -> bool {
+pub fn kernel_picked(s: &SocketEntry, facts: &NsFacts<'_>, open: impl FnOnce() -> bool) -> bool {
     let port = s.local.port();
     s.peer().is_some()
-        && !open
         && facts.ephemeral_range_or_default().contains(port)
         && facts.is_reserved_port(port) != Some(true)
+        && !open()
 }
 
 /// The side `s` is on, and why.
